@@ -1,0 +1,224 @@
+/**
+ * Identities in Redis.
+ * - identities:by-userName:{lower} carries the case-insensitive uniqueness; it is claimed in the
+ *   same script that writes the record, so two instances racing on a name cannot both win.
+ * - Every non-unique index key a record belongs to is remembered on the record (_idx), so an update
+ *   or delete removes exactly the memberships it added, even if lowercasing rules ever change.
+ * - Enrollment status is never stored on the record: it is read from identities:with-passkey
+ *   (kept by passkeys) and identities:pending-invite (kept by invites), the same way for query()
+ *   and statuses().
+ * - Delete cascades to passkeys, invites and memberships in one script, with its outbox jobs.
+ * - update() keeps the stored createdAt; everything else comes from the caller's record.
+ */
+import type { Redis } from 'ioredis';
+import type {
+  EnrollmentStatus,
+  IdentityFilter,
+  IdentityQuery,
+  IdentityRecord,
+  IdentityRepository,
+} from '../../server/ports/storage.ts';
+import { ENQUEUE_LUA, jobArgs } from './jobs.ts';
+import type { Keys } from './keys.ts';
+import { decodeFlat, decodeHash, defineScript, fail, fieldArgs, GET_BY_REF } from './script.ts';
+import { runSetQuery, searchText, SET_QUERY_LUA, type SetNode } from './set-query.ts';
+
+// A: id, userName key, index keys (JSON), fields...
+const CREATE = `
+local id, ukey = A[1], A[2]
+local rk = K('identity', id)
+if redis.call('EXISTS', rk) == 1 then return { 'conflict', 'id' } end
+if redis.call('EXISTS', ukey) == 1 then return { 'conflict', 'userName' } end
+local seq = redis.call('INCR', K('identities', 'seq'))
+hset_pairs(rk, 5, tonumber(A[4]))
+redis.call('HSET', rk, '_seq', seq, '_ukey', ukey, '_idx', A[3])
+redis.call('SET', ukey, id)
+for _, key in ipairs(cjson.decode(A[3])) do redis.call('SADD', key, id) end
+redis.call('ZADD', K('identities', 'all'), seq, id)
+return { 'ok' }
+`;
+
+// A: id, expected version, userName key, index keys (JSON), fields...
+const UPDATE = `
+local id, ukey = A[1], A[3]
+local rk = K('identity', id)
+local f = redis.call('HMGET', rk, 'version', '_ukey', '_idx', 'createdAt')
+if not f[1] then return { 'not_found' } end
+if tonumber(f[1]) ~= tonumber(A[2]) then return { 'stale' } end
+if f[2] ~= ukey then
+  local owner = redis.call('GET', ukey)
+  if owner and owner ~= id then return { 'conflict', 'userName' } end
+  if redis.call('GET', f[2]) == id then redis.call('DEL', f[2]) end
+  redis.call('SET', ukey, id)
+end
+for _, key in ipairs(cjson.decode(f[3])) do redis.call('SREM', key, id) end
+for _, key in ipairs(cjson.decode(A[4])) do redis.call('SADD', key, id) end
+hset_pairs(rk, 6, tonumber(A[5]))
+redis.call('HSET', rk, '_ukey', ukey, '_idx', A[4])
+return { 'ok', f[4] }
+`;
+
+// A: id, now, jobs...
+const DELETE = `${ENQUEUE_LUA}
+local id = A[1]
+local rk = K('identity', id)
+if redis.call('EXISTS', rk) == 0 then return 0 end
+local passkeys, invites, groups = K('identity', id, 'passkeys'), K('identity', id, 'invites'), K('identity', id, 'groups')
+for _, pid in ipairs(redis.call('ZRANGE', passkeys, 0, -1)) do redis.call('DEL', K('passkey', pid)) end
+for _, iid in ipairs(redis.call('ZRANGE', invites, 0, -1)) do
+  local tkey = redis.call('HGET', K('invite', iid), '_tkey')
+  if tkey and redis.call('GET', tkey) == iid then redis.call('DEL', tkey) end
+  redis.call('DEL', K('invite', iid))
+end
+for _, gid in ipairs(redis.call('ZRANGE', groups, 0, -1)) do redis.call('ZREM', K('group', gid, 'members'), id) end
+local f = redis.call('HMGET', rk, '_ukey', '_idx')
+if f[1] and redis.call('GET', f[1]) == id then redis.call('DEL', f[1]) end
+for _, key in ipairs(cjson.decode(f[2] or '[]')) do redis.call('SREM', key, id) end
+redis.call('DEL', rk, passkeys, invites, groups)
+redis.call('SREM', K('identities', 'with-passkey'), id)
+redis.call('ZREM', K('identities', 'pending-invite'), id)
+redis.call('ZREM', K('identities', 'all'), id)
+enqueue_jobs(3, tonumber(A[2]))
+return 1
+`;
+
+const foldCase = (value: string) => value.toLowerCase();
+
+export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepository {
+  const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyIdentities${name}`, body);
+  const create = s('Create', CREATE);
+  const update = s('Update', UPDATE);
+  const remove = s('Delete', DELETE);
+  const getByRef = s('GetByRef', GET_BY_REF);
+  const query = s('Query', SET_QUERY_LUA);
+
+  function indexKeys(identity: IdentityRecord): string[] {
+    const found = [
+      keys.identitiesBy('email', foldCase(identity.email)),
+      keys.identitiesBy('active', String(identity.active)),
+    ];
+    if (identity.externalId !== null) found.push(keys.identitiesBy('externalId', identity.externalId));
+    if (identity.oktaUserId !== null) found.push(keys.identitiesBy('oktaUserId', identity.oktaUserId));
+    for (const role of new Set(identity.roles)) found.push(keys.identitiesBy('role', role));
+    return found;
+  }
+
+  /** Field args for the script; update() leaves out createdAt so the stored one stays. */
+  function fields(identity: IdentityRecord, omitCreatedAt = false) {
+    const { createdAt: _createdAt, ...rest } = identity;
+    const { userName, email, displayName, givenName, familyName } = identity;
+    return fieldArgs(omitCreatedAt ? rest : identity, {
+      _search: searchText([userName, email, displayName, givenName, familyName]),
+    });
+  }
+
+  function filterNode(filter: IdentityFilter): SetNode {
+    if ('op' in filter) return { t: filter.op, c: filter.filters.map(filterNode) };
+    const value = String(filter.value);
+    switch (filter.attr) {
+      case 'id':
+        return { t: 'id', id: value };
+      case 'userName':
+        return { t: 'ref', key: keys.identityByUserName(foldCase(value)) };
+      case 'email':
+        return { t: 'key', key: keys.identitiesBy('email', foldCase(value)) };
+      case 'externalId':
+        return { t: 'key', key: keys.identitiesBy('externalId', value) };
+      case 'oktaUserId':
+        return { t: 'key', key: keys.identitiesBy('oktaUserId', value) };
+      case 'active':
+        return { t: 'key', key: keys.identitiesBy('active', String(foldCase(value) === 'true')) };
+      default:
+        throw new Error(`unsupported identity filter attribute: ${String(filter.attr)}`);
+    }
+  }
+
+  function statusNode(status: EnrollmentStatus, now: number): SetNode {
+    const enrolled: SetNode = { t: 'key', key: keys.withPasskey() };
+    // An invite keeps an identity pending while it could still be spent (expiresAt > now).
+    const openInvite: SetNode = { t: 'above', key: keys.pendingInvite(), min: now };
+    switch (status) {
+      case 'enrolled':
+        return enrolled;
+      case 'pending':
+        return { t: 'diff', c: [openInvite, enrolled] };
+      case 'unenrolled':
+        return { t: 'diff', c: [{ t: 'all' }, enrolled, openInvite] };
+      default:
+        throw new Error(`unknown enrollment status: ${String(status)}`);
+    }
+  }
+
+  function queryNode(q: IdentityQuery): SetNode | null {
+    const parts: SetNode[] = [];
+    if (q.filter) parts.push(filterNode(q.filter));
+    if (q.status) parts.push(statusNode(q.status, q.now));
+    if (q.groupId !== undefined) parts.push({ t: 'key', key: keys.groupMembers(q.groupId) });
+    if (q.role !== undefined) parts.push({ t: 'key', key: keys.identitiesBy('role', q.role) });
+    if (parts.length === 0) return null;
+    return parts.length === 1 ? parts[0] : { t: 'and', c: parts };
+  }
+
+  return {
+    async create(identity) {
+      const ukey = keys.identityByUserName(foldCase(identity.userName));
+      fail(
+        await create(identity.id, ukey, JSON.stringify(indexKeys(identity)), ...fields(identity)),
+        `identity ${identity.id}`,
+      );
+    },
+    async get(id) {
+      return decodeHash<IdentityRecord>(await redis.hgetall(keys.identity(id)));
+    },
+    async getByUserName(userName) {
+      return decodeFlat<IdentityRecord>(
+        await getByRef(keys.identityByUserName(foldCase(userName)), keys.identity('')),
+      );
+    },
+    async update(identity, expectedVersion) {
+      const written = { ...identity, version: expectedVersion + 1 };
+      const ukey = keys.identityByUserName(foldCase(identity.userName));
+      const [createdAt] = fail(
+        await update(
+          identity.id,
+          expectedVersion,
+          ukey,
+          JSON.stringify(indexKeys(written)),
+          ...fields(written, true),
+        ),
+        `identity ${identity.id}`,
+      );
+      return { ...written, createdAt: JSON.parse(String(createdAt)) as number };
+    },
+    async delete(id, options) {
+      return (await remove(id, Date.now(), ...jobArgs(options?.enqueue))) === 1;
+    },
+    async query(q) {
+      return runSetQuery<IdentityRecord>(redis, query, {
+        all: keys.identitiesAll(),
+        recordPrefix: keys.identity(''),
+        node: queryNode(q),
+        search: q.search,
+        offset: q.offset,
+        limit: q.limit,
+      });
+    },
+    async statuses(ids, now) {
+      const unique = [...new Set(ids)];
+      const multi = redis.multi();
+      for (const id of unique) {
+        multi.exists(keys.identity(id)).sismember(keys.withPasskey(), id).zscore(keys.pendingInvite(), id);
+      }
+      const replies = unique.length ? ((await multi.exec()) ?? []) : [];
+      const result = new Map<string, EnrollmentStatus>();
+      unique.forEach((id, i) => {
+        const [exists, enrolled, expiresAt] = replies.slice(i * 3, i * 3 + 3).map(([, value]) => value);
+        if (Number(exists) !== 1) return;
+        if (Number(enrolled) === 1) result.set(id, 'enrolled');
+        else if (expiresAt !== null && Number(expiresAt) > now) result.set(id, 'pending');
+        else result.set(id, 'unenrolled');
+      });
+      return result;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * oidc-provider models in Redis.
+ * - One hash per (model, id): payload JSON, expiresAt, consumed and the index values it was
+ *   written with, so destroy() and a re-upsert remove exactly the index entries it added.
+ * - A model past expiresAt is treated as absent at once (expiresAt <= now, the caller's clock);
+ *   PEXPIREAT only collects it later (see gcExpireAt). Index sets live as long as their
+ *   longest-lived member.
+ * - consume() is one script that sets `consumed` only if unset and live, so exactly one of two
+ *   racing calls wins; find() then returns the payload with `consumed` set to that time, which is
+ *   how oidc-provider detects reuse of an authorization code (RFC 6749 §4.1.2).
+ * - upsert() replaces payload, expiry and indexes, and clears the consumed mark.
+ * - uid and userCode lookups point at an id; the record's own value is checked again on read, so
+ *   a lookup key left behind by a re-upsert can never return the wrong model.
+ */
+import type { Redis } from 'ioredis';
+import type { OidcModelIndexes, OidcModelRepository } from '../../server/ports/storage.ts';
+import type { Keys } from './keys.ts';
+import { defineScript, gcExpireAt } from './script.ts';
+
+const OIDC_LUA = `
+local function unindex(model, id)
+  local rk = K('oidc', model, id)
+  local member = model .. ':' .. id
+  local f = redis.call('HMGET', rk, 'grantId', 'userCode', 'uid', 'accountId')
+  if f[1] then redis.call('SREM', K('oidc', 'grant', f[1]), member) end
+  if f[2] and redis.call('GET', K('oidc', model, 'userCode', f[2])) == id then
+    redis.call('DEL', K('oidc', model, 'userCode', f[2]))
+  end
+  if f[3] and redis.call('GET', K('oidc', model, 'uid', f[3])) == id then
+    redis.call('DEL', K('oidc', model, 'uid', f[3]))
+  end
+  if f[4] then redis.call('SREM', K('oidc', 'account', f[4]), member) end
+end
+local function destroy(model, id)
+  unindex(model, id)
+  redis.call('DEL', K('oidc', model, id))
+end
+`;
+
+// A: model, id, payload, expiresAt, gc time, grantId, userCode, uid, accountId ('' = none)
+const UPSERT = `${OIDC_LUA}
+local model, id, gcAt = A[1], A[2], num(A[5])
+local rk = K('oidc', model, id)
+local member = model .. ':' .. id
+local function expire(key)
+  if gcAt then redis.call('PEXPIREAT', key, gcAt) else redis.call('PERSIST', key) end
+end
+local function add_to_set(key)
+  local existed = redis.call('EXISTS', key) == 1
+  local current = existed and redis.call('PEXPIRETIME', key) or nil
+  redis.call('SADD', key, member)
+  if gcAt == nil then
+    redis.call('PERSIST', key)
+  elseif not existed or (current ~= -1 and current < gcAt) then
+    redis.call('PEXPIREAT', key, gcAt)
+  end
+end
+destroy(model, id)
+redis.call('HSET', rk, 'payload', A[3])
+local names = { [4] = 'expiresAt', [6] = 'grantId', [7] = 'userCode', [8] = 'uid', [9] = 'accountId' }
+for i, name in pairs(names) do
+  if A[i] ~= '' then redis.call('HSET', rk, name, A[i]) end
+end
+expire(rk)
+if A[6] ~= '' then add_to_set(K('oidc', 'grant', A[6])) end
+if A[7] ~= '' then redis.call('SET', K('oidc', model, 'userCode', A[7]), id); expire(K('oidc', model, 'userCode', A[7])) end
+if A[8] ~= '' then redis.call('SET', K('oidc', model, 'uid', A[8]), id); expire(K('oidc', model, 'uid', A[8])) end
+if A[9] ~= '' then add_to_set(K('oidc', 'account', A[9])) end
+return 1
+`;
+
+// A: model, lookup ('id' | 'uid' | 'userCode'), value
+const FIND = `
+local model, lookup, value = A[1], A[2], A[3]
+local id = value
+if lookup ~= 'id' then
+  id = redis.call('GET', K('oidc', model, lookup, value))
+  if not id then return false end
+end
+local f = redis.call('HMGET', K('oidc', model, id), 'payload', 'expiresAt', 'consumed', lookup)
+if not f[1] then return false end
+if lookup ~= 'id' and f[4] ~= value then return false end
+return { f[1], f[2] or '', f[3] or '' }
+`;
+
+// A: model, id, at
+const CONSUME = `
+local rk = K('oidc', A[1], A[2])
+local f = redis.call('HMGET', rk, 'payload', 'expiresAt', 'consumed')
+if not f[1] or f[3] then return 0 end
+local expiresAt = num(f[2])
+if expiresAt and expiresAt <= tonumber(A[3]) then return 0 end
+redis.call('HSET', rk, 'consumed', A[3])
+return 1
+`;
+
+// A: 'one', model, id | 'grant', grantId | 'account', accountId
+const REVOKE = `${OIDC_LUA}
+if A[1] == 'one' then
+  destroy(A[2], A[3])
+  return 1
+end
+local set = K('oidc', A[1], A[2])
+for _, member in ipairs(redis.call('SMEMBERS', set)) do
+  local sep = string.find(member, ':', 1, true)
+  destroy(string.sub(member, 1, sep - 1), string.sub(member, sep + 1))
+end
+redis.call('DEL', set)
+return 1
+`;
+
+export function createOidcModelRepository(redis: Redis, keys: Keys): OidcModelRepository {
+  const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyOidc${name}`, body);
+  const upsert = s('Upsert', UPSERT);
+  const find = s('Find', FIND);
+  const consume = s('Consume', CONSUME);
+  const revoke = s('Revoke', REVOKE);
+
+  async function load(model: string, lookup: 'id' | 'uid' | 'userCode', value: string, now: number) {
+    const reply = (await find(model, lookup, value)) as [string, string, string] | null;
+    if (!reply) return null;
+    const [payload, expiresAt, consumed] = reply;
+    if (expiresAt !== '' && Number(expiresAt) <= now) return null;
+    const parsed = JSON.parse(payload) as Record<string, unknown>;
+    // Stored in ms like every port time; oidc-provider reads `consumed` as epoch seconds.
+    return consumed === '' ? parsed : { ...parsed, consumed: Math.floor(Number(consumed) / 1000) };
+  }
+
+  return {
+    async upsert(model, id, payload, expiresAt, indexes: OidcModelIndexes) {
+      await upsert(
+        model,
+        id,
+        JSON.stringify(payload),
+        expiresAt ?? '',
+        expiresAt === null ? '' : gcExpireAt(expiresAt),
+        indexes.grantId ?? '',
+        indexes.userCode ?? '',
+        indexes.uid ?? '',
+        indexes.accountId ?? '',
+      );
+    },
+    find: (model, id, now) => load(model, 'id', id, now),
+    findByUid: (model, uid, now) => load(model, 'uid', uid, now),
+    findByUserCode: (model, userCode, now) => load(model, 'userCode', userCode, now),
+    async consume(model, id, at) {
+      return (await consume(model, id, at)) === 1;
+    },
+    async destroy(model, id) {
+      await revoke('one', model, id);
+    },
+    async revokeByGrantId(grantId) {
+      await revoke('grant', grantId);
+    },
+    async revokeByAccountId(accountId) {
+      await revoke('account', accountId);
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Groups and memberships in SQLite.
+ * - display_name_key (lowercased in JS) carries the case-insensitive uniqueness.
+ * - Member ids that name no identity are skipped by inserting through a SELECT on identities,
+ *   so SCIM clients sending stale ids do not fail the whole request.
+ * - A membership change is applied in the same IMMEDIATE transaction as the version check and
+ *   record write: set replaces the list; otherwise add runs before remove.
+ * - update() keeps the stored createdAt.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  StoreError,
+  type GroupFilter,
+  type GroupRecord,
+  type GroupRepository,
+  type MembershipChange,
+} from '../../server/ports/storage.ts';
+import { withConstraints } from './constraint-errors.ts';
+import { foldCase } from './identity-query.ts';
+
+const FIELDS = { id: 'id', display_name_key: 'displayName' };
+
+interface GroupRow {
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+function toRecord(row: GroupRow): GroupRecord {
+  return {
+    id: row.id,
+    displayName: row.display_name,
+    externalId: row.external_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+function toParams(group: GroupRecord) {
+  return {
+    id: group.id,
+    display_name: group.displayName,
+    display_name_key: foldCase(group.displayName),
+    external_id: group.externalId,
+    created_at: group.createdAt,
+    updated_at: group.updatedAt,
+    version: group.version,
+  };
+}
+
+function filterSql(filter: GroupFilter, params: unknown[]): string {
+  if ('op' in filter) {
+    if (filter.filters.length === 0) return filter.op === 'and' ? '1' : '0';
+    const joiner = filter.op === 'and' ? ' AND ' : ' OR ';
+    return `(${filter.filters.map((inner) => filterSql(inner, params)).join(joiner)})`;
+  }
+  switch (filter.attr) {
+    case 'id':
+      params.push(filter.value);
+      return 'g.id = ?';
+    case 'displayName':
+      params.push(foldCase(filter.value));
+      return 'g.display_name_key = ?';
+    case 'externalId':
+      params.push(filter.value);
+      return 'g.external_id = ?';
+    case 'member':
+      params.push(filter.value);
+      return 'EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.identity_id = ?)';
+    default:
+      throw new Error(`unsupported group filter attribute: ${String((filter as { attr: unknown }).attr)}`);
+  }
+}
+
+export function createGroupRepository(db: BetterSqlite3.Database): GroupRepository {
+  const insert = db.prepare(`
+    INSERT INTO groups (id, display_name, display_name_key, external_id, created_at, updated_at, version)
+    VALUES (@id, @display_name, @display_name_key, @external_id, @created_at, @updated_at, @version)`);
+  const update = db.prepare(`
+    UPDATE groups SET display_name = @display_name, display_name_key = @display_name_key,
+      external_id = @external_id, updated_at = @updated_at, version = @version
+    WHERE id = @id`);
+  const byId = db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE id = ?');
+  const byName = db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE display_name_key = ?');
+  const remove = db.prepare('DELETE FROM groups WHERE id = ?');
+  const addMember = db.prepare(`
+    INSERT INTO group_members (group_id, identity_id)
+    SELECT ?, id FROM identities WHERE id = ?
+    ON CONFLICT DO NOTHING`);
+  const removeMember = db.prepare('DELETE FROM group_members WHERE group_id = ? AND identity_id = ?');
+  const clearMembers = db.prepare('DELETE FROM group_members WHERE group_id = ?');
+  const members = db.prepare<[string], string>(`
+    SELECT gm.identity_id FROM group_members gm JOIN identities i ON i.id = gm.identity_id
+    WHERE gm.group_id = ? ORDER BY i.seq`).pluck();
+  const groupIdsOf = db.prepare<[string], string>(`
+    SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
+    WHERE gm.identity_id = ? ORDER BY g.seq`).pluck();
+
+  const addAll = (groupId: string, ids: string[]) => {
+    for (const id of ids) addMember.run(groupId, id);
+  };
+  const createWithMembers = db.transaction((group: GroupRecord, memberIds: string[]) => {
+    insert.run(toParams(group));
+    addAll(group.id, memberIds);
+  });
+  const updateChecked = db.transaction(
+    (group: GroupRecord, expectedVersion: number, change: MembershipChange | undefined): GroupRecord => {
+      const current = byId.get(group.id);
+      if (!current) throw new StoreError('not_found', `group ${group.id} does not exist`);
+      if (current.version !== expectedVersion) {
+        throw new StoreError('stale', `group ${group.id} is at version ${current.version}, not ${expectedVersion}`);
+      }
+      const written = { ...group, createdAt: current.created_at, version: expectedVersion + 1 };
+      update.run(toParams(written));
+      if (change?.set) {
+        clearMembers.run(group.id);
+        addAll(group.id, change.set);
+      } else if (change) {
+        addAll(group.id, change.add ?? []);
+        for (const id of change.remove ?? []) removeMember.run(group.id, id);
+      }
+      return written;
+    },
+  );
+  const page = db.transaction((where: string, params: unknown[], offset: number, limit: number) => {
+    const { n } = db.prepare(`SELECT count(*) AS n FROM groups g ${where}`).get(...params) as { n: number };
+    const rows = db
+      .prepare(`SELECT g.* FROM groups g ${where} ORDER BY g.seq LIMIT ? OFFSET ?`)
+      .all(...params, limit, offset) as GroupRow[];
+    return { items: rows.map(toRecord), total: n };
+  });
+
+  return {
+    async create(group, memberIds) {
+      withConstraints(FIELDS, () => createWithMembers.immediate(group, memberIds));
+    },
+    async get(id) {
+      const row = byId.get(id);
+      return row ? toRecord(row) : null;
+    },
+    async getByDisplayName(displayName) {
+      const row = byName.get(foldCase(displayName));
+      return row ? toRecord(row) : null;
+    },
+    async update(group, expectedVersion, change) {
+      return withConstraints(FIELDS, () => updateChecked.immediate(group, expectedVersion, change));
+    },
+    async delete(id) {
+      return remove.run(id).changes > 0;
+    },
+    async query(query) {
+      const clauses: string[] = [];
+      const params: unknown[] = [];
+      if (query.filter) clauses.push(filterSql(query.filter, params));
+      if (query.search) {
+        clauses.push('instr(g.display_name_key, ?) > 0');
+        params.push(foldCase(query.search));
+      }
+      const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+      return page.deferred(where, params, Math.max(0, query.offset), Math.max(0, query.limit));
+    },
+    async members(groupId) {
+      return members.all(groupId);
+    },
+    async groupIdsOf(identityId) {
+      return groupIdsOf.all(identityId);
+    },
+  };
+}

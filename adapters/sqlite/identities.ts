@@ -1,0 +1,163 @@
+/**
+ * Identities in SQLite.
+ * - user_name_key carries the case-insensitive uniqueness; search_text the search haystack. Both
+ *   are derived here on every write so they cannot go stale.
+ * - Deleting an identity cascades (foreign keys) to its passkeys, invites and memberships.
+ * - update() checks the version and writes inside one IMMEDIATE transaction: the write lock is
+ *   taken before the read, so another process cannot slip a write in between.
+ * - update() keeps the stored createdAt; everything else comes from the caller's record.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  StoreError,
+  type EnrollmentStatus,
+  type IdentityRecord,
+  type IdentityRepository,
+} from '../../server/ports/storage.ts';
+import { toFlag, withConstraints } from './constraint-errors.ts';
+import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere } from './identity-query.ts';
+import type { JobWriter } from './jobs.ts';
+
+const FIELDS = { id: 'id', user_name_key: 'userName' };
+
+export interface IdentityRow {
+  id: string;
+  user_name: string;
+  email: string;
+  email_verified: number;
+  given_name: string | null;
+  family_name: string | null;
+  display_name: string | null;
+  external_id: string | null;
+  okta_user_id: string | null;
+  locale: string | null;
+  active: number;
+  roles: string;
+  attributes: string;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+function toRecord(row: IdentityRow): IdentityRecord {
+  return {
+    id: row.id,
+    userName: row.user_name,
+    email: row.email,
+    emailVerified: row.email_verified === 1,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    displayName: row.display_name,
+    externalId: row.external_id,
+    oktaUserId: row.okta_user_id,
+    locale: row.locale,
+    active: row.active === 1,
+    roles: JSON.parse(row.roles) as string[],
+    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+function toParams(identity: IdentityRecord) {
+  const searchable = [identity.userName, identity.email, identity.displayName, identity.givenName, identity.familyName];
+  return {
+    id: identity.id,
+    user_name: identity.userName,
+    user_name_key: foldCase(identity.userName),
+    email: identity.email,
+    email_key: foldCase(identity.email),
+    email_verified: toFlag(identity.emailVerified),
+    given_name: identity.givenName,
+    family_name: identity.familyName,
+    display_name: identity.displayName,
+    external_id: identity.externalId,
+    okta_user_id: identity.oktaUserId,
+    locale: identity.locale,
+    active: toFlag(identity.active),
+    roles: JSON.stringify(identity.roles),
+    attributes: JSON.stringify(identity.attributes),
+    // Newline-separated so a search term cannot match across two fields.
+    search_text: searchable.filter((part): part is string => !!part).map(foldCase).join('\n'),
+    created_at: identity.createdAt,
+    updated_at: identity.updatedAt,
+    version: identity.version,
+  };
+}
+
+export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter): IdentityRepository {
+  const insert = db.prepare(`
+    INSERT INTO identities (id, user_name, user_name_key, email, email_key, email_verified, given_name,
+      family_name, display_name, external_id, okta_user_id, locale, active, roles, attributes, search_text,
+      created_at, updated_at, version)
+    VALUES (@id, @user_name, @user_name_key, @email, @email_key, @email_verified, @given_name,
+      @family_name, @display_name, @external_id, @okta_user_id, @locale, @active, @roles, @attributes,
+      @search_text, @created_at, @updated_at, @version)`);
+  const update = db.prepare(`
+    UPDATE identities SET user_name = @user_name, user_name_key = @user_name_key, email = @email,
+      email_key = @email_key, email_verified = @email_verified, given_name = @given_name,
+      family_name = @family_name, display_name = @display_name, external_id = @external_id,
+      okta_user_id = @okta_user_id, locale = @locale, active = @active, roles = @roles,
+      attributes = @attributes, search_text = @search_text, updated_at = @updated_at, version = @version
+    WHERE id = @id`);
+  const byId = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?');
+  const byUserName = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE user_name_key = ?');
+  const remove = db.prepare('DELETE FROM identities WHERE id = ?');
+  const statuses = db.prepare<[number, string], { id: string; status: EnrollmentStatus }>(`
+    SELECT i.id, CASE WHEN ${HAS_PASSKEY} THEN 'enrolled' WHEN ${HAS_OPEN_INVITE} THEN 'pending'
+      ELSE 'unenrolled' END AS status
+    FROM identities i WHERE i.id IN (SELECT value FROM json_each(?))`);
+
+  const updateChecked = db.transaction((identity: IdentityRecord, expectedVersion: number): IdentityRecord => {
+    const current = byId.get(identity.id);
+    if (!current) throw new StoreError('not_found', `identity ${identity.id} does not exist`);
+    if (current.version !== expectedVersion) {
+      throw new StoreError('stale', `identity ${identity.id} is at version ${current.version}, not ${expectedVersion}`);
+    }
+    const written = { ...identity, createdAt: current.created_at, version: expectedVersion + 1 };
+    update.run(toParams(written));
+    return written;
+  });
+  const deleteWithJobs = db.transaction((id: string, jobs: Parameters<JobWriter>[0]): boolean => {
+    if (remove.run(id).changes === 0) return false;
+    writeJobs(jobs);
+    return true;
+  });
+  const page = db.transaction((where: { sql: string; params: unknown[] }, offset: number, limit: number) => {
+    const { n } = db.prepare(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number };
+    const rows = db
+      .prepare(`SELECT i.* FROM identities i ${where.sql} ORDER BY i.seq LIMIT ? OFFSET ?`)
+      .all(...where.params, limit, offset) as IdentityRow[];
+    return { items: rows.map(toRecord), total: n };
+  });
+
+  return {
+    async create(identity) {
+      withConstraints(FIELDS, () => insert.run(toParams(identity)));
+    },
+    async get(id) {
+      const row = byId.get(id);
+      return row ? toRecord(row) : null;
+    },
+    async getByUserName(userName) {
+      const row = byUserName.get(foldCase(userName));
+      return row ? toRecord(row) : null;
+    },
+    async update(identity, expectedVersion) {
+      return withConstraints(FIELDS, () => updateChecked.immediate(identity, expectedVersion));
+    },
+    async delete(id, options) {
+      return deleteWithJobs.immediate(id, options?.enqueue);
+    },
+    async query(query) {
+      // Count and page read one snapshot, so total always describes the items returned.
+      return page.deferred(identityWhere(query), Math.max(0, query.offset), Math.max(0, query.limit));
+    },
+    async statuses(ids, now) {
+      const result = new Map<string, EnrollmentStatus>();
+      for (const row of statuses.all(now, JSON.stringify(ids))) result.set(row.id, row.status);
+      return result;
+    },
+  };
+}

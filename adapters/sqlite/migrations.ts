@@ -1,0 +1,210 @@
+/**
+ * Schema migrations for the embedded store.
+ * - Append only: PRAGMA user_version records how many have run, so a released entry never changes.
+ * - All pending migrations run in one IMMEDIATE transaction at open, so a server and a CLI opening
+ *   a fresh file together cannot both migrate it: the second waits, then sees the new version.
+ * - Every table has a `seq` AUTOINCREMENT key where the port promises creation order; ids stay
+ *   TEXT UNIQUE so foreign keys can point at them.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+export const migrations: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE identities (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    user_name      TEXT NOT NULL,
+    -- lowercased in JS, not with SQLite lower()/NOCASE, which only fold ASCII
+    user_name_key  TEXT NOT NULL UNIQUE,
+    email          TEXT NOT NULL,
+    email_key      TEXT NOT NULL,
+    email_verified INTEGER NOT NULL,
+    given_name     TEXT,
+    family_name    TEXT,
+    display_name   TEXT,
+    external_id    TEXT,
+    okta_user_id   TEXT,
+    locale         TEXT,
+    active         INTEGER NOT NULL,
+    roles          TEXT NOT NULL,
+    attributes     TEXT NOT NULL,
+    -- lowercased userName, email, displayName, given and family name: the search haystack
+    search_text    TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    version        INTEGER NOT NULL
+  );
+  CREATE INDEX identities_email_key ON identities (email_key);
+  CREATE INDEX identities_external_id ON identities (external_id);
+  CREATE INDEX identities_okta_user_id ON identities (okta_user_id);
+  CREATE INDEX identities_active ON identities (active);
+
+  CREATE TABLE groups (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                TEXT NOT NULL UNIQUE,
+    display_name      TEXT NOT NULL,
+    display_name_key  TEXT NOT NULL UNIQUE,
+    external_id       TEXT,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    version           INTEGER NOT NULL
+  );
+  CREATE INDEX groups_external_id ON groups (external_id);
+
+  CREATE TABLE group_members (
+    group_id     TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    identity_id  TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, identity_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX group_members_identity ON group_members (identity_id);
+
+  CREATE TABLE passkeys (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    identity_id   TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    public_key    TEXT NOT NULL,
+    counter       INTEGER NOT NULL,
+    transports    TEXT NOT NULL,
+    aaguid        TEXT NOT NULL,
+    device_type   TEXT NOT NULL,
+    backed_up     INTEGER NOT NULL,
+    name          TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER
+  );
+  CREATE INDEX passkeys_identity ON passkeys (identity_id);
+
+  CREATE TABLE apps (
+    seq                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                  TEXT NOT NULL UNIQUE,
+    kind                TEXT NOT NULL,
+    name                TEXT NOT NULL,
+    client_secret_enc   TEXT,
+    redirect_uris       TEXT NOT NULL,
+    okta_domain         TEXT,
+    login_url           TEXT,
+    icon_data_uri       TEXT,
+    assigned_group_ids  TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+  );
+
+  CREATE TABLE invites (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    identity_id  TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    spent_at     INTEGER,
+    revoked_at   INTEGER,
+    delivery     TEXT NOT NULL,
+    send_state   TEXT,
+    send_error   TEXT,
+    created_by   TEXT NOT NULL
+  );
+  CREATE INDEX invites_identity ON invites (identity_id);
+
+  CREATE TABLE signing_keys (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    kid              TEXT NOT NULL UNIQUE,
+    alg              TEXT NOT NULL,
+    private_jwk_enc  TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    retires_at       INTEGER
+  );
+
+  CREATE TABLE settings (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE oidc_models (
+    model        TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    expires_at   INTEGER,
+    consumed_at  INTEGER,
+    grant_id     TEXT,
+    uid          TEXT,
+    user_code    TEXT,
+    account_id   TEXT,
+    PRIMARY KEY (model, id)
+  );
+  CREATE INDEX oidc_models_grant ON oidc_models (grant_id);
+  CREATE INDEX oidc_models_uid ON oidc_models (uid);
+  CREATE INDEX oidc_models_user_code ON oidc_models (user_code);
+  CREATE INDEX oidc_models_account ON oidc_models (account_id);
+  -- for a sweeper: rows past expiry are already invisible to find()
+  CREATE INDEX oidc_models_expires ON oidc_models (expires_at);
+
+  CREATE TABLE one_time (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX one_time_expires ON one_time (expires_at);
+
+  CREATE TABLE scim_tokens (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    token_hash    TEXT NOT NULL UNIQUE,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER,
+    last_used_at  INTEGER,
+    revoked_at    INTEGER
+  );
+
+  CREATE TABLE audit (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id       TEXT NOT NULL UNIQUE,
+    at       INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    target   TEXT,
+    outcome  TEXT NOT NULL,
+    detail   TEXT NOT NULL
+  );
+  CREATE INDEX audit_at ON audit (at, seq);
+  CREATE INDEX audit_kind ON audit (kind, at);
+  CREATE INDEX audit_actor ON audit (actor, at);
+  CREATE INDEX audit_target ON audit (target, at);
+
+  CREATE TABLE jobs (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    queue         TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    run_at        INTEGER NOT NULL,
+    state         TEXT NOT NULL,
+    attempts      INTEGER NOT NULL,
+    revision      INTEGER NOT NULL,
+    last_error    TEXT,
+    locked_by     TEXT,
+    locked_until  INTEGER,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    UNIQUE (queue, key)
+  );
+  CREATE INDEX jobs_due ON jobs (queue, state, run_at);
+  `,
+];
+
+export function migrate(db: BetterSqlite3.Database): void {
+  const run = db.transaction(() => {
+    // Read inside the transaction: another process may have migrated while we waited for the lock.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > migrations.length) {
+      throw new Error(
+        `database schema version ${current} is newer than this build supports (${migrations.length}); upgrade Latchkey`,
+      );
+    }
+    for (let version = current; version < migrations.length; version++) db.exec(migrations[version]);
+    if (current !== migrations.length) db.pragma(`user_version = ${migrations.length}`);
+  });
+  run.immediate();
+}

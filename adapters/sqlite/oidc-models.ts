@@ -1,0 +1,84 @@
+/**
+ * oidc-provider models in SQLite.
+ * - A model past expiresAt is treated as absent at once (expiresAt <= now); rows stay until swept.
+ * - consume() is one conditional UPDATE, so exactly one of two racing calls wins; every finder
+ *   then returns the payload with `consumed` (epoch seconds), which is how oidc-provider detects
+ *   reuse of an authorization code (RFC 6749 §4.1.2).
+ * - upsert() replaces payload, expiry and indexes, and clears the consumed mark.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { OidcModelRepository } from '../../server/ports/storage.ts';
+
+interface ModelRow {
+  payload: string;
+  consumed_at: number | null;
+}
+
+function toPayload(row: ModelRow | undefined): Record<string, unknown> | null {
+  if (!row) return null;
+  const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  // The port promises epoch seconds here: that is the unit oidc-provider itself writes.
+  return row.consumed_at === null ? payload : { ...payload, consumed: Math.floor(row.consumed_at / 1000) };
+}
+
+const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+
+export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModelRepository {
+  const upsert = db.prepare(`
+    INSERT INTO oidc_models (model, id, payload, expires_at, consumed_at, grant_id, uid, user_code, account_id)
+    VALUES (@model, @id, @payload, @expiresAt, NULL, @grantId, @uid, @userCode, @accountId)
+    ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at,
+      consumed_at = NULL, grant_id = excluded.grant_id, uid = excluded.uid, user_code = excluded.user_code,
+      account_id = excluded.account_id`);
+  const find = db.prepare<{ model: string; id: string; now: number }, ModelRow>(
+    `SELECT payload, consumed_at FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE}`,
+  );
+  const findByUid = db.prepare<{ model: string; uid: string; now: number }, ModelRow>(
+    `SELECT payload, consumed_at FROM oidc_models WHERE uid = @uid AND model = @model AND ${LIVE} LIMIT 1`,
+  );
+  const findByUserCode = db.prepare<{ model: string; userCode: string; now: number }, ModelRow>(
+    `SELECT payload, consumed_at FROM oidc_models WHERE user_code = @userCode AND model = @model AND ${LIVE} LIMIT 1`,
+  );
+  const consume = db.prepare(`
+    UPDATE oidc_models SET consumed_at = @now
+    WHERE model = @model AND id = @id AND consumed_at IS NULL AND ${LIVE}`);
+  const destroy = db.prepare('DELETE FROM oidc_models WHERE model = ? AND id = ?');
+  const revokeByGrant = db.prepare('DELETE FROM oidc_models WHERE grant_id = ?');
+  const revokeByAccount = db.prepare('DELETE FROM oidc_models WHERE account_id = ?');
+
+  return {
+    async upsert(model, id, payload, expiresAt, indexes) {
+      upsert.run({
+        model,
+        id,
+        payload: JSON.stringify(payload),
+        expiresAt,
+        grantId: indexes.grantId ?? null,
+        uid: indexes.uid ?? null,
+        userCode: indexes.userCode ?? null,
+        accountId: indexes.accountId ?? null,
+      });
+    },
+    async find(model, id, now) {
+      return toPayload(find.get({ model, id, now }));
+    },
+    async findByUid(model, uid, now) {
+      return toPayload(findByUid.get({ model, uid, now }));
+    },
+    async findByUserCode(model, userCode, now) {
+      return toPayload(findByUserCode.get({ model, userCode, now }));
+    },
+    async consume(model, id, at) {
+      return consume.run({ model, id, now: at }).changes > 0;
+    },
+    async destroy(model, id) {
+      destroy.run(model, id);
+    },
+    async revokeByGrantId(grantId) {
+      revokeByGrant.run(grantId);
+    },
+    async revokeByAccountId(accountId) {
+      revokeByAccount.run(accountId);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The default embedded store: one SQLite file, ${dataDir}/latchkey.db.
+ * - The server and the CLI may open the file at the same time: WAL lets readers run beside one
+ *   writer, busy_timeout makes a writer wait for the lock instead of failing, and every
+ *   read-then-write runs as an IMMEDIATE transaction (a deferred one that upgrades to a write
+ *   lock fails with SQLITE_BUSY at once in WAL mode, whatever the timeout).
+ * - Foreign keys are per connection in SQLite and off by default; the cascades rely on them.
+ * - better-sqlite3 is synchronous; the async port methods just wrap it, so a thrown error
+ *   becomes a rejected promise.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Store } from '../../server/ports/storage.ts';
+import { createAppRepository } from './apps.ts';
+import { createAuditRepository } from './audit.ts';
+import { createGroupRepository } from './groups.ts';
+import { createIdentityRepository } from './identities.ts';
+import { createInviteRepository } from './invites.ts';
+import { createJobQueue, createJobWriter } from './jobs.ts';
+import { migrate } from './migrations.ts';
+import { createOidcModelRepository } from './oidc-models.ts';
+import { createOneTimeRepository } from './one-time.ts';
+import { createPasskeyRepository } from './passkeys.ts';
+import { createScimTokenRepository } from './scim-tokens.ts';
+import { createSettingsRepository } from './settings.ts';
+import { createSigningKeyRepository } from './signing-keys.ts';
+
+export async function openSqliteStore(options: { dataDir: string }): Promise<Store> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const db = new Database(join(options.dataDir, 'latchkey.db'));
+  try {
+    // busy_timeout first: switching to WAL and migrating may already wait on another process.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across application crashes in WAL mode; only power loss can drop the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const writeJobs = createJobWriter(db);
+  const ping = db.prepare('SELECT 1');
+  return {
+    kind: 'sqlite',
+    identities: createIdentityRepository(db, writeJobs),
+    groups: createGroupRepository(db),
+    passkeys: createPasskeyRepository(db, writeJobs),
+    apps: createAppRepository(db),
+    invites: createInviteRepository(db, writeJobs),
+    signingKeys: createSigningKeyRepository(db),
+    settings: createSettingsRepository(db),
+    oidc: createOidcModelRepository(db),
+    oneTime: createOneTimeRepository(db),
+    scimTokens: createScimTokenRepository(db),
+    audit: createAuditRepository(db),
+    jobs: createJobQueue(db, writeJobs),
+    async ping() {
+      ping.get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,388 @@
+/**
+ * The one storage port. Every adapter (adapters/sqlite, adapters/redis) implements all of it and
+ * passes test/contract. Rules every adapter keeps:
+ * - Each method is atomic on its own: a caller never sees half of one call's writes.
+ * - Uniqueness (userName, group displayName, both case-insensitive) is enforced here, so two
+ *   instances racing on the same name cannot both win. Violations throw StoreError('conflict').
+ * - Optimistic concurrency: update() takes the version the caller read and throws
+ *   StoreError('stale') when the record moved on, so read-modify-write never loses a change.
+ * - Times are epoch milliseconds. Secrets arrive already hashed or encrypted: adapters never see
+ *   a clear one-time token.
+ * - Lists have a stable order: creation order (a per-collection sequence), then id.
+ */
+
+export type StoreErrorCode = 'conflict' | 'stale' | 'not_found';
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  /** For conflicts: which unique attribute collided (e.g. "userName", "displayName"). */
+  readonly field?: string;
+  constructor(code: StoreErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'StoreError';
+    this.code = code;
+    this.field = field;
+  }
+}
+
+// ---------------------------------------------------------------- identities
+
+export interface IdentityRecord {
+  id: string;
+  userName: string;
+  email: string;
+  emailVerified: boolean;
+  givenName: string | null;
+  familyName: string | null;
+  displayName: string | null;
+  externalId: string | null;
+  /** Okta's own user id once known (from SCIM or a lookup); used to flag byndidRegistered. */
+  oktaUserId: string | null;
+  locale: string | null;
+  active: boolean;
+  roles: string[];
+  /** Extra SCIM attributes kept verbatim (emails[], phoneNumbers[], ...). Never a password. */
+  attributes: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+/** Equality filters only: what SCIM clients (Okta) send and what indexes can answer. */
+export type IdentityFilterAttr = 'id' | 'userName' | 'externalId' | 'email' | 'active' | 'oktaUserId';
+export type IdentityFilter =
+  | { attr: IdentityFilterAttr; value: string | boolean }
+  | { op: 'and' | 'or'; filters: IdentityFilter[] };
+
+export type EnrollmentStatus = 'unenrolled' | 'pending' | 'enrolled';
+
+export interface IdentityQuery {
+  filter?: IdentityFilter;
+  /** Derived at query time from passkeys and invites (see InviteRecord for "pending"). */
+  status?: EnrollmentStatus;
+  groupId?: string;
+  /** Case-insensitive substring of userName, email, displayName, given or family name. */
+  search?: string;
+  role?: string;
+  /** 0-based offset. */
+  offset: number;
+  limit: number;
+  /** "now" for status derivation (invite expiry). */
+  now: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface IdentityRepository {
+  create(identity: IdentityRecord): Promise<void>;
+  get(id: string): Promise<IdentityRecord | null>;
+  getByUserName(userName: string): Promise<IdentityRecord | null>;
+  /** Writes identity with version = expectedVersion + 1. */
+  update(identity: IdentityRecord, expectedVersion: number): Promise<IdentityRecord>;
+  /** Removes the identity with its passkeys, invites and group memberships. */
+  delete(id: string, options?: WriteOptions): Promise<boolean>;
+  query(query: IdentityQuery): Promise<Page<IdentityRecord>>;
+  /** Enrollment status of each given identity, derived the same way as query({status}). */
+  statuses(ids: string[], now: number): Promise<Map<string, EnrollmentStatus>>;
+}
+
+// ---------------------------------------------------------------- groups
+
+export interface GroupRecord {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+export type GroupFilterAttr = 'id' | 'displayName' | 'externalId' | 'member';
+export type GroupFilter =
+  | { attr: GroupFilterAttr; value: string }
+  | { op: 'and' | 'or'; filters: GroupFilter[] };
+
+export interface MembershipChange {
+  /** Replace the whole member list (wins over add/remove when given). */
+  set?: string[];
+  add?: string[];
+  remove?: string[];
+}
+
+export interface GroupRepository {
+  /** Member ids that name no identity are ignored, not fatal. */
+  create(group: GroupRecord, memberIds: string[]): Promise<void>;
+  get(id: string): Promise<GroupRecord | null>;
+  getByDisplayName(displayName: string): Promise<GroupRecord | null>;
+  /** Record and membership change applied together; version checked as for identities. */
+  update(group: GroupRecord, expectedVersion: number, members?: MembershipChange): Promise<GroupRecord>;
+  delete(id: string): Promise<boolean>;
+  query(query: { filter?: GroupFilter; search?: string; offset: number; limit: number }): Promise<Page<GroupRecord>>;
+  members(groupId: string): Promise<string[]>;
+  groupIdsOf(identityId: string): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------- passkeys
+
+export interface PasskeyRecord {
+  /** The WebAuthn credential id, base64url. */
+  id: string;
+  identityId: string;
+  /** COSE public key, base64url. */
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  aaguid: string;
+  deviceType: 'singleDevice' | 'multiDevice';
+  backedUp: boolean;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** Lets a write enqueue a job in the same atomic step (transactional outbox). */
+export interface WriteOptions {
+  enqueue?: JobInput[];
+}
+
+export interface PasskeyRepository {
+  /** Throws StoreError('conflict', field 'id') if the credential id is already registered. */
+  insert(passkey: PasskeyRecord, options?: WriteOptions): Promise<void>;
+  get(id: string): Promise<PasskeyRecord | null>;
+  listByIdentity(identityId: string): Promise<PasskeyRecord[]>;
+  /**
+   * Records a successful assertion. Only applies if the stored counter is still
+   * expectedCounter, so two racing assertions cannot both move it (returns false then).
+   */
+  recordUse(id: string, expectedCounter: number, newCounter: number, usedAt: number): Promise<boolean>;
+  rename(id: string, name: string): Promise<boolean>;
+  delete(id: string, options?: WriteOptions): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- apps
+
+export type AppKind = 'okta' | 'oidc' | 'bookmark';
+
+export interface AppRecord {
+  id: string;
+  kind: AppKind;
+  name: string;
+  /** OIDC apps: client secret encrypted with the instance secret (recoverable for the console). */
+  clientSecretEnc: string | null;
+  redirectUris: string[];
+  oktaDomain: string | null;
+  /** Bookmark apps. */
+  loginUrl: string | null;
+  iconDataUri: string | null;
+  assignedGroupIds: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AppRepository {
+  create(app: AppRecord): Promise<void>;
+  get(id: string): Promise<AppRecord | null>;
+  list(): Promise<AppRecord[]>;
+  update(app: AppRecord): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- invites (enrollment links)
+
+export interface InviteRecord {
+  id: string;
+  identityId: string;
+  /** sha256 of the link secret, hex. The secret itself is never stored. */
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number;
+  spentAt: number | null;
+  revokedAt: number | null;
+  delivery: 'link' | 'email';
+  /** Email deliveries: queued -> sent | failed. */
+  sendState: 'queued' | 'sent' | 'failed' | null;
+  sendError: string | null;
+  createdBy: string;
+}
+
+export interface InviteRepository {
+  /** Inserts the invite and, in the same step, revokes every other unspent invite of the identity. */
+  create(invite: InviteRecord, options?: WriteOptions): Promise<void>;
+  get(id: string): Promise<InviteRecord | null>;
+  getByTokenHash(tokenHash: string): Promise<InviteRecord | null>;
+  listByIdentity(identityId: string): Promise<InviteRecord[]>;
+  /** Spends it only if unspent, unrevoked and unexpired at `at`; true when this call spent it. */
+  spend(id: string, at: number): Promise<boolean>;
+  revoke(id: string, at: number): Promise<boolean>;
+  setSendState(id: string, state: 'queued' | 'sent' | 'failed', error: string | null): Promise<void>;
+}
+
+// ---------------------------------------------------------------- signing keys & settings
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** The private JWK, JSON, encrypted with the instance secret. */
+  privateJwkEnc: string;
+  createdAt: number;
+  /** Set when a newer key replaces it: stays published until then, deleted after. */
+  retiresAt: number | null;
+}
+
+export interface SigningKeyRepository {
+  list(): Promise<SigningKeyRecord[]>;
+  insert(key: SigningKeyRecord): Promise<void>;
+  setRetiresAt(kid: string, retiresAt: number): Promise<void>;
+  delete(kid: string): Promise<boolean>;
+}
+
+export interface SettingsRepository {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
+  /** Stores value only if key is absent; returns what is stored (race-safe first start). */
+  setIfAbsent(key: string, value: string): Promise<string>;
+}
+
+// ---------------------------------------------------------------- oidc-provider models
+
+export interface OidcModelIndexes {
+  grantId?: string;
+  userCode?: string;
+  uid?: string;
+  accountId?: string;
+}
+
+export interface OidcModelRepository {
+  upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, indexes: OidcModelIndexes): Promise<void>;
+  /**
+   * The stored payload, or null when absent or expired. Once consumed, the returned payload
+   * carries `consumed: <epoch seconds of consumption>` (what oidc-provider checks), for find,
+   * findByUid and findByUserCode alike.
+   */
+  find(model: string, id: string, now: number): Promise<Record<string, unknown> | null>;
+  findByUid(model: string, uid: string, now: number): Promise<Record<string, unknown> | null>;
+  findByUserCode(model: string, userCode: string, now: number): Promise<Record<string, unknown> | null>;
+  /** Marks consumed; true only for the one call that consumed it first. */
+  consume(model: string, id: string, at: number): Promise<boolean>;
+  destroy(model: string, id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+  /** Removes every session, grant and token of an account (deactivation ends sessions at once). */
+  revokeByAccountId(accountId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- one-time values
+
+export interface OneTimeRepository {
+  put(key: string, value: string, expiresAt: number): Promise<void>;
+  /** Returns the value and deletes it in one step; null if absent or expired. */
+  take(key: string, now: number): Promise<string | null>;
+}
+
+// ---------------------------------------------------------------- SCIM tokens
+
+export interface ScimTokenRecord {
+  id: string;
+  name: string;
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface ScimTokenRepository {
+  create(token: ScimTokenRecord): Promise<void>;
+  list(): Promise<ScimTokenRecord[]>;
+  getByHash(tokenHash: string): Promise<ScimTokenRecord | null>;
+  touch(id: string, at: number): Promise<void>;
+  revoke(id: string, at: number): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- audit log
+
+export interface AuditEvent {
+  id: string;
+  at: number;
+  /** e.g. "admin", "scim", "auth", "enrollment", "okta-sync", "cli". */
+  kind: string;
+  action: string;
+  /** Who: "cli", "scim-token:<id>", "identity:<id>". */
+  actor: string;
+  /** Whom or what: "identity:<id>", "group:<id>", "app:<id>". */
+  target: string | null;
+  outcome: 'success' | 'failure';
+  detail: Record<string, unknown>;
+}
+
+export interface AuditRepository {
+  append(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  list(query: { kind?: string; actor?: string; target?: string; since?: number; until?: number; limit: number }): Promise<AuditEvent[]>;
+}
+
+// ---------------------------------------------------------------- durable job queue
+
+export interface JobInput {
+  queue: string;
+  /** At most one pending job per (queue, key): enqueueing again replaces its payload (newest wins). */
+  key: string;
+  payload: Record<string, unknown>;
+  runAt: number;
+}
+
+export interface JobRecord extends JobInput {
+  id: string;
+  state: 'pending' | 'done' | 'failed';
+  attempts: number;
+  /** Bumped by every enqueue that replaces the payload; complete() compares it. */
+  revision: number;
+  lastError: string | null;
+  lockedBy: string | null;
+  lockedUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface JobQueue {
+  enqueue(job: JobInput): Promise<void>;
+  /**
+   * Takes one due pending job whose lease is free, leasing it to `worker` until now + leaseMs.
+   * Only one worker (across every instance) holds a job at a time.
+   */
+  lease(queue: string, worker: string, now: number, leaseMs: number): Promise<JobRecord | null>;
+  /**
+   * Ends a leased job. If it was re-enqueued since the lease (revision moved on), it is released
+   * and stays pending so the newer payload is delivered too; returns false then.
+   */
+  complete(id: string, worker: string, revision: number, now: number): Promise<boolean>;
+  /** Gives the job back for another try at runAt (attempts + 1). Enqueue resets attempts to 0. */
+  retry(id: string, worker: string, runAt: number, error: string, now: number): Promise<boolean>;
+  fail(id: string, worker: string, error: string, now: number): Promise<boolean>;
+  get(queue: string, key: string): Promise<JobRecord | null>;
+  list(queue: string, state: JobRecord['state'] | undefined, limit: number): Promise<JobRecord[]>;
+  counts(queue: string): Promise<Record<JobRecord['state'], number>>;
+}
+
+// ---------------------------------------------------------------- the store
+
+export interface Store {
+  readonly kind: 'sqlite' | 'redis';
+  identities: IdentityRepository;
+  groups: GroupRepository;
+  passkeys: PasskeyRepository;
+  apps: AppRepository;
+  invites: InviteRepository;
+  signingKeys: SigningKeyRepository;
+  settings: SettingsRepository;
+  oidc: OidcModelRepository;
+  oneTime: OneTimeRepository;
+  scimTokens: ScimTokenRepository;
+  audit: AuditRepository;
+  jobs: JobQueue;
+  /** Throws if the backing store cannot be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
