@@ -1,0 +1,65 @@
+/**
+ * createApp(deps): the Koa stack and the mounted edges, in order:
+ * request id + access log -> security headers -> error boundary -> health -> assets ->
+ * enrollment -> sign-in interaction -> oidc-provider (authorize, token, userinfo, jwks, ...).
+ */
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Services } from './bootstrap.ts';
+import { createCsrf } from './http/guards.ts';
+import { errorBoundary, requestContext } from './http/errors.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { assetsDirectory, staticAssets } from './http/static-assets.ts';
+import { createPasskeyCeremonies } from './edges/webauthn/ceremonies.ts';
+import { createOidcEdge } from './edges/oidc/oidc-edge.ts';
+import { createEnrollmentEdge } from './edges/enrollment/enrollment-edge.ts';
+import type { Logger } from './logger.ts';
+
+export interface AppDeps {
+  services: Services;
+  cookieKeys: string[];
+  logger: Logger;
+}
+
+export async function createApp(deps: AppDeps) {
+  const { services, cookieKeys, logger } = deps;
+  const { config, store, clock } = services;
+
+  const app = new Koa();
+  // oidc-provider signs its cookies with these keys; Koa must use the same ones or the
+  // interaction loses its session between the login page and the provider.
+  app.keys = cookieKeys;
+  app.proxy = config.trustProxy;
+  app.silent = true;
+
+  const csrf = createCsrf(cookieKeys[0], config.origin);
+  const ceremonies = createPasskeyCeremonies({ oneTime: store.oneTime, clock, rpId: config.rpId, rpName: config.orgName, origin: config.origin });
+  const oidc = await createOidcEdge({ services, ceremonies, cookieKeys, csrf, logger });
+  const enrollment = createEnrollmentEdge({ services, ceremonies, csrf });
+
+  const health = new Router();
+  health.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  health.get('/readyz', async (ctx) => {
+    try {
+      await store.ping();
+      ctx.body = { status: 'ready', store: store.kind };
+    } catch (error) {
+      logger.warn({ err: error }, 'store not reachable');
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', store: store.kind };
+    }
+  });
+
+  app.use(requestContext(logger));
+  app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
+  app.use(errorBoundary(logger, config.orgName));
+  app.use(health.routes());
+  app.use(staticAssets(assetsDirectory));
+  app.use(enrollment.routes);
+  app.use(oidc.routes);
+  app.use(oidc.provider);
+
+  return { app, oidc, close: () => oidc.close() };
+}

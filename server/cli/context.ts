@@ -1,0 +1,38 @@
+/**
+ * What every CLI command gets: the same config, store and domain services as the server, so a
+ * command run beside a live server acts on the same data (SQLite file or Redis).
+ */
+import { loadConfig } from '../config.ts';
+import { createServices, openStore, type Services } from '../bootstrap.ts';
+import { AppError } from '../domain/errors.ts';
+
+export const CLI_ACTOR = 'cli';
+
+let opened: Services | null = null;
+
+export async function services(): Promise<Services> {
+  if (!opened) {
+    const config = loadConfig();
+    opened = createServices(config, await openStore(config));
+  }
+  return opened;
+}
+
+export async function closeServices(): Promise<void> {
+  if (opened) await opened.store.close();
+  opened = null;
+}
+
+export function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function toInt(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new AppError('invalid_input', `${name} must be a non-negative integer, got "${value}"`);
+    return parsed;
+  };
+}
+
+export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());

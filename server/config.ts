@@ -1,0 +1,151 @@
+/**
+ * Configuration: read from the environment once, validated, frozen. Every problem is listed at
+ * start-up in one message, so an operator fixes them all in one go rather than one per restart.
+ * Issuer, WebAuthn RP ID and expected origin all derive from PUBLIC_URL so they cannot disagree.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const durationPattern = /^(\d+)\s*(ms|s|m|h|d)$/;
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "7d", "90m", "30s" -> milliseconds. */
+export function parseDuration(text: string): number | null {
+  const match = durationPattern.exec(text.trim());
+  if (!match) return null;
+  return Number(match[1]) * unitMs[match[2]];
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like "7d", "12h" or "30m", got "${text}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: z.string().optional(),
+    DATA_DIR: z.string().default('./data'),
+    STORE: z.enum(['sqlite', 'redis']).default('sqlite'),
+    REDIS_URL: z.string().optional(),
+    REDIS_KEY_PREFIX: z.string().default('latchkey:'),
+    SMTP_URL: z.string().optional(),
+    MAIL_FROM: z.string().default('Latchkey <no-reply@localhost>'),
+    ORG_NAME: z.string().default('Latchkey'),
+    LATCHKEY_SECRET: z.string().optional(),
+    COOKIE_KEYS: z.string().optional(),
+    ENROLLMENT_LINK_TTL: duration('7d'),
+    SESSION_TTL: duration('8h'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.PUBLIC_URL !== undefined) {
+      let url: URL | null = null;
+      try {
+        url = new URL(env.PUBLIC_URL);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: `not a URL: "${env.PUBLIC_URL}"` });
+      }
+      if (url && !['http:', 'https:'].includes(url.protocol)) {
+        ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be an http(s) URL' });
+      }
+      if (url && (url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '')) {
+        ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be an origin such as https://id.example.com, without path, query or fragment' });
+      }
+    }
+    if (env.STORE === 'redis' && !env.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'required when STORE=redis' });
+    }
+    if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'must start with redis:// or rediss://' });
+    }
+    if (env.SMTP_URL && !/^smtps?:\/\//.test(env.SMTP_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'must start with smtp:// or smtps://' });
+    }
+    if (env.LATCHKEY_SECRET !== undefined && env.LATCHKEY_SECRET.length < 32) {
+      ctx.addIssue({ code: 'custom', path: ['LATCHKEY_SECRET'], message: 'must be at least 32 characters' });
+    }
+    if (env.NODE_ENV === 'production') {
+      // Development defaults are generated per machine; in production they would differ between
+      // instances (breaking sessions) or be lost with the container.
+      if (!env.PUBLIC_URL) ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'required in production' });
+      if (!env.LATCHKEY_SECRET) ctx.addIssue({ code: 'custom', path: ['LATCHKEY_SECRET'], message: 'required in production (encrypts keys and secrets at rest)' });
+      if (!env.COOKIE_KEYS) ctx.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: 'required in production (comma-separated, each at least 32 characters)' });
+    }
+    if (env.COOKIE_KEYS !== undefined && env.COOKIE_KEYS.split(',').some((key) => key.trim().length < 32)) {
+      ctx.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: 'each comma-separated key must be at least 32 characters' });
+    }
+  });
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  port: number;
+  publicUrl: string;
+  issuer: string;
+  rpId: string;
+  origin: string;
+  dataDir: string;
+  store: 'sqlite' | 'redis';
+  redisUrl: string | null;
+  redisKeyPrefix: string;
+  smtpUrl: string | null;
+  mailFrom: string;
+  orgName: string;
+  instanceSecret: string | null;
+  cookieKeys: string[] | null;
+  enrollmentLinkTtlMs: number;
+  sessionTtlMs: number;
+  logLevel: string;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  const url = new URL(publicUrl);
+  return Object.freeze({
+    env: env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development',
+    port: env.PORT,
+    publicUrl,
+    issuer: publicUrl,
+    rpId: url.hostname,
+    origin: url.origin,
+    dataDir: path.resolve(env.DATA_DIR),
+    store: env.STORE,
+    redisUrl: env.REDIS_URL ?? null,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    smtpUrl: env.SMTP_URL ?? null,
+    mailFrom: env.MAIL_FROM,
+    orgName: env.ORG_NAME,
+    instanceSecret: env.LATCHKEY_SECRET ?? null,
+    cookieKeys: env.COOKIE_KEYS ? env.COOKIE_KEYS.split(',').map((key) => key.trim()) : null,
+    enrollmentLinkTtlMs: env.ENROLLMENT_LINK_TTL,
+    sessionTtlMs: env.SESSION_TTL,
+    logLevel: env.LOG_LEVEL,
+    trustProxy: env.TRUST_PROXY === 'true',
+  } satisfies Config);
+}

@@ -1,0 +1,185 @@
+/**
+ * Apps: the relying parties (Okta, generic OIDC) and the bookmarks on the dashboard.
+ * - The client secret is shown at creation and on deliberate reveal; at rest it is sealed.
+ * - Only members of an assigned group may sign in to an app (checked on every authorization,
+ *   not only at login, so an existing session cannot reach an app it was never given).
+ * - Okta domains are full org URLs without "-admin" and without a path.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AppKind, AppRecord, Store } from '../ports/storage.ts';
+import type { Clock } from '../ports/clock.ts';
+import { AppError } from './errors.ts';
+import type { AuditLog } from './audit.ts';
+import { actorKind } from './identities.ts';
+import { randomToken, type Sealer } from './secrets.ts';
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return loopbackHosts.has(hostname) || hostname.startsWith('127.');
+}
+
+/** Returns the normalised origin ("https://dev-123.okta.com") or throws a message an admin can act on. */
+export function validateOktaDomain(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw new AppError('invalid_input', `Okta domain "${input}" is not a URL: use the full org URL, e.g. https://dev-123456.okta.com`, { field: 'oktaDomain' });
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new AppError('invalid_input', `Okta domain must use https (plain http only for loopback test hosts), got "${input}"`, { field: 'oktaDomain' });
+  }
+  if (/-admin\./i.test(url.hostname)) {
+    throw new AppError('invalid_input', `Okta domain "${url.hostname}" is the admin console: drop "-admin", e.g. ${url.protocol}//${url.hostname.replace(/-admin\./i, '.')}`, { field: 'oktaDomain' });
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new AppError('invalid_input', `Okta domain must be the org URL alone, without a path or query, e.g. ${url.origin}`, { field: 'oktaDomain' });
+  }
+  if (url.username || url.password) throw new AppError('invalid_input', 'Okta domain must not contain credentials', { field: 'oktaDomain' });
+  return url.origin;
+}
+
+export function validateRedirectUri(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new AppError('invalid_input', `redirect URI "${input}" is not a URL`, { field: 'redirect_uris' });
+  }
+  if (url.hash) throw new AppError('invalid_input', `redirect URI "${input}" must not contain a fragment`, { field: 'redirect_uris' });
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new AppError('invalid_input', `redirect URI "${input}" must use https (http only for loopback hosts)`, { field: 'redirect_uris' });
+  }
+  return url.href;
+}
+
+export function validateLoginUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new AppError('invalid_input', `login link "${input}" is not a URL`, { field: 'loginUrl' });
+  }
+  if (!['https:', 'http:'].includes(url.protocol)) throw new AppError('invalid_input', 'login link must be an http(s) URL', { field: 'loginUrl' });
+  return url.href;
+}
+
+export function createAppService(deps: { store: Store; clock: Clock; audit: AuditLog; sealer: Sealer }) {
+  const { store, clock, audit, sealer } = deps;
+
+  async function require(id: string): Promise<AppRecord> {
+    const app = await store.apps.get(id);
+    if (!app) throw new AppError('not_found', `no app with client id "${id}"`);
+    return app;
+  }
+
+  async function createClient(kind: Exclude<AppKind, 'bookmark'>, input: { name: string; redirectUris: string[]; oktaDomain?: string | null }, actor: string) {
+    if (!input.name?.trim()) throw new AppError('invalid_input', 'display name is required', { field: 'name' });
+    if (input.redirectUris.length === 0) throw new AppError('invalid_input', 'at least one redirect URI is required', { field: 'redirect_uris' });
+    const clientSecret = randomToken(32);
+    const now = clock.now();
+    const app: AppRecord = {
+      id: `lk_${randomBytes(12).toString('hex')}`,
+      kind,
+      name: input.name.trim(),
+      clientSecretEnc: sealer.seal(clientSecret),
+      redirectUris: input.redirectUris.map(validateRedirectUri),
+      oktaDomain: input.oktaDomain ?? null,
+      loginUrl: null,
+      iconDataUri: null,
+      assignedGroupIds: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.apps.create(app);
+    await audit.record({ kind: actorKind(actor), action: 'app.create', actor, target: `app:${app.id}`, detail: { kind, name: app.name } });
+    return { app, clientSecret };
+  }
+
+  /** Okta's callback for an OpenID Connect IdP is fixed by Okta: {org}/oauth2/v1/authorize/callback. */
+  async function createOktaApp(input: { oktaDomain: string; name?: string; customDomain?: string }, actor: string) {
+    const oktaDomain = validateOktaDomain(input.oktaDomain);
+    const redirectUris = [`${oktaDomain}/oauth2/v1/authorize/callback`];
+    if (input.customDomain) redirectUris.push(`${validateOktaDomain(input.customDomain)}/oauth2/v1/authorize/callback`);
+    return createClient('okta', { name: input.name ?? 'Okta', redirectUris, oktaDomain }, actor);
+  }
+
+  async function createOidcApp(input: { name: string; redirectUris: string[] }, actor: string) {
+    return createClient('oidc', input, actor);
+  }
+
+  async function createBookmark(input: { name: string; loginUrl: string; iconDataUri?: string | null }, actor: string): Promise<AppRecord> {
+    if (!input.name?.trim()) throw new AppError('invalid_input', 'display name is required', { field: 'name' });
+    const now = clock.now();
+    const app: AppRecord = {
+      id: `bm_${randomBytes(12).toString('hex')}`,
+      kind: 'bookmark',
+      name: input.name.trim(),
+      clientSecretEnc: null,
+      redirectUris: [],
+      oktaDomain: null,
+      loginUrl: validateLoginUrl(input.loginUrl),
+      iconDataUri: input.iconDataUri ?? null,
+      assignedGroupIds: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.apps.create(app);
+    await audit.record({ kind: actorKind(actor), action: 'app.create', actor, target: `app:${app.id}`, detail: { kind: 'bookmark', name: app.name } });
+    return app;
+  }
+
+  function revealSecret(app: AppRecord): string | null {
+    return app.clientSecretEnc ? sealer.open(app.clientSecretEnc) : null;
+  }
+
+  async function rotateSecret(id: string, actor: string): Promise<string> {
+    const app = await require(id);
+    if (app.kind === 'bookmark') throw new AppError('invalid_input', 'a bookmark has no client secret');
+    const clientSecret = randomToken(32);
+    await store.apps.update({ ...app, clientSecretEnc: sealer.seal(clientSecret), updatedAt: clock.now() });
+    await audit.record({ kind: actorKind(actor), action: 'app.rotate_secret', actor, target: `app:${id}` });
+    return clientSecret;
+  }
+
+  async function setAssignment(id: string, groupId: string, assigned: boolean, actor: string): Promise<AppRecord> {
+    const app = await require(id);
+    if (!(await store.groups.get(groupId))) throw new AppError('not_found', `no group with id "${groupId}"`);
+    const groups = new Set(app.assignedGroupIds);
+    if (assigned) groups.add(groupId);
+    else groups.delete(groupId);
+    const next = { ...app, assignedGroupIds: [...groups], updatedAt: clock.now() };
+    await store.apps.update(next);
+    await audit.record({ kind: actorKind(actor), action: assigned ? 'app.assign' : 'app.unassign', actor, target: `app:${id}`, detail: { groupId } });
+    return next;
+  }
+
+  async function isAssigned(app: AppRecord, identityId: string): Promise<boolean> {
+    if (app.assignedGroupIds.length === 0) return false;
+    const groups = new Set(await store.groups.groupIdsOf(identityId));
+    return app.assignedGroupIds.some((groupId) => groups.has(groupId));
+  }
+
+  async function remove(id: string, actor: string): Promise<void> {
+    await require(id);
+    await store.apps.delete(id);
+    await audit.record({ kind: actorKind(actor), action: 'app.delete', actor, target: `app:${id}` });
+  }
+
+  return {
+    require,
+    get: (id: string) => store.apps.get(id),
+    list: () => store.apps.list(),
+    createOktaApp,
+    createOidcApp,
+    createBookmark,
+    revealSecret,
+    rotateSecret,
+    setAssignment,
+    isAssigned,
+    remove,
+  };
+}
+
+export type AppService = ReturnType<typeof createAppService>;

@@ -1,0 +1,36 @@
+/**
+ * The one domain error. Callers switch on `code`, never on messages; each edge translates it once
+ * at its boundary (OAuth error, SCIM error JSON, readable HTML page, CLI one-liner).
+ */
+export type AppErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'conflict'
+  | 'stale'
+  | 'forbidden'
+  | 'unauthenticated'
+  | 'inactive'
+  | 'not_assigned'
+  | 'link_expired'
+  | 'link_spent'
+  | 'link_revoked'
+  | 'link_invalid'
+  | 'challenge_invalid'
+  | 'passkey_invalid'
+  | 'counter_regression'
+  | 'upstream';
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  /** Which input or attribute the error is about, when there is one (e.g. "userName"). */
+  readonly field?: string;
+  constructor(code: AppErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.field = options.field;
+  }
+}
+
+export const isAppError = (error: unknown, code?: AppErrorCode): error is AppError =>
+  error instanceof AppError && (code === undefined || error.code === code);

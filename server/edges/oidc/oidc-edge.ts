@@ -1,0 +1,170 @@
+/**
+ * The OIDC edge: the mounted provider plus the sign-in interaction (the passkey login page).
+ * - The provider is rebuilt when the signing key set changes (rotation from the CLI or another
+ *   instance), so every instance signs with the newest key within KEY_REFRESH_MS.
+ * - The interaction is finished only after a verified assertion, by an active person assigned
+ *   to the app; refusals go back to the app as access_denied after a page that says why.
+ * - With login_hint, only that person's passkeys are offered; without it, discoverable login.
+ */
+import Router from '@koa/router';
+import mount from 'koa-mount';
+import type { Middleware, Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Services } from '../../bootstrap.ts';
+import type { PasskeyCeremonies } from '../../ports/passkey-ceremonies.ts';
+import type { PasskeyRecord } from '../../ports/storage.ts';
+import { AppError, isAppError } from '../../domain/errors.ts';
+import { displayNameOf } from '../../domain/identities.ts';
+import { createProvider } from './provider.ts';
+import { html, renderPage } from '../../http/html.ts';
+import { jsonBody, type createCsrf } from '../../http/guards.ts';
+import { renderErrorPage, sendJsonError } from '../../http/errors.ts';
+import type { Logger } from '../../logger.ts';
+
+export const KEY_REFRESH_MS = 30_000;
+
+/** RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification. */
+export function amrFor(passkey: Pick<PasskeyRecord, 'deviceType'>, userVerified: boolean): string[] {
+  const amr = ['pop', passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk', 'user'];
+  if (userVerified) amr.push('mfa');
+  return amr;
+}
+
+export async function createOidcEdge(deps: {
+  services: Services;
+  ceremonies: PasskeyCeremonies;
+  cookieKeys: string[];
+  csrf: ReturnType<typeof createCsrf>;
+  logger: Logger;
+}) {
+  const { services, ceremonies, cookieKeys, csrf, logger } = deps;
+  const { store, config, clock, audit } = services;
+
+  await services.signingKeys.ensure();
+  let keys = await services.signingKeys.load();
+  let provider: Provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, logger });
+  let mounted: Middleware = mount(provider as never) as Middleware;
+
+  async function refreshKeys(): Promise<void> {
+    const next = await services.signingKeys.load();
+    if (next.fingerprint === keys.fingerprint) return;
+    keys = next;
+    provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, logger });
+    mounted = mount(provider as never) as Middleware;
+    logger.info({ keys: keys.keys.map((key) => key.kid) }, 'signing keys reloaded');
+  }
+  const timer = setInterval(() => refreshKeys().catch((error) => logger.warn({ err: error }, 'key refresh failed')), KEY_REFRESH_MS);
+  timer.unref();
+
+  async function detailsOf(ctx: Context) {
+    try {
+      const details = await provider.interactionDetails(ctx.req, ctx.res);
+      if (details.uid !== ctx.params.uid) throw new AppError('forbidden', 'this sign-in page belongs to another sign-in attempt');
+      return details;
+    } catch (error) {
+      if (isAppError(error)) throw error;
+      throw new AppError('unauthenticated', 'This sign-in attempt has expired or was opened in another browser. Return to the application and sign in again.', { cause: error });
+    }
+  }
+
+  const router = new Router();
+
+  router.get('/interaction/:uid', async (ctx) => {
+    let details;
+    try {
+      details = await detailsOf(ctx);
+    } catch (error) {
+      renderErrorPage(ctx, config.orgName, 400, 'Sign-in expired', (error as Error).message);
+      return;
+    }
+    const client = await store.apps.get(String(details.params.client_id));
+    const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
+    ctx.type = 'html';
+    ctx.body = renderPage({
+      title: `Sign in to ${client?.name ?? 'your application'}`,
+      orgName: config.orgName,
+      script: 'login',
+      data: { uid: details.uid, csrf: csrf.tokenFor(`interaction:${details.uid}`), hint: loginHint },
+      body: html`
+        <h1>Sign in to ${client?.name ?? 'your application'}</h1>
+        ${loginHint ? html`<p class="lead">Signing in as <strong>${loginHint}</strong>.</p>` : html`<p class="lead">Use the passkey on this device, or choose one from your phone.</p>`}
+        <label class="field" ${loginHint ? html`hidden` : html``}>Username <input id="username" name="username" autocomplete="username webauthn" placeholder="Pick your passkey" readonly></label>
+        <div class="actions"><button id="signin" class="primary" type="button">Sign in with a passkey</button></div>
+        <p id="status" class="status" role="status" aria-live="polite"></p>
+        <p class="muted">No password is needed. Don't have a passkey yet? Ask your administrator for an enrollment link.</p>`,
+    });
+  });
+
+  const guard = csrf.protect((ctx) => `interaction:${ctx.params.uid}`);
+
+  router.post('/interaction/:uid/passkey/options', guard, jsonBody(), async (ctx) => {
+    const details = await detailsOf(ctx);
+    const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : null;
+    const hinted = hint ? await store.identities.getByUserName(hint) : null;
+    // An unknown hint falls back to discoverable login rather than revealing who exists.
+    const allow = hinted ? await store.passkeys.listByIdentity(hinted.id) : null;
+    ctx.body = await ceremonies.authenticationOptions(`interaction:${details.uid}`, allow && allow.length > 0 ? allow : null);
+  });
+
+  router.post('/interaction/:uid/passkey/verify', guard, jsonBody(), async (ctx) => {
+    const details = await detailsOf(ctx);
+    const clientId = String(details.params.client_id);
+    const refuse = async (error: AppError, identityId: string | null) => {
+      await audit.record({ kind: 'auth', action: 'signin.failure', actor: identityId ? `identity:${identityId}` : 'anonymous', target: `app:${clientId}`, outcome: 'failure', detail: { reason: error.code } });
+      if (error.code === 'counter_regression') logger.warn({ requestId: ctx.state.requestId, identityId }, 'passkey signature counter regression refused');
+      // Person-level refusals end the attempt with access_denied for the app; a failed ceremony lets the person retry.
+      if (error.code === 'inactive' || error.code === 'not_assigned') {
+        const continueTo = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: error.message }, { mergeWithLastSubmission: false });
+        ctx.status = 403;
+        ctx.body = { error: error.code, error_description: error.message, continue_to: continueTo };
+        return;
+      }
+      sendJsonError(ctx, error);
+    };
+
+    const body = ctx.request.body as unknown;
+    let passkey: PasskeyRecord | null = null;
+    try {
+      passkey = await store.passkeys.get(ceremonies.credentialIdOf(body));
+      if (!passkey) throw new AppError('passkey_invalid', 'This passkey is not registered with this sign-in service. Use another passkey or ask for an enrollment link.');
+      const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : null;
+      const hinted = hint ? await store.identities.getByUserName(hint) : null;
+      if (hinted && hinted.id !== passkey.identityId) {
+        throw new AppError('passkey_invalid', `This passkey belongs to another account, not ${hint}.`);
+      }
+      const result = await ceremonies.verifyAuthentication(`interaction:${details.uid}`, body, passkey);
+      if (!(await store.passkeys.recordUse(passkey.id, passkey.counter, result.newCounter, clock.now()))) {
+        throw new AppError('passkey_invalid', 'This passkey was used by another sign-in at the same moment; try again.');
+      }
+      const identity = await store.identities.get(passkey.identityId);
+      if (!identity) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
+      if (!identity.active) throw new AppError('inactive', 'Your account is deactivated. Contact your administrator.');
+      const app = await store.apps.get(clientId);
+      if (!app || !(await services.apps.isAssigned(app, identity.id))) {
+        throw new AppError('not_assigned', `${displayNameOf(identity)}, you are not assigned to ${app?.name ?? 'this application'}. Ask your administrator for access.`);
+      }
+      const redirect = await provider.interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: identity.id, amr: amrFor(passkey, result.userVerified) } },
+        { mergeWithLastSubmission: false },
+      );
+      await audit.record({ kind: 'auth', action: 'signin.success', actor: `identity:${identity.id}`, target: `app:${clientId}`, detail: { passkeyId: passkey.id } });
+      ctx.body = { redirect };
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      await refuse(error, passkey?.identityId ?? null);
+    }
+  });
+
+  return {
+    routes: router.routes() as Middleware,
+    /** Everything else (authorize, token, userinfo, jwks, discovery, logout) is the provider's. */
+    provider: ((ctx, next) => mounted(ctx, next)) as Middleware,
+    get current(): Provider {
+      return provider;
+    },
+    refreshKeys,
+    close: () => clearInterval(timer),
+  };
+}

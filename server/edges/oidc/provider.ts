@@ -1,0 +1,177 @@
+/**
+ * The OpenID Connect provider (oidc-provider), configured for what Okta as an "OpenID Connect IdP"
+ * needs and nothing more:
+ * - authorization code flow only; PKCE S256 honoured whenever sent, `plain` refused (by the
+ *   library), PKCE optional because Okta sends it only when the admin enables it;
+ * - client_secret_basic and client_secret_post, exact redirect URI matching;
+ * - RS256 ID tokens carrying the profile claims Okta maps (conformIdTokenClaims off), the nonce,
+ *   auth_time and the amr of the passkey login;
+ * - no consent screen: a grant is made for assigned apps, and refused (access_denied) for anyone
+ *   not assigned or deactivated, on every authorization, including silent SSO ones;
+ * - keys from the store (never the library's development keys); cookies signed with our keys.
+ */
+import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Services } from '../../bootstrap.ts';
+import type { AppRecord } from '../../ports/storage.ts';
+import { TOKEN_LIFETIME_MS } from '../../bootstrap.ts';
+import { displayNameOf } from '../../domain/identities.ts';
+import { Html, html, renderPage } from '../../http/html.ts';
+import { createModelAdapter } from './model-adapter.ts';
+import { OIDC_ROUTES } from '../../http/endpoints.ts';
+import type { PrivateJwk } from '../../domain/signing-keys.ts';
+import type { Logger } from '../../logger.ts';
+
+
+export const SUPPORTED_SCOPES = ['openid', 'email', 'profile'];
+
+export interface ProviderOptions {
+  services: Services;
+  cookieKeys: string[];
+  signingKeys: PrivateJwk[];
+  logger: Logger;
+}
+
+function clientMetadataFor(services: Services) {
+  return (app: AppRecord): Record<string, unknown> | null => {
+    if (app.kind === 'bookmark' || !app.clientSecretEnc) return null;
+    return {
+      client_id: app.id,
+      client_secret: services.apps.revealSecret(app),
+      client_name: app.name,
+      redirect_uris: app.redirectUris,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+      // Okta and the issue both expect auth_time in every ID token.
+      require_auth_time: true,
+    };
+  };
+}
+
+export function createProvider(options: ProviderOptions): Provider {
+  const { services, cookieKeys, signingKeys, logger } = options;
+  const { config, store, clock } = services;
+  const secureCookies = config.publicUrl.startsWith('https://');
+  const sessionTtlSeconds = Math.round(config.sessionTtlMs / 1000);
+
+  const configuration: Configuration = {
+    adapter: createModelAdapter({ store, clock, clientMetadata: clientMetadataFor(services) }) as never,
+    clients: [],
+    jwks: { keys: signingKeys as never },
+    cookies: {
+      keys: cookieKeys,
+      names: { session: 'lk_session', interaction: 'lk_interaction', resume: 'lk_interaction_resume' },
+      long: { httpOnly: true, sameSite: 'lax', secure: secureCookies },
+      short: { httpOnly: true, sameSite: 'lax', secure: secureCookies },
+    },
+    routes: OIDC_ROUTES,
+    scopes: SUPPORTED_SCOPES,
+    claims: {
+      // amr rides with openid so Okta's "trust claims" finds it in every ID token (RFC 8176).
+      openid: ['sub', 'amr'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'updated_at'],
+    },
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
+    pkce: { required: () => false },
+    clientBasedCORS: () => false,
+    issueRefreshToken: () => false,
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = renderPage({
+            title: 'Sign out',
+            orgName: config.orgName,
+            body: html`<h1>Sign out</h1><p class="lead">Do you want to sign out of ${config.orgName}?</p>${new Html(form)}
+              <div class="actions"><button class="primary" type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+              <button type="submit" form="op.logoutForm">Stay signed in</button></div>`,
+          });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = renderPage({ title: 'Signed out', orgName: config.orgName, body: html`<h1>You are signed out</h1><p class="lead">You can close this window.</p>` });
+        },
+      },
+    },
+    ttl: {
+      AccessToken: TOKEN_LIFETIME_MS / 1000,
+      IdToken: TOKEN_LIFETIME_MS / 1000,
+      AuthorizationCode: 60,
+      Interaction: 3600,
+      Session: sessionTtlSeconds,
+      Grant: sessionTtlSeconds,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+
+    async findAccount(_ctx, sub) {
+      const identity = await store.identities.get(sub);
+      // A deactivated or deleted person has no account: sessions, codes and tokens stop working.
+      if (!identity || !identity.active) return undefined;
+      return {
+        accountId: identity.id,
+        async claims() {
+          return {
+            sub: identity.id,
+            email: identity.email,
+            email_verified: identity.emailVerified,
+            name: displayNameOf(identity),
+            given_name: identity.givenName ?? undefined,
+            family_name: identity.familyName ?? undefined,
+            preferred_username: identity.userName,
+            locale: identity.locale ?? undefined,
+            updated_at: Math.floor(identity.updatedAt / 1000),
+          };
+        },
+      };
+    },
+
+    async loadExistingGrant(ctx: KoaContextWithOIDC) {
+      const session = ctx.oidc.session!;
+      const client = ctx.oidc.client!;
+      const accountId = session.accountId!;
+      const app = await store.apps.get(client.clientId);
+      const identity = await store.identities.get(accountId);
+      if (!app || !identity || !identity.active) throw new errors.AccessDenied('the account is deactivated');
+      if (!(await services.apps.isAssigned(app, identity.id))) {
+        await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: `identity:${identity.id}`, target: `app:${app.id}`, outcome: 'failure', detail: { reason: 'not_assigned' } });
+        throw new errors.AccessDenied(`${identity.userName} is not assigned to ${app.name}`);
+      }
+      const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
+      const grant = (grantId && (await ctx.oidc.provider.Grant.find(grantId))) || new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
+      const requested = [...(ctx.oidc.requestParamScopes as Set<string>)].filter((scope) => SUPPORTED_SCOPES.includes(scope));
+      grant.addOIDCScope(requested.join(' '));
+      await grant.save();
+      return grant;
+    },
+
+    async renderError(ctx, out, error) {
+      const status = (error as { statusCode?: number }).statusCode ?? ctx.status ?? 400;
+      if (status >= 500) logger.error({ requestId: ctx.state?.requestId, err: error }, 'oidc error');
+      ctx.type = 'html';
+      ctx.body = renderPage({
+        title: 'Sign-in could not continue',
+        orgName: config.orgName,
+        body: html`<h1>Sign-in could not continue</h1>
+          <p class="lead">${out.error_description ?? 'The request was not valid.'}</p>
+          <p class="muted">Error: <code>${out.error}</code>. Return to the application and start again; if this keeps happening, contact your administrator.</p>`,
+      });
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'oidc server_error'));
+  provider.on('grant.error', (ctx, error) => {
+    logger.warn({ requestId: ctx.state?.requestId, error: (error as { error?: string }).error, detail: (error as { error_description?: string }).error_description }, 'token request refused');
+  });
+  return provider;
+}

@@ -1,0 +1,28 @@
+/**
+ * Serves the built browser bundles (web/dist/assets) from memory: a fixed set of files read once
+ * at start, so no request path ever reaches the file system.
+ */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Middleware } from 'koa';
+
+const types: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.map': 'application/json' };
+
+export function staticAssets(directory: string): Middleware {
+  const files = new Map<string, { body: Buffer; type: string }>();
+  if (existsSync(directory)) {
+    for (const name of readdirSync(directory)) {
+      const type = types[path.extname(name)];
+      if (type) files.set(`/assets/${name}`, { body: readFileSync(path.join(directory, name)), type });
+    }
+  }
+  return async (ctx, next) => {
+    const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;
+    if (!file) return next();
+    ctx.type = file.type;
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = file.body;
+  };
+}
+
+export const assetsDirectory = path.resolve(import.meta.dirname, '../../web/dist/assets');

@@ -1,0 +1,43 @@
+/** Wiring only: config -> store -> services -> app -> listen. */
+import { ConfigError, loadConfig } from './config.ts';
+import { cookieKeysFor, createServices, openStore } from './bootstrap.ts';
+import { createApp } from './app.ts';
+import { createLogger } from './logger.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Latchkey cannot start, the configuration has ${error.problems.length} problem(s):\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const store = await openStore(config);
+  const services = createServices(config, store);
+  const cookieKeys = await cookieKeysFor(config, store);
+  const { app, close } = await createApp({ services, cookieKeys, logger });
+  const server = app.listen(config.port, () => {
+    logger.info({ issuer: config.issuer, port: config.port, store: config.store }, `Latchkey listening on ${config.publicUrl}`);
+  });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(async () => {
+      close();
+      await store.close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(`Latchkey failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

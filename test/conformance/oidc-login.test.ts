@@ -1,0 +1,226 @@
+/**
+ * Okta's side of the login, over HTTP, on both stores: openid-client plays Okta as the relying
+ * party; a software authenticator plays the person's passkey. Chromium runs the same flow in
+ * test/e2e; here every negative case is checked for its exact error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as oidc from 'openid-client';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
+import { authorizationUrl, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
+import { CookieJar, browse, follow, pageData, postJson, signInOverHttp } from '../support/http-login.ts';
+import { SoftAuthenticator } from '../support/soft-authenticator.ts';
+
+async function tokenRequest(server: TestServer, body: Record<string, string>, basic?: [string, string]) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (basic) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic[0])}:${encodeURIComponent(basic[1])}`).toString('base64')}`;
+  const response = await fetch(`${server.url}/token`, { method: 'POST', headers, body: new URLSearchParams(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
+  let server: TestServer;
+  let okta: Awaited<ReturnType<typeof setUpOkta>>;
+  let alice: Awaited<ReturnType<typeof enrolledPerson>>;
+
+  beforeAll(async () => {
+    server = await startTestServer({ store });
+    okta = await setUpOkta(server);
+    alice = await enrolledPerson(server, 'alice@example.com', okta.group.id);
+  });
+  afterAll(async () => server?.close());
+
+  async function login(params: Record<string, string> = {}, authenticator = alice.authenticator) {
+    const request = authorizationUrl(okta.rp, params);
+    const result = await signInOverHttp({ origin: server.url, authorizationUrl: request.url, authenticator });
+    return { ...request, ...result };
+  }
+
+  it('completes the code flow with login_hint: ID token validated against the JWKS, nonce, claims, amr, userinfo', async () => {
+    const { callbackUrl, nonce, state } = await login({ login_hint: 'alice@example.com' });
+    expect(callbackUrl.startsWith(OKTA_CALLBACK)).toBe(true);
+    const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(callbackUrl), { expectedNonce: nonce, expectedState: state, idTokenExpected: true });
+    const claims = tokens.claims()!;
+    expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('RS256');
+    expect(claims).toMatchObject({
+      iss: server.url,
+      aud: okta.app.id,
+      sub: alice.identity.id,
+      nonce,
+      email: 'alice@example.com',
+      email_verified: true,
+      name: 'Alice Smith',
+      given_name: 'Alice',
+      family_name: 'Smith',
+      preferred_username: 'alice@example.com',
+    });
+    expect(typeof claims.auth_time).toBe('number');
+    expect(claims.amr).toEqual(expect.arrayContaining(['pop', 'user', 'mfa']));
+    const userinfo = await oidc.fetchUserInfo(okta.rp, tokens.access_token, alice.identity.id);
+    expect(userinfo).toMatchObject({ sub: alice.identity.id, email: 'alice@example.com', given_name: 'Alice', family_name: 'Smith', preferred_username: 'alice@example.com' });
+  });
+
+  it('signs in without login_hint (discoverable passkey) and with PKCE S256', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+    const { callbackUrl, nonce, state } = await login({ code_challenge: challenge, code_challenge_method: 'S256' });
+    const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(callbackUrl), { expectedNonce: nonce, expectedState: state, pkceCodeVerifier: verifier });
+    expect(tokens.claims()!.sub).toBe(alice.identity.id);
+  });
+
+  it('accepts client_secret_post as well as client_secret_basic', async () => {
+    const { callbackUrl } = await login();
+    const code = new URL(callbackUrl).searchParams.get('code')!;
+    const result = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK, client_id: okta.app.id, client_secret: okta.clientSecret });
+    expect(result.status).toBe(200);
+    expect(result.body.id_token).toBeTruthy();
+  });
+
+  it('refuses a redirect_uri that is not registered exactly, without redirecting', async () => {
+    const { url } = authorizationUrl(okta.rp, { redirect_uri: `${OKTA_CALLBACK}/extra` });
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(await response.text()).toContain('redirect_uri');
+  });
+
+  it('a reused code fails with invalid_grant and revokes the tokens it issued', async () => {
+    const { callbackUrl } = await login();
+    const code = new URL(callbackUrl).searchParams.get('code')!;
+    const body = { grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK };
+    const first = await tokenRequest(server, body, [okta.app.id, okta.clientSecret]);
+    expect(first.status).toBe(200);
+    const second = await tokenRequest(server, body, [okta.app.id, okta.clientSecret]);
+    expect(second.status).toBe(400);
+    expect(second.body.error).toBe('invalid_grant');
+    const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${first.body.access_token}` } });
+    expect(userinfo.status).toBe(401);
+  });
+
+  it('of two racing redemptions of one code exactly one succeeds', async () => {
+    const { callbackUrl } = await login();
+    const code = new URL(callbackUrl).searchParams.get('code')!;
+    const body = { grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK };
+    const results = await Promise.all(Array.from({ length: 4 }, () => tokenRequest(server, body, [okta.app.id, okta.clientSecret])));
+    expect(results.filter((result) => result.status === 200)).toHaveLength(1);
+    expect(results.filter((result) => result.body.error === 'invalid_grant')).toHaveLength(3);
+  });
+
+  it('refuses a PKCE verifier that does not match, and the plain method', async () => {
+    const challenge = await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier());
+    const { callbackUrl } = await login({ code_challenge: challenge, code_challenge_method: 'S256' });
+    const code = new URL(callbackUrl).searchParams.get('code')!;
+    const result = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK, code_verifier: oidc.randomPKCECodeVerifier() }, [okta.app.id, okta.clientSecret]);
+    expect(result.status).toBe(400);
+    expect(result.body.error).toBe('invalid_grant');
+
+    const plain = authorizationUrl(okta.rp, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' });
+    const response = await fetch(plain.url, { redirect: 'manual' });
+    const location = new URL(response.headers.get('location')!);
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('a person not in an assigned group gets a reason and access_denied back at Okta', async () => {
+    const bob = await enrolledPerson(server, 'bob@example.com');
+    const result = await login({}, bob.authenticator);
+    expect(result.verify.status).toBe(403);
+    expect(result.verify.body.error).toBe('not_assigned');
+    expect(result.verify.body.error_description).toContain('not assigned to Okta');
+    const callback = new URL(result.callbackUrl);
+    expect(callback.href.startsWith(OKTA_CALLBACK)).toBe(true);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+  });
+
+  it('a deactivated person cannot sign in, and deactivation ends their session and tokens at once', async () => {
+    const carol = await enrolledPerson(server, 'carol@example.com', okta.group.id);
+    const first = await login({}, carol.authenticator);
+    const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(first.callbackUrl), { expectedNonce: first.nonce, expectedState: first.state });
+    await server.services.identities.update(carol.identity.id, { active: false }, 'test');
+    const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(userinfo.status).toBe(401);
+    // The same browser (session cookie) does not get back in silently either.
+    const silent = await follow(first.jar, authorizationUrl(okta.rp).url, server.url);
+    expect(silent.url).toContain('/interaction/');
+    const again = await login({}, carol.authenticator);
+    expect(again.verify.status).toBe(403);
+    expect(again.verify.body.error).toBe('inactive');
+    expect(new URL(again.callbackUrl).searchParams.get('error')).toBe('access_denied');
+  });
+
+  it('refuses a replayed WebAuthn response', async () => {
+    const first = await login();
+    expect(first.verify.status).toBe(200);
+    const replay = await postJson(first.jar, `${server.url}/interaction/${first.uid}/passkey/verify`, first.assertion, { origin: server.url, 'x-csrf-token': first.csrf });
+    expect(replay.status).toBeGreaterThanOrEqual(400);
+    const fresh = authorizationUrl(okta.rp);
+    const jar = new CookieJar();
+    const page = await follow(jar, fresh.url, server.url);
+    const data = pageData(await page.response.text());
+    await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/options`, {}, { origin: server.url, 'x-csrf-token': data.csrf });
+    const replayed = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, first.assertion, { origin: server.url, 'x-csrf-token': data.csrf });
+    expect(replayed.status).toBe(400);
+    expect(replayed.body.error).toBe('passkey_invalid');
+    expect(replayed.body.error_description).toMatch(/challenge/i);
+  });
+
+  it("refuses another person's passkey when a login_hint names someone else", async () => {
+    await createPerson(server, 'dave@example.com', { groupId: okta.group.id });
+    const { url } = authorizationUrl(okta.rp, { login_hint: 'dave@example.com' });
+    const result = await signInOverHttp({ origin: server.url, authorizationUrl: url, authenticator: alice.authenticator, assertionOverrides: { credentialId: [...alice.authenticator.credentials.keys()][0] } });
+    expect(result.verify.status).toBe(400);
+    expect(result.verify.body).toMatchObject({ error: 'passkey_invalid', error_description: expect.stringContaining('belongs to another account') });
+  });
+
+  it('refuses an assertion made for another origin', async () => {
+    const result = await signInOverHttp({ origin: server.url, authorizationUrl: authorizationUrl(okta.rp).url, authenticator: alice.authenticator, assertionOverrides: { origin: 'https://evil.example' } });
+    expect(result.verify.status).toBe(400);
+    expect(result.verify.body.error).toBe('passkey_invalid');
+    expect(result.verify.body.error_description).toMatch(/origin/i);
+  });
+
+  it('refuses a signature counter that goes backwards', async () => {
+    const erin = await enrolledPerson(server, 'erin@example.com', okta.group.id);
+    expect((await login({}, erin.authenticator)).verify.status).toBe(200);
+    expect((await login({}, erin.authenticator)).verify.status).toBe(200);
+    const regressed = await signInOverHttp({ origin: server.url, authorizationUrl: authorizationUrl(okta.rp).url, authenticator: erin.authenticator, assertionOverrides: { counter: 1 } });
+    expect(regressed.verify.status).toBe(400);
+    expect(regressed.verify.body.error).toBe('counter_regression');
+  });
+
+  it('refuses ceremony requests without the CSRF token or from another origin', async () => {
+    const jar = new CookieJar();
+    const page = await follow(jar, authorizationUrl(okta.rp).url, server.url);
+    const data = pageData(await page.response.text());
+    const noToken = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/options`, {}, { origin: server.url });
+    expect(noToken.status).toBe(403);
+    const foreign = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/options`, {}, { origin: 'https://evil.example', 'x-csrf-token': data.csrf });
+    expect(foreign.status).toBe(403);
+  });
+
+  it('serves the login page with a strict CSP and refuses framing', async () => {
+    const jar = new CookieJar();
+    const page = await follow(jar, authorizationUrl(okta.rp).url, server.url);
+    expect(page.response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.response.headers.get('x-frame-options')).toBe('DENY');
+    const cookies = (await browse(new CookieJar(), authorizationUrl(okta.rp).url)).headers.getSetCookie();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) {
+      expect(cookie.toLowerCase()).toContain('httponly');
+      expect(cookie.toLowerCase()).toContain('samesite=lax');
+    }
+  });
+
+  it('rotates signing keys: new tokens use the new key, the old key stays published', async () => {
+    const before = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
+    const rotated = await server.services.signingKeys.rotate('test');
+    await server.app.oidc.refreshKeys();
+    const after = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> };
+    expect(after.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([...before.keys.map((key) => key.kid), rotated.kid]));
+    expect(after.keys.every((key) => key.d === undefined)).toBe(true);
+    const { callbackUrl, nonce, state } = await login();
+    const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(callbackUrl), { expectedNonce: nonce, expectedState: state });
+    expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(rotated.kid);
+    expect(decodeJwt(tokens.id_token!).sub).toBe(alice.identity.id);
+  });
+});
