@@ -159,8 +159,7 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/options`, {}, { origin: server.url, 'x-csrf-token': data.csrf });
     const replayed = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, first.assertion, { origin: server.url, 'x-csrf-token': data.csrf });
     expect(replayed.status).toBe(400);
-    expect(replayed.body.error).toBe('passkey_invalid');
-    expect(replayed.body.error_description).toMatch(/challenge/i);
+    expect(replayed.body.error).toBe('challenge_invalid');
   });
 
   it("refuses another person's passkey when a login_hint names someone else", async () => {

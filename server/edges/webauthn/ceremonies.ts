@@ -21,22 +21,38 @@ import { AppError } from '../../domain/errors.ts';
 
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 
+function challengeOf(response: unknown): string | null {
+  const encoded = (response as { response?: { clientDataJSON?: unknown } } | null)?.response?.clientDataJSON;
+  if (typeof encoded !== 'string' || encoded.length > 4096) return null;
+  try {
+    const challenge = (JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as { challenge?: unknown }).challenge;
+    return typeof challenge === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(challenge) ? challenge : null;
+  } catch {
+    return null;
+  }
+}
+
 type Ceremony = 'registration' | 'authentication';
 
 export function createPasskeyCeremonies(deps: { oneTime: OneTimeRepository; clock: Clock; rpId: string; rpName: string; origin: string }): PasskeyCeremonies {
   const { oneTime, clock, rpId, rpName, origin } = deps;
-  const keyOf = (ceremony: Ceremony, binding: string) => `webauthn:${ceremony}:${binding}`;
+  // Keyed by the challenge itself as well as ceremony and binding: a page may hold two requests
+  // at once (conditional autofill and the button), and each answer must find its own challenge.
+  const keyOf = (ceremony: Ceremony, binding: string, challenge: string) => `webauthn:${ceremony}:${binding}:${challenge}`;
 
   // The challenge must be remembered server-side: the signed clientDataJSON echoes it, and
   // only a challenge we issued, for this binding, not yet used, proves the response is fresh.
   async function remember(ceremony: Ceremony, binding: string, challenge: string): Promise<void> {
-    await oneTime.put(keyOf(ceremony, binding), challenge, clock.now() + CHALLENGE_TTL_MS);
+    await oneTime.put(keyOf(ceremony, binding, challenge), '1', clock.now() + CHALLENGE_TTL_MS);
   }
 
-  async function takeChallenge(ceremony: Ceremony, binding: string): Promise<string> {
-    const challenge = await oneTime.take(keyOf(ceremony, binding), clock.now());
-    if (!challenge) throw new AppError('challenge_invalid', 'This passkey request expired or was already used. Start again.');
-    return challenge;
+  /** Consumes the challenge the response claims to answer; verification then checks the signature over it. */
+  async function takeChallenge(ceremony: Ceremony, binding: string, response: unknown): Promise<string> {
+    const claimed = challengeOf(response);
+    if (!claimed || !(await oneTime.take(keyOf(ceremony, binding, claimed), clock.now()))) {
+      throw new AppError('challenge_invalid', 'This passkey request expired or was already used. Start again.');
+    }
+    return claimed;
   }
 
   return {
@@ -58,7 +74,7 @@ export function createPasskeyCeremonies(deps: { oneTime: OneTimeRepository; cloc
     },
 
     async verifyRegistration(binding, response): Promise<RegisteredCredential> {
-      const expectedChallenge = await takeChallenge('registration', binding);
+      const expectedChallenge = await takeChallenge('registration', binding, response);
       let result;
       try {
         result = await verifyRegistrationResponse({
@@ -104,7 +120,7 @@ export function createPasskeyCeremonies(deps: { oneTime: OneTimeRepository; cloc
     },
 
     async verifyAuthentication(binding, response, passkey: PasskeyRecord): Promise<AssertionResult> {
-      const expectedChallenge = await takeChallenge('authentication', binding);
+      const expectedChallenge = await takeChallenge('authentication', binding, response);
       let result;
       try {
         result = await verifyAuthenticationResponse({
