@@ -11,11 +11,14 @@ import { registerIdentityCommands } from './commands/identities.ts';
 import { registerGroupCommands } from './commands/groups.ts';
 import { registerEnrollCommand } from './commands/enroll.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerOktaCommands } from './commands/okta.ts';
+import { registerScimTokenCommands } from './commands/scim-tokens.ts';
 
 const program = new Command('latchkey')
   .description('Operate a Latchkey passkey identity provider')
   .exitOverride()
-  .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  // Commander's own error text is replaced by our one-line reason below.
+  .configureOutput({ writeErr: () => undefined })
   .showHelpAfterError(false);
 
 registerAppCommands(program);
@@ -23,6 +26,8 @@ registerIdentityCommands(program);
 registerGroupCommands(program);
 registerEnrollCommand(program);
 registerKeyCommands(program);
+registerOktaCommands(program);
+registerScimTokenCommands(program);
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`latchkey: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
