@@ -6,7 +6,7 @@
  * - `id` is opaque and never changes: it is the OIDC `sub`, Okta's link key.
  */
 import { randomUUID } from 'node:crypto';
-import { StoreError, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type Store } from '../ports/storage.ts';
+import { StoreError, type JobInput, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
@@ -55,8 +55,12 @@ export function translateStoreError(error: unknown, what: string): never {
   throw error;
 }
 
+/** Durable work to record in the same write that deletes an identity (e.g. clearing its Okta flag). */
+export type IdentityDeleteJobs = (identity: IdentityRecord) => Promise<JobInput[]> | JobInput[];
+
 export function createIdentityService(deps: { store: Store; clock: Clock; audit: AuditLog }) {
   const { store, clock, audit } = deps;
+  let jobsOnDelete: IdentityDeleteJobs = () => [];
 
   async function require(id: string): Promise<IdentityRecord> {
     const identity = await store.identities.get(id);
@@ -136,7 +140,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
   async function remove(id: string, actor: string): Promise<void> {
     const identity = await require(id);
     await store.oidc.revokeByAccountId(id);
-    await store.identities.delete(id);
+    await store.identities.delete(id, { enqueue: await jobsOnDelete(identity) });
     await audit.record({ kind: actorKind(actor), action: 'identity.delete', actor, target: `identity:${id}`, detail: { userName: identity.userName } });
   }
 
@@ -150,7 +154,20 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     return (await store.identities.statuses([id], clock.now())).get(id) ?? 'unenrolled';
   }
 
-  return { require, resolve, findByUserName, create, update, remove, list, status };
+  return {
+    require,
+    resolve,
+    findByUserName,
+    create,
+    update,
+    remove,
+    list,
+    status,
+    /** Wired by the Okta edge, keeping this service free of Okta knowledge. */
+    onDelete(listener: IdentityDeleteJobs) {
+      jobsOnDelete = listener;
+    },
+  };
 }
 
 export type IdentityService = ReturnType<typeof createIdentityService>;

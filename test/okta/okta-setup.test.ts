@@ -1,0 +1,183 @@
+/**
+ * `okta setup` and `okta doctor` against the Okta emulator, on both stores (setup records what it
+ * created in store.settings and creates the Latchkey app).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
+import { startOktaSim, type OktaSim } from '../okta-sim/okta-sim.ts';
+import { setupOkta, SUPER_ADMIN_WARNING } from '../../server/edges/okta/okta-setup.ts';
+import { doctorOkta } from '../../server/edges/okta/okta-doctor.ts';
+import { oidcEndpoints } from '../../server/http/endpoints.ts';
+import { hashToken } from '../../server/domain/secrets.ts';
+import type { Services } from '../../server/bootstrap.ts';
+import { addPasskey, connect } from './helpers.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const writes = (sim: OktaSim) => sim.requests.filter((request) => request.method !== 'GET').length;
+
+async function healthyLatchkey(services: Services) {
+  for (const name of ['root@example.com', 'second@example.com']) {
+    const admin = await services.identities.create({ userName: name, email: name, roles: ['admin'] }, 'cli');
+    await addPasskey(services, admin.id);
+  }
+  const now = services.clock.now();
+  await services.store.scimTokens.create({ id: randomUUID(), name: 'okta', tokenHash: hashToken(randomUUID()), createdAt: now, expiresAt: now + 90 * DAY, lastUsedAt: null, revokedAt: null });
+  const group = await services.groups.create({ displayName: 'Beyond Identity' }, 'cli');
+  const [app] = (await services.apps.list()).filter((candidate) => candidate.kind === 'okta');
+  await services.apps.setAssignment(app.id, group.id, true, 'cli');
+}
+
+for (const store of STORE_KINDS) {
+  describe(`okta setup and doctor (${store})`, () => {
+    let sim: OktaSim;
+    let server: TestServer;
+
+    beforeEach(async () => {
+      sim = await startOktaSim();
+      server = await startTestServer({ store });
+      await connect(server.services, sim);
+    });
+
+    afterEach(async () => {
+      await server?.close();
+      await sim?.close();
+    });
+
+    it('plans with --dry-run, sets an empty org up, and changes nothing the second time', async () => {
+      const { services } = server;
+      const issuer = services.config.issuer;
+
+      const plan = await setupOkta(services, { dryRun: true }, 'cli');
+      expect(plan.steps.map((step) => [step.step, step.action])).toEqual([
+        ['attribute', 'would_create'],
+        ['group', 'would_create'],
+        ['latchkey_app', 'would_create'],
+        ['identity_provider', 'would_create'],
+        ['routing_rule', 'would_create'],
+      ]);
+      expect(writes(sim)).toBe(0);
+      expect(await services.apps.list()).toEqual([]);
+
+      const result = await setupOkta(services, { group: 'Beyond Identity' }, 'cli');
+      expect(result.changed).toBe(true);
+      expect(result.steps.every((step) => step.action === 'created')).toBe(true);
+      expect(result.warnings).toContain(SUPER_ADMIN_WARNING);
+
+      // The attribute: boolean, read-only for the person.
+      expect(sim.customProperties.get('byndidRegistered')).toMatchObject({ type: 'boolean', permissions: [{ principal: 'SELF', action: 'READ_ONLY' }] });
+      // The group.
+      expect([...sim.groups.values()].map((group) => (group.profile as { name: string }).name)).toEqual(['Beyond Identity']);
+      // The Latchkey app for this org, and the IdP pointing at it with the guide's settings.
+      const [app] = await services.apps.list();
+      expect(app).toMatchObject({ kind: 'okta', oktaDomain: sim.url, redirectUris: [`${sim.url}/oauth2/v1/authorize/callback`] });
+      const [idp] = [...sim.idps.values()] as Record<string, any>[];
+      const endpoints = oidcEndpoints(issuer);
+      expect(idp).toMatchObject({
+        type: 'OIDC',
+        status: 'ACTIVE',
+        protocol: {
+          type: 'OIDC',
+          scopes: ['openid', 'email', 'profile'],
+          issuer: { url: issuer },
+          endpoints: {
+            authorization: { url: endpoints.authorization_endpoint, binding: 'HTTP-REDIRECT' },
+            token: { url: endpoints.token_endpoint, binding: 'HTTP-POST' },
+            userInfo: { url: endpoints.userinfo_endpoint },
+            jwks: { url: endpoints.jwks_uri },
+          },
+          credentials: { client: { client_id: app.id, client_secret: services.apps.revealSecret(app) } },
+        },
+        policy: {
+          accountLink: { action: 'AUTO' },
+          provisioning: { action: 'DISABLED' },
+          subject: { userNameTemplate: { template: 'idpuser.email' }, matchType: 'USERNAME_OR_EMAIL' },
+          maxClockSkew: 120000,
+        },
+      });
+      // The routing rule, first, before Okta's default rule.
+      const [policy] = [...sim.policies.values()];
+      const rules = sim.rules.get(policy.id as string)!;
+      expect(rules.map((rule) => [rule.name, rule.priority, rule.status])).toEqual([
+        ['Latchkey', 1, 'ACTIVE'],
+        ['Default Rule', 2, 'ACTIVE'],
+      ]);
+      expect(rules[0]).toMatchObject({
+        type: 'IDP_DISCOVERY',
+        conditions: { userIdentifier: { type: 'ATTRIBUTE', attribute: 'byndidRegistered', patterns: [{ matchType: 'EQUALS', value: 'true' }] } },
+        actions: { idp: { providers: [{ type: 'OIDC', id: idp.id }] } },
+      });
+
+      const before = writes(sim);
+      const again = await setupOkta(services, { group: 'Beyond Identity' }, 'cli');
+      expect(again.changed).toBe(false);
+      expect(again.steps.map((step) => step.action)).toEqual(['found', 'found', 'found', 'found', 'found']);
+      expect(again.steps.find((step) => step.step === 'identity_provider')?.id).toBe(idp.id);
+      expect(writes(sim)).toBe(before);
+      expect(await services.apps.list()).toHaveLength(1);
+      expect(sim.idps.size).toBe(1);
+    });
+
+    it('leaves an identity provider it did not create alone and says how to proceed', async () => {
+      const { services } = server;
+      const foreign = {
+        id: '0oaforeign000000001',
+        type: 'OIDC',
+        name: 'Latchkey',
+        status: 'ACTIVE',
+        protocol: { type: 'OIDC', issuer: { url: 'https://someone-else.example.com' }, endpoints: {}, scopes: ['openid'], credentials: { client: { client_id: 'theirs' } } },
+        policy: {},
+      };
+      sim.idps.set(foreign.id, foreign);
+      await expect(setupOkta(services, {}, 'cli')).rejects.toThrow(/already has an identity provider named "Latchkey".*--idp-name/);
+      expect(sim.idps.get(foreign.id)).toEqual(foreign);
+
+      const result = await setupOkta(services, { idpName: 'Latchkey passkeys' }, 'cli');
+      expect(result.steps.find((step) => step.step === 'identity_provider')).toMatchObject({ action: 'created', name: 'Latchkey passkeys' });
+      expect(sim.idps.get(foreign.id)).toEqual(foreign);
+    });
+
+    it('doctor passes on a good setup and names each broken link with a fix', async () => {
+      const { services } = server;
+      await setupOkta(services, {}, 'cli');
+      await healthyLatchkey(services);
+
+      const good = await doctorOkta(services);
+      expect(good.checks.filter((check) => check.status !== 'pass')).toEqual([]);
+      expect(good.ok).toBe(true);
+      expect(good.checks.map((check) => check.check)).toEqual(['okta_connection', 'registration_attribute', 'latchkey_app', 'identity_provider', 'routing_rule', 'flag_delivery', 'scim_tokens', 'admins_with_passkeys', 'public_url']);
+
+      // Break it: the IdP's token endpoint, the rule's status, a SCIM token about to expire,
+      // one admin fewer, and an http PUBLIC_URL in production.
+      const [idp] = [...sim.idps.values()] as Record<string, any>[];
+      idp.protocol.endpoints.token.url = 'https://elsewhere.example.com/token';
+      const rule = sim.rules.get([...sim.policies.keys()][0])!.find((candidate) => candidate.name === 'Latchkey')!;
+      rule.status = 'INACTIVE';
+      const now = services.clock.now();
+      for (const token of await services.store.scimTokens.list()) await services.store.scimTokens.revoke(token.id, now);
+      await services.store.scimTokens.create({ id: randomUUID(), name: 'okta-old', tokenHash: hashToken(randomUUID()), createdAt: now, expiresAt: now + 3 * DAY, lastUsedAt: null, revokedAt: null });
+      const second = await services.identities.resolve('second@example.com');
+      await services.identities.update(second.id, { roles: [] }, 'cli');
+
+      const broken = await doctorOkta({ ...services, config: { ...services.config, env: 'production' } });
+      const byName = Object.fromEntries(broken.checks.map((check) => [check.check, check]));
+      expect(broken.ok).toBe(false);
+      expect(byName.identity_provider).toMatchObject({ status: 'fail' });
+      expect(byName.identity_provider.detail).toContain(`token endpoint is https://elsewhere.example.com/token, expected ${oidcEndpoints(services.config.issuer).token_endpoint}`);
+      expect(byName.routing_rule).toMatchObject({ status: 'fail', detail: expect.stringContaining('INACTIVE') });
+      expect(byName.scim_tokens).toMatchObject({ status: 'fail', detail: expect.stringContaining('okta-old') });
+      expect(byName.admins_with_passkeys).toMatchObject({ status: 'warn' });
+      expect(byName.public_url).toMatchObject({ status: 'fail' });
+      for (const check of broken.checks.filter((candidate) => candidate.status !== 'pass')) expect(check.fix).toBeTruthy();
+
+      // A revoked API token and a missing attribute.
+      sim.customProperties.delete('byndidRegistered');
+      sim.revokeToken(sim.token);
+      const noToken = await doctorOkta(services);
+      expect(noToken.checks[0]).toMatchObject({ check: 'okta_connection', status: 'fail', detail: expect.stringContaining('Invalid token provided') });
+      await connect(services, sim, sim.issueToken(sim.admin.id));
+      const noAttribute = await doctorOkta(services);
+      expect(noAttribute.checks.find((check) => check.check === 'registration_attribute')).toMatchObject({ status: 'fail', fix: 'latchkey okta setup' });
+    });
+  });
+}
