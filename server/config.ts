@@ -29,63 +29,56 @@ const duration = (fallback: string) =>
       return ms;
     });
 
-const envSchema = z
-  .object({
-    NODE_ENV: z.string().default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    PUBLIC_URL: z.string().optional(),
-    DATA_DIR: z.string().default('./data'),
-    STORE: z.enum(['sqlite', 'redis']).default('sqlite'),
-    REDIS_URL: z.string().optional(),
-    REDIS_KEY_PREFIX: z.string().default('latchkey:'),
-    SMTP_URL: z.string().optional(),
-    MAIL_FROM: z.string().default('Latchkey <no-reply@localhost>'),
-    ORG_NAME: z.string().default('Latchkey'),
-    LATCHKEY_SECRET: z.string().optional(),
-    COOKIE_KEYS: z.string().optional(),
-    ENROLLMENT_LINK_TTL: duration('7d'),
-    SESSION_TTL: duration('8h'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    TRUST_PROXY: z.enum(['true', 'false']).default('false'),
-  })
-  .superRefine((env, ctx) => {
-    if (env.PUBLIC_URL !== undefined) {
-      let url: URL | null = null;
-      try {
-        url = new URL(env.PUBLIC_URL);
-      } catch {
-        ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: `not a URL: "${env.PUBLIC_URL}"` });
-      }
-      if (url && !['http:', 'https:'].includes(url.protocol)) {
-        ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be an http(s) URL' });
-      }
-      if (url && (url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '')) {
-        ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'must be an origin such as https://id.example.com, without path, query or fragment' });
-      }
-    }
-    if (env.STORE === 'redis' && !env.REDIS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'required when STORE=redis' });
-    }
-    if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'must start with redis:// or rediss://' });
-    }
-    if (env.SMTP_URL && !/^smtps?:\/\//.test(env.SMTP_URL)) {
-      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'must start with smtp:// or smtps://' });
-    }
-    if (env.LATCHKEY_SECRET !== undefined && env.LATCHKEY_SECRET.length < 32) {
-      ctx.addIssue({ code: 'custom', path: ['LATCHKEY_SECRET'], message: 'must be at least 32 characters' });
-    }
-    if (env.NODE_ENV === 'production') {
-      // Development defaults are generated per machine; in production they would differ between
-      // instances (breaking sessions) or be lost with the container.
-      if (!env.PUBLIC_URL) ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'required in production' });
-      if (!env.LATCHKEY_SECRET) ctx.addIssue({ code: 'custom', path: ['LATCHKEY_SECRET'], message: 'required in production (encrypts keys and secrets at rest)' });
-      if (!env.COOKIE_KEYS) ctx.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: 'required in production (comma-separated, each at least 32 characters)' });
-    }
-    if (env.COOKIE_KEYS !== undefined && env.COOKIE_KEYS.split(',').some((key) => key.trim().length < 32)) {
-      ctx.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: 'each comma-separated key must be at least 32 characters' });
-    }
-  });
+const publicUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: "${text}"` });
+    return;
+  }
+  if (!['http:', 'https:'].includes(url.protocol)) ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
+  if (url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
+    ctx.addIssue({ code: 'custom', message: 'must be an origin such as https://id.example.com, without path, query or fragment' });
+  }
+});
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: publicUrl.optional(),
+  DATA_DIR: z.string().default('./data'),
+  STORE: z.enum(['sqlite', 'redis']).default('sqlite'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  REDIS_KEY_PREFIX: z.string().default('latchkey:'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().default('Latchkey <no-reply@localhost>'),
+  ORG_NAME: z.string().default('Latchkey'),
+  MAIL_RATE_PER_SECOND: z.coerce.number().positive('must be a positive number of emails per second').max(1000).default(10),
+  LATCHKEY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  COOKIE_KEYS: z
+    .string()
+    .refine((text) => text.split(',').every((key) => key.trim().length >= 32), 'each comma-separated key must be at least 32 characters')
+    .optional(),
+  ENROLLMENT_LINK_TTL: duration('7d'),
+  SESSION_TTL: duration('8h'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+});
+
+/** Rules across variables, checked on the raw environment so they are listed even when a field is invalid. */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (env.STORE === 'redis' && !env.REDIS_URL) problems.push('REDIS_URL: required when STORE=redis');
+  if (env.NODE_ENV === 'production') {
+    // Development defaults are generated per machine; in production they would differ between
+    // instances (breaking sessions) or be lost with the container.
+    if (!env.PUBLIC_URL) problems.push('PUBLIC_URL: required in production');
+    if (!env.LATCHKEY_SECRET) problems.push('LATCHKEY_SECRET: required in production (encrypts keys and secrets at rest)');
+    if (!env.COOKIE_KEYS) problems.push('COOKIE_KEYS: required in production (comma-separated, each at least 32 characters)');
+  }
+  return problems;
+}
 
 export interface Config {
   env: 'production' | 'development' | 'test';
@@ -101,6 +94,7 @@ export interface Config {
   smtpUrl: string | null;
   mailFrom: string;
   orgName: string;
+  mailRatePerSecond: number;
   instanceSecret: string | null;
   cookieKeys: string[] | null;
   enrollmentLinkTtlMs: number;
@@ -121,9 +115,11 @@ export class ConfigError extends Error {
 export function loadConfig(source: Record<string, string | undefined> = process.env): Readonly<Config> {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
+    ...crossFieldProblems(cleaned),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   const url = new URL(publicUrl);
@@ -141,6 +137,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     smtpUrl: env.SMTP_URL ?? null,
     mailFrom: env.MAIL_FROM,
     orgName: env.ORG_NAME,
+    mailRatePerSecond: env.MAIL_RATE_PER_SECOND,
     instanceSecret: env.LATCHKEY_SECRET ?? null,
     cookieKeys: env.COOKIE_KEYS ? env.COOKIE_KEYS.split(',').map((key) => key.trim()) : null,
     enrollmentLinkTtlMs: env.ENROLLMENT_LINK_TTL,

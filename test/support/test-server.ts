@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../server/config.ts';
 import { cookieKeysFor, createServices, openStore, type Services } from '../../server/bootstrap.ts';
 import { createApp } from '../../server/app.ts';
-import { createLogger } from '../../server/logger.ts';
+import { createLogger, type Logger } from '../../server/logger.ts';
 import type { Clock } from '../../server/ports/clock.ts';
 
 export type StoreKind = 'sqlite' | 'redis';
@@ -27,7 +27,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { store?: StoreKind; env?: Record<string, string>; clock?: Clock; dataDir?: string; keepData?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: { store?: StoreKind; env?: Record<string, string>; clock?: Clock; dataDir?: string; keepData?: boolean; logger?: Logger } = {}): Promise<TestServer> {
   const kind = options.store ?? 'sqlite';
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -48,7 +48,7 @@ export async function startTestServer(options: { store?: StoreKind; env?: Record
   const store = await openStore(config);
   const services = createServices(config, store, options.clock);
   const cookieKeys = await cookieKeysFor(config, store);
-  const app = await createApp({ services, cookieKeys, logger: createLogger(config.logLevel) });
+  const app = await createApp({ services, cookieKeys, logger: options.logger ?? createLogger(config.logLevel) });
   server.on('request', app.app.callback());
   return {
     url: config.publicUrl,

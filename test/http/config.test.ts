@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration } from '../../server/config.ts';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe('configuration', () => {
+  it('derives issuer, RP ID and origin from PUBLIC_URL', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://id.example.com/', PORT: '8080' });
+    expect(config).toMatchObject({ issuer: 'https://id.example.com', rpId: 'id.example.com', origin: 'https://id.example.com', port: 8080, store: 'sqlite' });
+    expect(loadConfig({}).publicUrl).toBe('http://localhost:3000');
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf({ PORT: 'eighty', STORE: 'mongo', PUBLIC_URL: 'https://id.example.com/idp', ENROLLMENT_LINK_TTL: 'forever', SMTP_URL: 'mail.example.com' });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/STORE/);
+    expect(problems.join('\n')).toMatch(/PUBLIC_URL: must be an origin/);
+    expect(problems.join('\n')).toMatch(/ENROLLMENT_LINK_TTL: expected a duration/);
+    expect(problems.join('\n')).toMatch(/SMTP_URL/);
+  });
+
+  it('requires REDIS_URL with STORE=redis', () => {
+    expect(problemsOf({ STORE: 'redis' })).toEqual(['REDIS_URL: required when STORE=redis']);
+  });
+
+  it('refuses development defaults in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['COOKIE_KEYS', 'LATCHKEY_SECRET', 'PUBLIC_URL']);
+    expect(problemsOf({ NODE_ENV: 'production', PUBLIC_URL: 'https://id.example.com', LATCHKEY_SECRET: 'x'.repeat(40), COOKIE_KEYS: 'short' })).toEqual([
+      'COOKIE_KEYS: each comma-separated key must be at least 32 characters',
+    ]);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('7d')).toBe(7 * 86_400_000);
+    expect(parseDuration('90m')).toBe(90 * 60_000);
+    expect(parseDuration('soon')).toBeNull();
+  });
+});
