@@ -1,0 +1,67 @@
+/**
+ * Login throughput: the complete passkey login against Latchkey (authorize -> login page ->
+ * passkey options -> ES256 assertion -> resume -> code -> token -> userinfo) on each store, and the
+ * same code flow against a bare oidc-provider whose login is finished programmatically.
+ */
+import { startTestServer, type StoreKind } from '../test/support/test-server.ts';
+import { setUpOkta, enrolledPerson, authorizationUrl, OKTA_CALLBACK } from '../test/support/okta-fixture.ts';
+import { CookieJar, follow, signInOverHttp } from '../test/support/http-login.ts';
+import { SoftAuthenticator } from '../test/support/soft-authenticator.ts';
+import { startBareProvider } from './bare-provider.ts';
+import { drive, type LoadResult } from './stats.ts';
+
+async function redeem(issuer: string, callbackUrl: string, clientId: string, clientSecret: string): Promise<void> {
+  const code = new URL(callbackUrl).searchParams.get('code');
+  if (!code) throw new Error(`no code in ${callbackUrl}`);
+  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+  const token = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK }),
+  });
+  const tokens = (await token.json()) as { access_token?: string; id_token?: string };
+  if (!tokens.id_token || !tokens.access_token) throw new Error(`token endpoint answered ${token.status}`);
+  const userinfo = await fetch(`${issuer}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  if (userinfo.status !== 200) throw new Error(`userinfo answered ${userinfo.status}`);
+  await userinfo.arrayBuffer();
+}
+
+export async function benchLatchkeyLogin(store: StoreKind, logins: number, concurrency: number, people = 64): Promise<LoadResult> {
+  const server = await startTestServer({ store });
+  try {
+    const okta = await setUpOkta(server);
+    const authenticators: SoftAuthenticator[] = [];
+    for (let index = 0; index < people; index++) {
+      const person = await enrolledPerson(server, `bench${index}@example.com`, okta.group.id);
+      authenticators.push(person.authenticator);
+    }
+    // Synced passkeys report a zero counter; using it keeps concurrent logins of one person valid.
+    for (const authenticator of authenticators) (authenticator as unknown as { counterStep: number }).counterStep = 0;
+    const run = (index: number) => async () => {
+      const { url } = authorizationUrl(okta.rp);
+      const result = await signInOverHttp({ origin: server.url, authorizationUrl: url, authenticator: authenticators[index % people] });
+      if (!result.callbackUrl.startsWith(OKTA_CALLBACK)) throw new Error(`login refused: ${JSON.stringify(result.verify.body)}`);
+      await redeem(server.url, result.callbackUrl, okta.app.id, okta.clientSecret);
+    };
+    await drive(Math.min(50, logins), concurrency, (index) => run(index)()); // warm-up
+    return await drive(logins, concurrency, (index) => run(index)());
+  } finally {
+    await server.close();
+  }
+}
+
+export async function benchBareProvider(logins: number, concurrency: number): Promise<LoadResult> {
+  const bare = await startBareProvider(OKTA_CALLBACK);
+  try {
+    const run = async () => {
+      const params = new URLSearchParams({ client_id: bare.client.client_id, redirect_uri: OKTA_CALLBACK, response_type: 'code', scope: 'openid email profile', state: crypto.randomUUID(), nonce: crypto.randomUUID() });
+      const done = await follow(new CookieJar(), `${bare.issuer}/authorize?${params}`, bare.issuer);
+      if (!done.url.startsWith(OKTA_CALLBACK)) throw new Error(`bare provider stopped at ${done.url}`);
+      await redeem(bare.issuer, done.url, bare.client.client_id, bare.client.client_secret);
+    };
+    await drive(Math.min(50, logins), concurrency, run);
+    return await drive(logins, concurrency, run);
+  } finally {
+    await bare.close();
+  }
+}

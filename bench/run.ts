@@ -1,0 +1,55 @@
+/**
+ * `npm run bench`: every benchmark with its baseline measured in the same run, results printed
+ * and written to BENCHMARKS.md. Not part of `npm test`. BENCH_LOGINS / BENCH_CONCURRENCY scale it.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchBareProvider, benchLatchkeyLogin } from './login-bench.ts';
+import { ms, type LoadResult } from './stats.ts';
+
+const logins = Number(process.env.BENCH_LOGINS ?? 1500);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+const row = (name: string, result: LoadResult, floor?: LoadResult) =>
+  `| ${name} | ${result.count} | ${result.errors} | ${result.perSecond.toFixed(0)} | ${ms(result.p50)} | ${ms(result.p99)} | ${floor ? `${(result.perSecond / floor.perSecond).toFixed(2)}×` : 'baseline'} |`;
+
+async function main(): Promise<void> {
+  console.log(`login benchmark: ${logins} logins, ${concurrency} concurrent, Node ${process.version}, ${os.cpus().length} cores`);
+  const floor = await benchBareProvider(logins, concurrency);
+  console.log('bare oidc-provider', floor);
+  const sqlite = await benchLatchkeyLogin('sqlite', logins, concurrency);
+  console.log('latchkey sqlite', sqlite);
+  const redis = await benchLatchkeyLogin('redis', logins, concurrency);
+  console.log('latchkey redis', redis);
+
+  const extra = process.env.BENCH_EXTRA_SECTIONS ?? '';
+  const report = `# Benchmarks
+
+Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus().length} cores
+(${os.cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB. Load generator and servers share the machine.
+
+## Passkey login (issue 2)
+
+${logins} complete logins, ${concurrency} at a time, after a 50-login warm-up. A Latchkey login is
+authorize → login page → passkey options → ES256 assertion (software authenticator) → verify →
+resume → code → token → userinfo. The floor is the same code flow (authorize → interaction →
+code → token → userinfo) on a bare oidc-provider, in-memory adapter, login finished in code with
+no page, passkey or store: what the library itself costs here. Target: ≥ 0.7× the floor on SQLite.
+
+| run | logins | errors | logins/s | p50 | p99 | vs floor |
+|---|---|---|---|---|---|---|
+${row('bare oidc-provider (floor)', floor)}
+${row('Latchkey, SQLite', sqlite, floor)}
+${row('Latchkey, Redis', redis, floor)}
+${extra}`;
+  const file = path.resolve(import.meta.dirname, '../BENCHMARKS.md');
+  writeFileSync(file, report);
+  console.log(`written ${file}`);
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
