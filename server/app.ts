@@ -13,6 +13,7 @@ import { assetsDirectory, staticAssets } from './http/static-assets.ts';
 import { createPasskeyCeremonies } from './edges/webauthn/ceremonies.ts';
 import { createOidcEdge } from './edges/oidc/oidc-edge.ts';
 import { createEnrollmentEdge } from './edges/enrollment/enrollment-edge.ts';
+import { createScimEdge } from './edges/scim/scim-edge.ts';
 import type { Logger } from './logger.ts';
 
 export interface AppDeps {
@@ -58,6 +59,7 @@ export async function createApp(deps: AppDeps) {
   app.use(health.routes());
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
+  app.use(createScimEdge({ services, logger }));
   app.use(oidc.routes);
   app.use(oidc.provider);
 

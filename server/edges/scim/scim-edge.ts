@@ -1,0 +1,58 @@
+/**
+ * The SCIM 2.0 edge, mounted at {PUBLIC_URL}/scim/v2: Okta's "SCIM 2.0 Test App (OAuth Bearer
+ * Token)" provisions identities and groups through it. Every request, in order:
+ * errors (always the SCIM error schema) -> bearer token -> body (size-capped JSON) -> routes
+ * (discovery, Users, Groups) -> 405 / 404 for anything else under the base path.
+ * Requests outside /scim/v2 pass straight through.
+ */
+import type { Context, Middleware, Next } from 'koa';
+import type { Services } from '../../bootstrap.ts';
+import type { Logger } from '../../logger.ts';
+import { bearerAuth } from './scim-auth.ts';
+import { scimBody } from './scim-body.ts';
+import { ScimError, scimError, sendScimError, toScimError } from './scim-errors.ts';
+import { SCIM_BASE_PATH, scimBaseUrl } from './scim-schemas.ts';
+import { createDiscoveryRoutes } from './discovery-routes.ts';
+import { createUserRoutes } from './user-routes.ts';
+import { createGroupRoutes } from './group-routes.ts';
+
+export function createScimEdge(deps: { services: Services; logger: Logger }): Middleware {
+  const { services, logger } = deps;
+  const baseUrl = scimBaseUrl(services.config.publicUrl);
+  const routers = [createDiscoveryRoutes({ baseUrl }), createUserRoutes({ services, baseUrl }), createGroupRoutes({ services, baseUrl })];
+  const steps: Middleware[] = [bearerAuth(services.scimTokens), scimBody(), ...routers.map((router) => router.prefix(SCIM_BASE_PATH).routes() as Middleware), unmatched];
+
+  async function run(ctx: Context, index: number): Promise<void> {
+    if (index < steps.length) await steps[index](ctx, () => run(ctx, index + 1));
+  }
+
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path !== SCIM_BASE_PATH && !ctx.path.startsWith(`${SCIM_BASE_PATH}/`)) return next();
+    try {
+      await run(ctx, 0);
+    } catch (error) {
+      sendScimError(ctx, toScimError(error) ?? fromHttpError(error) ?? unexpected(ctx, error, logger));
+    }
+  };
+}
+
+/** Reached only when no route answered: the path exists with other methods (405) or not at all (404). */
+const unmatched: Middleware = async (ctx) => {
+  const methods = [...new Set(((ctx as { matched?: { methods: string[] }[] }).matched ?? []).flatMap((layer) => layer.methods))];
+  if (methods.length > 0) {
+    ctx.set('Allow', methods.join(', '));
+    throw new ScimError(405, `${ctx.method} is not supported on ${ctx.path}; use ${methods.join(', ')}`);
+  }
+  throw scimError.notFound(`no SCIM endpoint at ${ctx.path}; the resources are /Users, /Groups, /ServiceProviderConfig, /ResourceTypes and /Schemas`);
+};
+
+/** Koa/http-errors thrown below us (e.g. a malformed URL): keep their 4xx status. */
+function fromHttpError(error: unknown): ScimError | null {
+  const { status, expose, message } = error as { status?: number; expose?: boolean; message?: string };
+  return typeof status === 'number' && status >= 400 && status < 500 && expose ? new ScimError(status, message ?? 'bad request') : null;
+}
+
+function unexpected(ctx: Context, error: unknown, logger: Logger): ScimError {
+  logger.error({ requestId: ctx.state.requestId, err: error }, 'unhandled SCIM error');
+  return new ScimError(500, `an unexpected error occurred; quote request id ${ctx.state.requestId ?? 'unknown'} to your administrator`);
+}

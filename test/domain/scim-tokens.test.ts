@@ -1,0 +1,91 @@
+/**
+ * SCIM bearer tokens: shown once, stored hashed, expiring by default, several valid at once, and
+ * one answer (null) for unknown, revoked and expired tokens.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../adapters/sqlite/sqlite-store.ts';
+import type { Store } from '../../server/ports/storage.ts';
+import { createAuditLog } from '../../server/domain/audit.ts';
+import { hashToken } from '../../server/domain/secrets.ts';
+import { DEFAULT_SCIM_TOKEN_TTL_MS, SCIM_TOKEN_TOUCH_INTERVAL_MS, createScimTokenService, type ScimTokenService } from '../../server/domain/scim-tokens.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+describe('SCIM tokens', () => {
+  let dir: string;
+  let store: Store;
+  let now: number;
+  let tokens: ScimTokenService;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-scim-tokens-'));
+    store = await openSqliteStore({ dataDir: dir });
+    now = Date.UTC(2026, 0, 1);
+    const clock = { now: () => now };
+    tokens = createScimTokenService({ store, clock, audit: createAuditLog(store.audit, clock) });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a token that expires in 90 days by default, stores only its hash, and never lists it', async () => {
+    const { token, info } = await tokens.create({ name: ' Okta SCIM Token ' }, 'cli');
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(info).toEqual({ id: expect.any(String), name: 'Okta SCIM Token', createdAt: now, expiresAt: now + DEFAULT_SCIM_TOKEN_TTL_MS, lastUsedAt: null, revokedAt: null, state: 'active' });
+    const [stored] = await store.scimTokens.list();
+    expect(stored.tokenHash).toBe(hashToken(token));
+    expect(JSON.stringify(await store.scimTokens.list())).not.toContain(token);
+    const listed = await tokens.list();
+    expect(listed).toEqual([info]);
+    expect(JSON.stringify(listed)).not.toContain(stored.tokenHash);
+    expect((await store.audit.list({ actor: 'cli', limit: 10 })).map((event) => event.action)).toEqual(['scim-token.create']);
+  });
+
+  it('has no expiry only when explicitly asked, and refuses an expiry in the past or an empty name', async () => {
+    expect((await tokens.create({ name: 'forever', expiresAt: null }, 'cli')).info.expiresAt).toBeNull();
+    expect((await tokens.create({ name: 'dated', expiresAt: now + DAY }, 'cli')).info.expiresAt).toBe(now + DAY);
+    await expect(tokens.create({ name: 'late', expiresAt: now - 1 }, 'cli')).rejects.toMatchObject({ code: 'invalid_input', field: 'expiresAt' });
+    await expect(tokens.create({ name: '  ' }, 'cli')).rejects.toMatchObject({ code: 'invalid_input', field: 'name' });
+  });
+
+  it('authenticates several valid tokens at once and touches lastUsedAt at most once a minute', async () => {
+    const first = await tokens.create({ name: 'old' }, 'cli');
+    const second = await tokens.create({ name: 'new' }, 'cli');
+    expect((await tokens.authenticate(first.token))?.id).toBe(first.info.id);
+    expect((await tokens.authenticate(second.token))?.id).toBe(second.info.id);
+    const touchedAt = now;
+    now += SCIM_TOKEN_TOUCH_INTERVAL_MS - 1;
+    await tokens.authenticate(first.token);
+    expect((await tokens.list()).find((token) => token.id === first.info.id)?.lastUsedAt).toBe(touchedAt);
+    now += 1;
+    await tokens.authenticate(first.token);
+    expect((await tokens.list()).find((token) => token.id === first.info.id)?.lastUsedAt).toBe(now);
+  });
+
+  it('answers null alike for unknown, empty, revoked and expired tokens', async () => {
+    const revoked = await tokens.create({ name: 'revoked' }, 'cli');
+    const expiring = await tokens.create({ name: 'expiring', expiresAt: now + DAY }, 'cli');
+    expect((await tokens.revoke(revoked.info.id, 'cli')).state).toBe('revoked');
+    expect(await tokens.authenticate(revoked.token)).toBeNull();
+    expect(await tokens.authenticate('not-a-token')).toBeNull();
+    expect(await tokens.authenticate('')).toBeNull();
+    expect(await tokens.authenticate(expiring.token)).not.toBeNull();
+    now += DAY;
+    expect(await tokens.authenticate(expiring.token)).toBeNull();
+    expect((await tokens.list()).map((token) => token.state)).toEqual(['revoked', 'expired']);
+  });
+
+  it('revoke is idempotent, audited once, and says so when the id is unknown', async () => {
+    const { info } = await tokens.create({ name: 'x' }, 'cli');
+    now += 1000;
+    await tokens.revoke(info.id, 'cli');
+    now += 1000;
+    expect((await tokens.revoke(info.id, 'cli')).revokedAt).toBe(now - 1000);
+    expect((await store.audit.list({ target: `scim-token:${info.id}`, limit: 10 })).map((event) => event.action)).toEqual(['scim-token.revoke', 'scim-token.create']);
+    await expect(tokens.revoke('nope', 'cli')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
