@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchBareProvider, benchLatchkeyLogin } from './login-bench.ts';
 import { ms, type LoadResult } from './stats.ts';
+import { benchScim, type ScimBenchResult } from './scim-bench.ts';
 
 const logins = Number(process.env.BENCH_LOGINS ?? 1500);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -23,7 +24,31 @@ async function main(): Promise<void> {
   const redis = await benchLatchkeyLogin('redis', logins, concurrency);
   console.log('latchkey redis', redis);
 
-  const extra = process.env.BENCH_EXTRA_SECTIONS ?? '';
+  const scimUsers = Number(process.env.BENCH_SCIM_USERS ?? 10_000);
+  const scimBig = Number(process.env.BENCH_SCIM_BIG ?? 100_000);
+  const scim: ScimBenchResult[] = [];
+  for (const store of ['sqlite', 'redis'] as const) {
+    const result = await benchScim(store, { users: scimUsers, bigUsers: scimBig });
+    console.log(`scim ${store}`, result);
+    scim.push(result);
+  }
+  const scimRows = scim
+    .map((result) => `| ${result.store} | ${result.creates.perSecond.toFixed(0)} (${result.creates.errors} errors) | ${result.groups.perSecond.toFixed(1)} | ${ms(result.lookups10k.p50)} / ${ms(result.lookups10k.p99)} | ${ms(result.lookups100k.p50)} / ${ms(result.lookups100k.p99)} | ${(result.lookups100k.p50 / result.lookups10k.p50).toFixed(2)}× |`)
+    .join('\n');
+  const extra = `
+## SCIM provisioning (issue 3)
+
+${scimUsers} users created the way Okta does it (\`GET /Users?filter=userName eq …\` lookup, then
+\`POST /Users\` with Okta's body; the pair counts as one create), then 100 groups each created empty
+and filled with 100 members in one PATCH, all from 8 concurrent clients. Then 2,000 \`userName eq\`
+lookups (8 concurrent) against ${scimUsers} users, and again after ${scimBig - scimUsers} more users
+were written directly to the store. Targets: ≥ 1,000 creates/s on SQLite; lookup p50 at the large
+size ≤ 1.5× the p50 at the small size (the baseline of the same run).
+
+| store | creates/s | groups/s | lookup p50 / p99 at ${scimUsers} | lookup p50 / p99 at ${scimBig} | p50 ratio |
+|---|---|---|---|---|---|
+${scimRows}
+`;
   const report = `# Benchmarks
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus().length} cores

@@ -3,6 +3,9 @@ import { ConfigError, loadConfig } from './config.ts';
 import { cookieKeysFor, createServices, openStore } from './bootstrap.ts';
 import { createApp } from './app.ts';
 import { createLogger } from './logger.ts';
+import { attachOktaSync, createOktaSyncWorker } from './edges/okta/okta-sync.ts';
+import { openMailer } from '../adapters/mail/open-mailer.ts';
+import { createMailSending } from './workers/enrollment-mail-worker.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -18,8 +21,16 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const store = await openStore(config);
   const services = createServices(config, store);
+  // Every passkey change records an Okta flag update in the same write; the worker delivers them
+  // once an Okta connection exists (it checks every 15 s, so `okta configure` needs no restart).
+  attachOktaSync(services);
+  const oktaSync = createOktaSyncWorker({ services, logger });
+  oktaSync.start();
   const cookieKeys = await cookieKeysFor(config, store);
   const { app, close } = await createApp({ services, cookieKeys, logger });
+  const mailer = openMailer(config, logger);
+  const { worker: mailWorker } = createMailSending(services, mailer, logger);
+  mailWorker.start();
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, store: config.store }, `Latchkey listening on ${config.publicUrl}`);
   });
@@ -28,6 +39,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     server.close(async () => {
       close();
+      await oktaSync.stop();
+      await mailWorker.stop();
+      mailer.close();
       await store.close();
       process.exit(0);
     });

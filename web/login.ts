@@ -1,12 +1,20 @@
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, WebAuthnAbortService } from '@simplewebauthn/browser';
 import { postJson, RequestError, setStatus } from './api.ts';
 
-const { uid = '', csrf = '', hint = '' } = document.body.dataset;
+const { uid = '', csrf = '', hint = '', options = '' } = document.body.dataset;
+// Options the page arrived with serve the first button press; later attempts ask for fresh ones.
+let embeddedOptions: unknown = options ? JSON.parse(options) : null;
 const button = document.getElementById('signin') as HTMLButtonElement;
 const status = document.getElementById('status');
 
+// Once the person presses the button, a late autofill request must not start and abort it.
+let buttonPressed = false;
+
 async function signIn(useBrowserAutofill: boolean): Promise<void> {
-  const optionsJSON = await postJson(`/interaction/${uid}/passkey/options`, {}, csrf);
+  let optionsJSON = useBrowserAutofill ? null : embeddedOptions;
+  if (!useBrowserAutofill) embeddedOptions = null;
+  optionsJSON ??= await postJson(`/interaction/${uid}/passkey/options`, {}, csrf);
+  if (useBrowserAutofill && buttonPressed) return;
   const response = await startAuthentication({ optionsJSON: optionsJSON as never, useBrowserAutofill });
   setStatus(status, 'Checking your passkey…');
   const result = await postJson<{ redirect: string }>(`/interaction/${uid}/passkey/verify`, response, csrf);
@@ -36,6 +44,7 @@ if (!browserSupportsWebAuthn()) {
   button.disabled = true;
 } else {
   button.addEventListener('click', () => {
+    buttonPressed = true;
     button.disabled = true;
     setStatus(status, 'Follow your browser\'s prompt to use your passkey…');
     WebAuthnAbortService.cancelCeremony();

@@ -5,6 +5,9 @@
 import { loadConfig } from '../config.ts';
 import { createServices, openStore, type Services } from '../bootstrap.ts';
 import { AppError } from '../domain/errors.ts';
+import { pino } from 'pino';
+import { openMailer } from '../../adapters/mail/open-mailer.ts';
+import { createMailSending } from '../workers/enrollment-mail-worker.ts';
 
 export const CLI_ACTOR = 'cli';
 
@@ -18,7 +21,24 @@ export async function services(): Promise<Services> {
   return opened;
 }
 
+let mail: ReturnType<typeof createMailSending> | null = null;
+
+/**
+ * The invitation sender and a worker the CLI can drain itself when no server runs. Its log
+ * (SMTP retries, the development outbox's link line) goes to stderr: stdout carries the JSON.
+ */
+export async function mailSending(): Promise<ReturnType<typeof createMailSending>> {
+  if (!mail) {
+    const svc = await services();
+    const logger = pino({ level: svc.config.logLevel, base: undefined }, pino.destination(2));
+    mail = createMailSending(svc, openMailer(svc.config, logger), logger, { heartbeat: false });
+  }
+  return mail;
+}
+
 export async function closeServices(): Promise<void> {
+  mail?.enrollmentMail.mailer.close();
+  mail = null;
   if (opened) await opened.store.close();
   opened = null;
 }

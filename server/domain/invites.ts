@@ -27,7 +27,11 @@ export function createInviteService(deps: { store: Store; clock: Clock; audit: A
 
   async function issue(
     identity: IdentityRecord,
-    options: { actor: string; delivery: 'link' | 'email'; ttlMs?: number; enqueue?: JobInput[] },
+    /**
+     * `enqueue` builds durable jobs written in the same step as the invite; it sees the secret
+     * (e.g. to seal it for the mail worker) and the record.
+     */
+    options: { actor: string; delivery: 'link' | 'email'; ttlMs?: number; enqueue?: (issued: { invite: InviteRecord; token: string }) => JobInput[] },
   ): Promise<IssuedInvite> {
     if (!identity.active) throw new AppError('inactive', `identity "${identity.userName}" is deactivated; activate it before enrolling`);
     const ttlMs = options.ttlMs ?? defaultTtlMs;
@@ -47,7 +51,7 @@ export function createInviteService(deps: { store: Store; clock: Clock; audit: A
       sendError: null,
       createdBy: options.actor,
     };
-    await store.invites.create(invite, { enqueue: options.enqueue });
+    await store.invites.create(invite, { enqueue: options.enqueue?.({ invite, token }) });
     await audit.record({
       kind: 'enrollment',
       action: 'invite.issue',

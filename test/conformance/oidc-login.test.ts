@@ -9,7 +9,6 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { authorizationUrl, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
 import { CookieJar, browse, follow, pageData, postJson, signInOverHttp } from '../support/http-login.ts';
-import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 
 async function tokenRequest(server: TestServer, body: Record<string, string>, basic?: [string, string]) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };

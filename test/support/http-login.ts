@@ -42,9 +42,12 @@ export async function follow(jar: CookieJar, url: string, origin: string): Promi
   throw new Error('too many redirects');
 }
 
+const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const unescapeHtml = (text: string) => text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => entities[entity]);
+
 export function pageData(htmlText: string): Record<string, string> {
   const body = /<body([^>]*)>/.exec(htmlText)?.[1] ?? '';
-  return Object.fromEntries([...body.matchAll(/data-([a-z-]+)="([^"]*)"/g)].map((match) => [match[1], match[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"')]));
+  return Object.fromEntries([...body.matchAll(/data-([a-z-]+)="([^"]*)"/g)].map((match) => [match[1], unescapeHtml(match[2])]));
 }
 
 export async function postJson(jar: CookieJar, url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: any }> {
@@ -72,9 +75,9 @@ export async function signInOverHttp(options: {
   if (!landing.url.includes('/interaction/')) throw new Error(`expected the login page, got ${landing.response.status} at ${landing.url}`);
   const data = pageData(await landing.response.text());
   const headers = { origin: options.origin, 'x-csrf-token': data.csrf };
-  const optionsResponse = await postJson(jar, `${options.origin}/interaction/${data.uid}/passkey/options`, {}, headers);
-  if (optionsResponse.status !== 200) throw new Error(`options failed: ${JSON.stringify(optionsResponse.body)}`);
-  let assertion = options.authenticator.authenticate(optionsResponse.body, options.assertionOverrides) as Record<string, any>;
+  // As the page's script does: the options embedded in the page serve the first attempt.
+  const requestOptions = JSON.parse(data.options);
+  let assertion = options.authenticator.authenticate(requestOptions, options.assertionOverrides) as Record<string, any>;
   if (options.tamper) assertion = options.tamper(assertion);
   const verify = await postJson(jar, `${options.origin}/interaction/${data.uid}/passkey/verify`, assertion, headers);
   const next = verify.body?.redirect ?? verify.body?.continue_to;

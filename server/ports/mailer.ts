@@ -1,0 +1,49 @@
+/**
+ * The outgoing-mail port. Adapters (adapters/mail/) deliver one message per call. Rules:
+ * - send() resolves only once the message is accepted (the SMTP server answered 250, or the
+ *   development outbox wrote the file); anything else throws a MailSendError;
+ * - a MailSendError says whether trying again later can help (RFC 5321 §4.2.1: 4yz replies and
+ *   lost connections are transient, 5yz replies are permanent), and carries the server's text so
+ *   an administrator sees the real reason.
+ */
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /**
+   * A stable Message-ID (RFC 5322 §3.6.4) without angle brackets. Reusing it when a message has
+   * to be sent again lets mail systems and people recognise the copy as the same message.
+   */
+  messageId?: string;
+  headers?: Record<string, string>;
+  /**
+   * The message's one action link. Only the development outbox reads it, to print it in the
+   * server log; an SMTP transport ignores it.
+   */
+  actionLink?: string;
+}
+
+export interface MailReceipt {
+  messageId: string;
+}
+
+export interface Mailer {
+  readonly kind: 'smtp' | 'outbox';
+  send(message: MailMessage): Promise<MailReceipt>;
+  close(): void;
+}
+
+export class MailSendError extends Error {
+  /** true: the same message may go through later (4yz reply, refused or dropped connection). */
+  readonly transient: boolean;
+  /** The SMTP reply code, when the server answered. */
+  readonly responseCode: number | null;
+  constructor(message: string, options: { transient: boolean; responseCode?: number | null; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = 'MailSendError';
+    this.transient = options.transient;
+    this.responseCode = options.responseCode ?? null;
+  }
+}

@@ -1,0 +1,34 @@
+/** Shared set-up for the enrollment tests: people, statuses and an in-process mail worker. */
+import type { Services } from '../../server/bootstrap.ts';
+import { createLogger } from '../../server/logger.ts';
+import { openMailer } from '../../adapters/mail/open-mailer.ts';
+import { createMailSending } from '../../server/workers/enrollment-mail-worker.ts';
+import type { EnrollmentStatus, IdentityRecord } from '../../server/ports/storage.ts';
+
+export async function createPeople(services: Services, count: number, prefix = 'person'): Promise<IdentityRecord[]> {
+  const people: IdentityRecord[] = [];
+  for (let index = 1; index <= count; index++) {
+    const name = `${prefix}${String(index).padStart(2, '0')}`;
+    people.push(await services.identities.create({ userName: `${name}@acme.test`, email: `${name}@acme.test`, givenName: `Given${index}`, familyName: `Family${index}` }, 'cli'));
+  }
+  return people;
+}
+
+export async function statusesOf(services: Services, people: IdentityRecord[]): Promise<EnrollmentStatus[]> {
+  const map = await services.store.identities.statuses(people.map((person) => person.id), services.clock.now());
+  return people.map((person) => map.get(person.id)!);
+}
+
+/** The same wiring as server/main.ts, with test-sized lease and backoff. */
+export function mailSendingFor(services: Services, overrides: Parameters<typeof createMailSending>[3] = {}) {
+  const logger = createLogger('silent');
+  return createMailSending(services, openMailer(services.config, logger), logger, { heartbeat: false, baseBackoffMs: 200, maxBackoffMs: 1_000, leaseMs: 5_000, pollMs: 100, ...overrides });
+}
+
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

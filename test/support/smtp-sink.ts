@@ -1,0 +1,167 @@
+/**
+ * A real SMTP server for tests (smtp-server), parsing every accepted message with mailparser.
+ * It can simulate outages on its fixed port:
+ * - `refuse`: answers every connection with 421 (a transient refusal, RFC 5321 §4.2.1);
+ * - `hangup`: accepts TCP connections and drops them at once (connection lost);
+ * - `down`: nothing listens (connection refused);
+ * - `rejectRecipients`: answers RCPT TO with 550 for these addresses (a permanent refusal).
+ * `beforeMail` runs on every MAIL FROM before it is answered, e.g. to kill a sender mid-batch.
+ */
+import net, { type AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+
+export interface SunkMessage {
+  /** Envelope recipients, lower-case. */
+  to: string[];
+  from: string;
+  parsed: ParsedMail;
+  raw: Buffer;
+  receivedAt: number;
+}
+
+export type SinkMode = 'accept' | 'refuse' | 'hangup' | 'down';
+
+export interface SmtpSink {
+  readonly port: number;
+  readonly url: string;
+  readonly messages: SunkMessage[];
+  /** How many MAIL FROM commands arrived (accepted or not). */
+  readonly mailCommands: number;
+  readonly mode: SinkMode;
+  rejectRecipients: Set<string>;
+  beforeMail: ((count: number) => void | Promise<void>) | null;
+  setMode(mode: SinkMode): Promise<void>;
+  countFor(address: string): number;
+  waitForMessages(count: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
+
+export async function startSmtpSink(): Promise<SmtpSink> {
+  const messages: SunkMessage[] = [];
+  let mailCommands = 0;
+  let mode: SinkMode = 'accept';
+  let port = 0;
+  let listener: { close(): Promise<void> } | null = null;
+
+  const sink: SmtpSink = {
+    get port() {
+      return port;
+    },
+    get url() {
+      return `smtp://127.0.0.1:${port}`;
+    },
+    messages,
+    get mailCommands() {
+      return mailCommands;
+    },
+    get mode() {
+      return mode;
+    },
+    rejectRecipients: new Set(),
+    beforeMail: null,
+    async setMode(next) {
+      if (next === mode) return;
+      await listener?.close();
+      listener = null;
+      mode = next;
+      if (mode === 'accept' || mode === 'refuse') listener = await listenSmtp();
+      else if (mode === 'hangup') listener = await listenHangup();
+    },
+    countFor(address) {
+      return messages.filter((message) => message.to.includes(address.toLowerCase())).length;
+    },
+    async waitForMessages(count, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < count) {
+        if (Date.now() > deadline) throw new Error(`SMTP sink: expected ${count} messages, got ${messages.length}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async close() {
+      await listener?.close();
+      listener = null;
+    },
+  };
+
+  async function listenSmtp(): Promise<{ close(): Promise<void> }> {
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      // A closed sink must not wait for clients: an outage is abrupt.
+      closeTimeout: 100,
+      onConnect(_session, callback) {
+        if (mode === 'refuse') return callback(smtpError(421, 'Service not available, closing transmission channel (test outage)'));
+        callback();
+      },
+      onMailFrom(_address, _session, callback) {
+        mailCommands++;
+        Promise.resolve(sink.beforeMail?.(mailCommands)).then(() => callback(), (error: Error) => callback(error));
+      },
+      onRcptTo(address, _session, callback) {
+        if (sink.rejectRecipients.has(address.address.toLowerCase())) return callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: user unknown`));
+        callback();
+      },
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          simpleParser(raw).then(
+            (parsed) => {
+              messages.push({
+                to: session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase()),
+                from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+                parsed,
+                raw,
+                receivedAt: Date.now(),
+              });
+              callback();
+            },
+            (error: Error) => callback(error),
+          );
+        });
+      },
+    });
+    server.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    port = (server.server.address() as AddressInfo).port;
+    return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  async function listenHangup(): Promise<{ close(): Promise<void> }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return {
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  listener = await listenSmtp();
+  return sink;
+}
+
+/** The enrollment link in a message's text part. */
+export function linkIn(text: string): string {
+  const match = /https?:\/\/\S+\/enroll\/[A-Za-z0-9_-]+/.exec(text);
+  if (!match) throw new Error('no enrollment link in the message');
+  return match[0];
+}
