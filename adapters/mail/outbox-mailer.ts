@@ -13,6 +13,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from '../../server/logger.ts';
 import { MailSendError, type Mailer, type MailMessage } from '../../server/ports/mailer.ts';
+import { toNodemailerMessage } from './nodemailer-message.ts';
 
 export function createOutboxMailer(options: { directory: string; from: string; logger: Logger; logLinks: boolean }): Mailer {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
@@ -22,15 +23,7 @@ export function createOutboxMailer(options: { directory: string; from: string; l
     async send(message: MailMessage) {
       let info;
       try {
-        info = await transport.sendMail({
-          from: options.from,
-          to: message.to,
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
-          headers: message.headers,
-          messageId: message.messageId ? `<${message.messageId}>` : undefined,
-        });
+        info = await transport.sendMail(toNodemailerMessage(options.from, message));
       } catch (error) {
         throw new MailSendError((error as Error).message, { transient: false, cause: error });
       }

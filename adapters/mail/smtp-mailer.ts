@@ -10,6 +10,7 @@
  */
 import nodemailer from 'nodemailer';
 import { MailSendError, type Mailer, type MailMessage } from '../../server/ports/mailer.ts';
+import { toNodemailerMessage } from './nodemailer-message.ts';
 
 /** Errors nodemailer raises without an SMTP reply that retrying cannot fix. */
 const PERMANENT_CODES = new Set(['EENVELOPE', 'ECONFIG', 'ENOAUTH', 'EFILEACCESS', 'EURLACCESS', 'EMAXRECIPIENTS']);
@@ -36,15 +37,7 @@ export function createSmtpMailer(options: { url: string; from: string }): Mailer
     kind: 'smtp',
     async send(message: MailMessage) {
       try {
-        const info = await transport.sendMail({
-          from: options.from,
-          to: message.to,
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
-          headers: message.headers,
-          messageId: message.messageId ? `<${message.messageId}>` : undefined,
-        });
+        const info = await transport.sendMail(toNodemailerMessage(options.from, message));
         return { messageId: info.messageId };
       } catch (error) {
         throw classifySmtpError(error);
