@@ -10,13 +10,13 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider from 'oidc-provider';
 
-export async function startBareProvider(redirectUri: string) {
+export async function startBareProvider(redirectUri: string, port = 0, clientSecret = randomBytes(32).toString('base64url')) {
   const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const cookieKeys = [randomBytes(32).toString('base64url')];
-  const client = { client_id: 'bare', client_secret: randomBytes(32).toString('base64url'), redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] } as const;
+  const client = { client_id: 'bare', client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] } as const;
   const provider = new Provider(issuer, {
     clients: [client],
     cookies: { keys: cookieKeys },

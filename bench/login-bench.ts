@@ -3,11 +3,13 @@
  * passkey options -> ES256 assertion -> resume -> code -> token -> userinfo) on each store, and the
  * same code flow against a bare oidc-provider whose login is finished programmatically.
  */
-import { startTestServer, type StoreKind } from '../test/support/test-server.ts';
+import { randomBytes } from 'node:crypto';
+import type { StoreKind, TestServer } from '../test/support/test-server.ts';
 import { setUpOkta, enrolledPerson, authorizationUrl, OKTA_CALLBACK } from '../test/support/okta-fixture.ts';
 import { CookieJar, follow, signInOverHttp } from '../test/support/http-login.ts';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.ts';
-import { startBareProvider } from './bare-provider.ts';
+import { startLatchkey } from './latchkey-under-test.ts';
+import { freePort, startServerProcess } from './server-process.ts';
 import { drive, type LoadResult } from './stats.ts';
 
 async function redeem(issuer: string, callbackUrl: string, clientId: string, clientSecret: string): Promise<void> {
@@ -27,7 +29,9 @@ async function redeem(issuer: string, callbackUrl: string, clientId: string, cli
 }
 
 export async function benchLatchkeyLogin(store: StoreKind, logins: number, concurrency: number, people = 64): Promise<LoadResult> {
-  const server = await startTestServer({ store });
+  const latchkey = await startLatchkey(store);
+  // The fixtures need only the URL and the services of a server.
+  const server = { url: latchkey.url, services: latchkey.services } as TestServer;
   try {
     const okta = await setUpOkta(server);
     const authenticators: SoftAuthenticator[] = [];
@@ -46,12 +50,16 @@ export async function benchLatchkeyLogin(store: StoreKind, logins: number, concu
     await drive(Math.min(50, logins), concurrency, (index) => run(index)()); // warm-up
     return await drive(logins, concurrency, (index) => run(index)());
   } finally {
-    await server.close();
+    await latchkey.close();
   }
 }
 
 export async function benchBareProvider(logins: number, concurrency: number): Promise<LoadResult> {
-  const bare = await startBareProvider(OKTA_CALLBACK);
+  const port = await freePort();
+  const issuer = `http://localhost:${port}`;
+  const clientSecret = randomBytes(32).toString('base64url');
+  const child = await startServerProcess('bench/bare-provider-main.ts', { PORT: String(port), REDIRECT_URI: OKTA_CALLBACK, CLIENT_SECRET: clientSecret }, issuer, '/.well-known/openid-configuration');
+  const bare = { issuer, client: { client_id: 'bare', client_secret: clientSecret } };
   try {
     const run = async () => {
       const params = new URLSearchParams({ client_id: bare.client.client_id, redirect_uri: OKTA_CALLBACK, response_type: 'code', scope: 'openid email profile', state: crypto.randomUUID(), nonce: crypto.randomUUID() });
@@ -62,6 +70,6 @@ export async function benchBareProvider(logins: number, concurrency: number): Pr
     await drive(Math.min(50, logins), concurrency, run);
     return await drive(logins, concurrency, run);
   } finally {
-    await bare.close();
+    await child.stop();
   }
 }

@@ -5,7 +5,8 @@
  * straight to the store (provisioning speed was already measured); lookups go through HTTP.
  */
 import { randomUUID } from 'node:crypto';
-import { startTestServer, type StoreKind } from '../test/support/test-server.ts';
+import type { StoreKind } from '../test/support/test-server.ts';
+import { startLatchkey } from './latchkey-under-test.ts';
 import { drive, type LoadResult } from './stats.ts';
 
 const SCIM_JSON = 'application/scim+json';
@@ -40,7 +41,7 @@ export async function benchScim(store: StoreKind, options: { users?: number; gro
   const bigUsers = options.bigUsers ?? 100_000;
   const lookups = options.lookups ?? 2_000;
   const concurrency = options.concurrency ?? 8;
-  const server = await startTestServer({ store });
+  const server = await startLatchkey(store);
   try {
     const { token } = await server.services.scimTokens.create({ name: 'bench' }, 'bench');
     const base = `${server.url}/scim/v2`;

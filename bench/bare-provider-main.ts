@@ -1,0 +1,4 @@
+/** The bare oidc-provider floor as its own process: prints nothing, serves on PORT. */
+import { startBareProvider } from './bare-provider.ts';
+
+await startBareProvider(process.env.REDIRECT_URI!, Number(process.env.PORT), process.env.CLIENT_SECRET);
