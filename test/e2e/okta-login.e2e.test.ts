@@ -100,8 +100,16 @@ describe('passkey login for Okta in Chromium', () => {
     expect(tokens.claims()!.sub).toBe(aliceId);
   });
 
-  it('refuses a deactivated person with a clear message and access_denied back at Okta', async () => {
-    await server.services.identities.update(aliceId, { active: false }, 'test');
+  it('refuses a person Okta deactivated over SCIM, with a clear message and access_denied back at Okta', async () => {
+    // Exactly what Okta sends to deactivate: a PATCH with no path (OKTA.md §2).
+    const { token } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, 'test');
+    const patch = await fetch(`${server.url}/scim/v2/Users/${aliceId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', 'user-agent': 'Okta SCIM Client 1.0.0' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }),
+    });
+    expect(patch.status).toBe(200);
+    expect(((await patch.json()) as { active: boolean }).active).toBe(false);
     const request = authorizationUrl(okta.rp, { prompt: 'login' });
     const { page } = person;
     const callback = new Promise<URL>((resolve) => {
