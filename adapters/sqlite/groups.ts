@@ -17,6 +17,7 @@ import {
 } from '../../server/ports/storage.ts';
 import { withConstraints } from './constraint-errors.ts';
 import { foldCase } from './identity-query.ts';
+import { createStatementCache } from './statement-cache.ts';
 
 const FIELDS = { id: 'id', display_name_key: 'displayName' };
 
@@ -126,11 +127,10 @@ export function createGroupRepository(db: BetterSqlite3.Database): GroupReposito
       return written;
     },
   );
+  const statement = createStatementCache(db);
   const page = db.transaction((where: string, params: unknown[], offset: number, limit: number) => {
-    const { n } = db.prepare(`SELECT count(*) AS n FROM groups g ${where}`).get(...params) as { n: number };
-    const rows = db
-      .prepare(`SELECT g.* FROM groups g ${where} ORDER BY g.seq LIMIT ? OFFSET ?`)
-      .all(...params, limit, offset) as GroupRow[];
+    const { n } = statement(`SELECT count(*) AS n FROM groups g ${where}`).get(...params) as { n: number };
+    const rows = statement(`SELECT g.* FROM groups g ${where} ORDER BY g.seq LIMIT ? OFFSET ?`).all(...params, limit, offset) as GroupRow[];
     return { items: rows.map(toRecord), total: n };
   });
 

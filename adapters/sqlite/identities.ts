@@ -17,6 +17,7 @@ import {
 import { toFlag, withConstraints } from './constraint-errors.ts';
 import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
+import { createStatementCache } from './statement-cache.ts';
 
 const FIELDS = { id: 'id', user_name_key: 'userName' };
 
@@ -124,11 +125,10 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     writeJobs(jobs);
     return true;
   });
+  const statement = createStatementCache(db);
   const page = db.transaction((where: { sql: string; params: unknown[] }, offset: number, limit: number) => {
-    const { n } = db.prepare(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number };
-    const rows = db
-      .prepare(`SELECT i.* FROM identities i ${where.sql} ORDER BY i.seq LIMIT ? OFFSET ?`)
-      .all(...where.params, limit, offset) as IdentityRow[];
+    const { n } = statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number };
+    const rows = statement(`SELECT i.* FROM identities i ${where.sql} ORDER BY i.seq LIMIT ? OFFSET ?`).all(...where.params, limit, offset) as IdentityRow[];
     return { items: rows.map(toRecord), total: n };
   });
 
