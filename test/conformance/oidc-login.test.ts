@@ -209,6 +209,17 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     }
   });
 
+  it('answers response_mode=form_post with an auto-submitting page the CSP allows, posting only to the client', async () => {
+    const result = await login({ response_mode: 'form_post' });
+    const page = await result.final!.text();
+    expect(page).toContain(`action="${OKTA_CALLBACK}"`);
+    expect(page).toMatch(/name="code" value="[^"]+"/);
+    const csp = result.final!.headers.get('content-security-policy')!;
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).toContain("form-action 'self' http://127.0.0.1:9;");
+    expect(csp).toContain("frame-ancestors 'none'");
+  });
+
   it('rotates signing keys: new tokens use the new key, the old key stays published', async () => {
     const before = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
     const rotated = await server.services.signingKeys.rotate('test');

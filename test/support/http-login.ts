@@ -69,7 +69,7 @@ export async function signInOverHttp(options: {
   jar?: CookieJar;
   tamper?: (assertion: Record<string, any>) => Record<string, any>;
   assertionOverrides?: Parameters<SoftAuthenticator['authenticate']>[1];
-}): Promise<LoginResult & { jar: CookieJar; assertion: Record<string, any>; uid: string; csrf: string }> {
+}): Promise<LoginResult & { jar: CookieJar; assertion: Record<string, any>; uid: string; csrf: string; final?: Response }> {
   const jar = options.jar ?? new CookieJar();
   const landing = await follow(jar, options.authorizationUrl, options.origin);
   if (!landing.url.includes('/interaction/')) throw new Error(`expected the login page, got ${landing.response.status} at ${landing.url}`);
@@ -83,7 +83,7 @@ export async function signInOverHttp(options: {
   const next = verify.body?.redirect ?? verify.body?.continue_to;
   if (!next) return { callbackUrl: '', verify, jar, assertion, uid: data.uid, csrf: data.csrf };
   const done = await follow(jar, next, options.origin);
-  return { callbackUrl: done.url, verify, jar, assertion, uid: data.uid, csrf: data.csrf };
+  return { callbackUrl: done.url, verify, jar, assertion, uid: data.uid, csrf: data.csrf, final: done.response };
 }
 
 /** Enrolls a software passkey through the real enrollment endpoints of a magic link. */
