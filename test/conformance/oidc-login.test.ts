@@ -9,6 +9,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { authorizationUrl, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
 import { CookieJar, browse, follow, pageData, postJson, signInOverHttp } from '../support/http-login.ts';
+import { hashToken } from '../../server/domain/secrets.ts';
 
 async function tokenRequest(server: TestServer, body: Record<string, string>, basic?: [string, string]) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -218,6 +219,20 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
     expect(csp).toContain("form-action 'self' http://127.0.0.1:9;");
     expect(csp).toContain("frame-ancestors 'none'");
+  });
+
+  it('stores codes and access tokens only as hashes', async () => {
+    const { callbackUrl } = await login();
+    const code = new URL(callbackUrl).searchParams.get('code')!;
+    const issued = await tokenRequest(server, { grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK }, [okta.app.id, okta.clientSecret]);
+    const accessToken = issued.body.access_token as string;
+    const now = Date.now();
+    expect(await server.services.store.oidc.find('AccessToken', accessToken, now)).toBeNull();
+    expect(await server.services.store.oidc.find('AuthorizationCode', code, now)).toBeNull();
+    const stored = await server.services.store.oidc.find('AccessToken', hashToken(accessToken), now);
+    expect(stored).not.toBeNull();
+    expect(JSON.stringify(stored)).not.toContain(accessToken);
+    expect((await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
   });
 
   it('rotates signing keys: new tokens use the new key, the old key stays published', async () => {

@@ -9,22 +9,41 @@ import { errors } from 'oidc-provider';
 import type { Store } from '../../ports/storage.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AppRecord } from '../../ports/storage.ts';
+import { hashToken } from '../../domain/secrets.ts';
 
 type Payload = Record<string, unknown>;
+
+/**
+ * Opaque bearer artifacts whose id IS the secret a client presents. They are stored under the
+ * SHA-256 of the id and without their `jti`, so a copy of the store yields no usable code or
+ * token; the id is put back on read (the caller just presented it).
+ */
+const HASHED_MODELS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'InitialAccessToken', 'RegistrationAccessToken']);
 
 export function createModelAdapter(deps: { store: Store; clock: Clock; clientMetadata: (app: AppRecord) => Payload | null }) {
   const { store, clock, clientMetadata } = deps;
 
   return class LatchkeyModelAdapter {
     readonly name: string;
+    private readonly hashed: boolean;
 
     constructor(name: string) {
       this.name = name;
+      this.hashed = HASHED_MODELS.has(name);
+    }
+
+    private key(id: string): string {
+      return this.hashed ? hashToken(id) : id;
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? clock.now() + expiresIn * 1000 : null;
-      await store.oidc.upsert(this.name, id, payload, expiresAt, {
+      let stored = payload;
+      if (this.hashed && payload.jti === id) {
+        const { jti: _jti, ...rest } = payload;
+        stored = rest;
+      }
+      await store.oidc.upsert(this.name, this.key(id), stored, expiresAt, {
         grantId: typeof payload.grantId === 'string' ? payload.grantId : undefined,
         userCode: typeof payload.userCode === 'string' ? payload.userCode : undefined,
         uid: typeof payload.uid === 'string' ? payload.uid : undefined,
@@ -37,7 +56,9 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         const app = await store.apps.get(id);
         return (app && clientMetadata(app)) ?? undefined;
       }
-      return (await store.oidc.find(this.name, id, clock.now())) ?? undefined;
+      const payload = await store.oidc.find(this.name, this.key(id), clock.now());
+      if (!payload) return undefined;
+      return this.hashed ? { ...payload, jti: id } : payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
@@ -49,14 +70,14 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
     }
 
     async consume(id: string): Promise<void> {
-      if (await store.oidc.consume(this.name, id, clock.now())) return;
-      const payload = await store.oidc.find(this.name, id, clock.now());
+      if (await store.oidc.consume(this.name, this.key(id), clock.now())) return;
+      const payload = await store.oidc.find(this.name, this.key(id), clock.now());
       if (typeof payload?.grantId === 'string') await store.oidc.revokeByGrantId(payload.grantId);
       throw new errors.InvalidGrant(`${this.name === 'AuthorizationCode' ? 'authorization code' : this.name} already consumed`);
     }
 
     async destroy(id: string): Promise<void> {
-      await store.oidc.destroy(this.name, id);
+      await store.oidc.destroy(this.name, this.key(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
