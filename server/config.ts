@@ -62,6 +62,8 @@ const envSchema = z.object({
     .optional(),
   ENROLLMENT_LINK_TTL: duration('7d'),
   SESSION_TTL: duration('8h'),
+  SIGNIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(300),
+  SCIM_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
 });
@@ -101,6 +103,10 @@ export interface Config {
   sessionTtlMs: number;
   logLevel: string;
   trustProxy: boolean;
+  /** Passkey ceremony requests per client IP and minute (0: off). */
+  signinRateLimitPerMinute: number;
+  /** SCIM requests per bearer token and second (0: off). */
+  scimRateLimitPerSecond: number;
 }
 
 export class ConfigError extends Error {
@@ -144,5 +150,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sessionTtlMs: env.SESSION_TTL,
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY === 'true',
+    signinRateLimitPerMinute: env.SIGNIN_RATE_LIMIT_PER_MINUTE,
+    scimRateLimitPerSecond: env.SCIM_RATE_LIMIT_PER_SECOND,
   } satisfies Config);
 }

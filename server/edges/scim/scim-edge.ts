@@ -15,12 +15,23 @@ import { SCIM_BASE_PATH, scimBaseUrl } from './scim-schemas.ts';
 import { createDiscoveryRoutes } from './discovery-routes.ts';
 import { createUserRoutes } from './user-routes.ts';
 import { createGroupRoutes } from './group-routes.ts';
+import { createRateLimit } from '../../http/rate-limit.ts';
 
 export function createScimEdge(deps: { services: Services; logger: Logger }): Middleware {
   const { services, logger } = deps;
   const baseUrl = scimBaseUrl(services.config.publicUrl);
   const routers = [createDiscoveryRoutes({ baseUrl }), createUserRoutes({ services, baseUrl }), createGroupRoutes({ services, baseUrl })];
-  const steps: Middleware[] = [bearerAuth(services.scimTokens), scimBody(), ...routers.map((router) => router.prefix(SCIM_BASE_PATH).routes() as Middleware), unmatched];
+  const limit = createRateLimit(services.config.scimRateLimitPerSecond, 1);
+  // After authentication, so the budget is per token; Okta honours Retry-After as whole seconds.
+  const throttle: Middleware = async (ctx, next) => {
+    const wait = await limit.consume(String(ctx.state.scimToken?.id ?? 'anonymous'));
+    if (wait !== null) {
+      ctx.set('Retry-After', String(wait));
+      throw new ScimError(429, `too many requests for this token; retry after ${wait} s`);
+    }
+    await next();
+  };
+  const steps: Middleware[] = [bearerAuth(services.scimTokens), throttle, scimBody(), ...routers.map((router) => router.prefix(SCIM_BASE_PATH).routes() as Middleware), unmatched];
 
   async function run(ctx: Context, index: number): Promise<void> {
     if (index < steps.length) await steps[index](ctx, () => run(ctx, index + 1));
