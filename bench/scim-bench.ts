@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { StoreKind } from '../test/support/test-server.ts';
 import { startLatchkey } from './latchkey-under-test.ts';
 import { drive, type LoadResult } from './stats.ts';
+import { request } from './http-client.ts';
 
 const SCIM_JSON = 'application/scim+json';
 
@@ -47,10 +48,9 @@ export async function benchScim(store: StoreKind, options: { users?: number; gro
     const base = `${server.url}/scim/v2`;
     const headers = { authorization: `Bearer ${token}`, 'content-type': SCIM_JSON, accept: SCIM_JSON, 'user-agent': 'Okta SCIM Client 1.0.0' };
     const call = async (method: string, path: string, body?: unknown, expected = [200]) => {
-      const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await response.text();
-      if (!expected.includes(response.status)) throw new Error(`${method} ${path} -> ${response.status} ${text.slice(0, 200)}`);
-      return text ? JSON.parse(text) : null;
+      const response = await request(method, `${base}${path}`, headers, body === undefined ? undefined : JSON.stringify(body));
+      if (!expected.includes(response.status)) throw new Error(`${method} ${path} -> ${response.status} ${response.text.slice(0, 200)}`);
+      return response.text ? JSON.parse(response.text) : null;
     };
     const ids: string[] = new Array(users);
     const creates = await drive(users, concurrency, async (index) => {
