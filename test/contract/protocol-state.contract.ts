@@ -1,0 +1,328 @@
+/** Storage contract: oidc models, one-time values, SCIM tokens, audit, jobs, lifecycle. Registered by describeStoreContract (store-contract.ts). */
+import { describe, it, expect } from 'vitest';
+import { type ScimTokenRecord, type Store } from '../../server/ports/storage.ts';
+import { expectWinners, expectStoreError, NOW, MINUTE, HOUR, unique, auditEvent, job, ids, type ContractContext } from './fixtures.ts';
+
+export function describeProtocolStateContract(ctx: ContractContext): void {
+  describe('oidc models', () => {
+    it('upserts and finds until expiry', async () => {
+      await ctx.store.oidc.upsert('Session', 's1', { accountId: 'a1', n: 1 }, NOW + HOUR, { uid: 'u1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('Client', 'c1', { client_id: 'c1' }, null, {});
+      expect(await ctx.store.oidc.find('Session', 's1', NOW)).toEqual({ accountId: 'a1', n: 1 });
+      expect(await ctx.store.oidc.find('Session', 's1', NOW + HOUR)).toBeNull();
+      expect(await ctx.store.oidc.find('Grant', 's1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Client', 'c1', NOW + 1e12)).toEqual({ client_id: 'c1' });
+
+      await ctx.store.oidc.upsert('Session', 's1', { accountId: 'a1', n: 2 }, NOW + 2 * HOUR, { uid: 'u1', accountId: 'a1' });
+      expect(await ctx.store.oidc.find('Session', 's1', NOW + HOUR)).toEqual({ accountId: 'a1', n: 2 });
+    });
+
+    it('finds by uid and user code within the model, until expiry', async () => {
+      await ctx.store.oidc.upsert('Session', 's1', { kind: 'Session' }, NOW + HOUR, { uid: 'uid-1' });
+      await ctx.store.oidc.upsert('DeviceCode', 'd1', { kind: 'DeviceCode' }, NOW + HOUR, { userCode: 'ABCD-EFGH' });
+      expect(await ctx.store.oidc.findByUid('Session', 'uid-1', NOW)).toEqual({ kind: 'Session' });
+      expect(await ctx.store.oidc.findByUid('Interaction', 'uid-1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUid('Session', 'uid-1', NOW + HOUR)).toBeNull();
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH', NOW)).toEqual({ kind: 'DeviceCode' });
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'ZZZZ-ZZZZ', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH', NOW + HOUR + 1)).toBeNull();
+    });
+
+    it('consumes exactly once, even when two calls race, and find shows it consumed', async () => {
+      await ctx.store.oidc.upsert('AuthorizationCode', 'code1', { grantId: 'g1' }, NOW + MINUTE, { grantId: 'g1' });
+      expect(await ctx.store.oidc.consume('AuthorizationCode', 'code1', NOW + 1)).toBe(true);
+      expect(await ctx.store.oidc.consume('AuthorizationCode', 'code1', NOW + 2)).toBe(false);
+      // Epoch seconds, as the port specifies: the unit oidc-provider writes and checks.
+      const consumed = Math.floor((NOW + 1) / 1000);
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'code1', NOW + 3)).toEqual({ grantId: 'g1', consumed });
+
+      await ctx.store.oidc.upsert('Interaction', 'i1', { n: 1 }, NOW + MINUTE, { uid: 'uid-c' });
+      await ctx.store.oidc.upsert('DeviceCode', 'd1', { n: 2 }, NOW + MINUTE, { userCode: 'WXYZ-0000' });
+      expect(await ctx.store.oidc.consume('Interaction', 'i1', NOW + 1)).toBe(true);
+      expect(await ctx.store.oidc.consume('DeviceCode', 'd1', NOW + 1)).toBe(true);
+      expect(await ctx.store.oidc.findByUid('Interaction', 'uid-c', NOW + 2)).toEqual({ n: 1, consumed });
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'WXYZ-0000', NOW + 2)).toEqual({ n: 2, consumed });
+
+      await ctx.store.oidc.upsert('AuthorizationCode', 'code2', { grantId: 'g1' }, NOW + MINUTE, { grantId: 'g1' });
+      await expectWinners([
+        ctx.store.oidc.consume('AuthorizationCode', 'code2', NOW),
+        ctx.store.oidc.consume('AuthorizationCode', 'code2', NOW),
+      ]);
+      expect(await ctx.store.oidc.consume('AuthorizationCode', 'missing', NOW)).toBe(false);
+      const fresh = await ctx.store.oidc.find('AuthorizationCode', 'code2', NOW);
+      expect(fresh?.consumed).toBeTruthy();
+    });
+
+    it('revokes every model of a grant', async () => {
+      await ctx.store.oidc.upsert('AccessToken', 'at1', {}, NOW + HOUR, { grantId: 'g1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('RefreshToken', 'rt1', {}, NOW + HOUR, { grantId: 'g1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('AuthorizationCode', 'ac1', {}, NOW + HOUR, { grantId: 'g1' });
+      await ctx.store.oidc.upsert('AccessToken', 'at2', {}, NOW + HOUR, { grantId: 'g2', accountId: 'a1' });
+      await ctx.store.oidc.revokeByGrantId('g1');
+      expect(await ctx.store.oidc.find('AccessToken', 'at1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('RefreshToken', 'rt1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'ac1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('AccessToken', 'at2', NOW)).toEqual({});
+    });
+
+    it('revokes every session, grant and token of an account', async () => {
+      await ctx.store.oidc.upsert('Session', 's1', { a: 1 }, NOW + HOUR, { uid: 'u1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('Grant', 'g1', { a: 1 }, NOW + HOUR, { accountId: 'a1' });
+      await ctx.store.oidc.upsert('AccessToken', 'at1', { a: 1 }, NOW + HOUR, { grantId: 'g1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('Session', 's2', { a: 2 }, NOW + HOUR, { uid: 'u2', accountId: 'a2' });
+      await ctx.store.oidc.revokeByAccountId('a1');
+      expect(await ctx.store.oidc.find('Session', 's1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUid('Session', 'u1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Grant', 'g1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('AccessToken', 'at1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Session', 's2', NOW)).toEqual({ a: 2 });
+    });
+
+    it('destroys one model', async () => {
+      await ctx.store.oidc.upsert('Session', 's1', {}, null, { uid: 'u1' });
+      await ctx.store.oidc.upsert('Interaction', 's1', {}, null, {});
+      await ctx.store.oidc.destroy('Session', 's1');
+      await ctx.store.oidc.destroy('Session', 'missing');
+      expect(await ctx.store.oidc.find('Session', 's1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUid('Session', 'u1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Interaction', 's1', NOW)).toEqual({});
+    });
+  });
+
+  describe('one-time values', () => {
+    it('takes a value once, and never after expiry', async () => {
+      await ctx.store.oneTime.put('challenge:1', 'abc', NOW + HOUR);
+      expect(await ctx.store.oneTime.take('challenge:1', NOW)).toBe('abc');
+      expect(await ctx.store.oneTime.take('challenge:1', NOW)).toBeNull();
+      expect(await ctx.store.oneTime.take('missing', NOW)).toBeNull();
+
+      await ctx.store.oneTime.put('challenge:2', 'old', NOW + HOUR);
+      await ctx.store.oneTime.put('challenge:2', 'new', NOW + HOUR);
+      await ctx.store.oneTime.put('challenge:3', 'late', NOW + HOUR);
+      expect(await ctx.store.oneTime.take('challenge:2', NOW)).toBe('new');
+      expect(await ctx.store.oneTime.take('challenge:3', NOW + HOUR)).toBeNull();
+      // An expired value is gone for good, not kept for a caller with an older clock.
+      expect(await ctx.store.oneTime.take('challenge:3', NOW)).toBeNull();
+    });
+
+    it('hands a value to exactly one of two racing takes', async () => {
+      await ctx.store.oneTime.put('state', 'v', NOW + HOUR);
+      const results = await expectWinners([ctx.store.oneTime.take('state', NOW), ctx.store.oneTime.take('state', NOW)]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : r.reason))).toContain('v');
+    });
+  });
+
+  describe('SCIM tokens', () => {
+    it('creates, lists, finds by hash, touches and revokes', async () => {
+      const first: ScimTokenRecord = {
+        id: unique('tok'),
+        name: 'Okta',
+        tokenHash: unique('h'),
+        createdAt: NOW,
+        expiresAt: NOW + HOUR,
+        lastUsedAt: null,
+        revokedAt: null,
+      };
+      const second: ScimTokenRecord = { ...first, id: unique('tok'), name: 'Backup', tokenHash: unique('h'), expiresAt: null };
+      await ctx.store.scimTokens.create(first);
+      await ctx.store.scimTokens.create(second);
+      await expectStoreError(ctx.store.scimTokens.create({ ...second, id: unique('tok') }), 'conflict', 'tokenHash');
+      expect(await ctx.store.scimTokens.list()).toEqual([first, second]);
+      expect(await ctx.store.scimTokens.getByHash(second.tokenHash)).toEqual(second);
+      expect(await ctx.store.scimTokens.getByHash('missing')).toBeNull();
+
+      await ctx.store.scimTokens.touch(first.id, NOW + 5);
+      expect((await ctx.store.scimTokens.getByHash(first.tokenHash))?.lastUsedAt).toBe(NOW + 5);
+
+      expect(await ctx.store.scimTokens.revoke(first.id, NOW + 6)).toBe(true);
+      expect(await ctx.store.scimTokens.revoke(first.id, NOW + 7)).toBe(false);
+      expect(await ctx.store.scimTokens.revoke('missing', NOW)).toBe(false);
+      // Still found: whether a token is usable is the caller's decision, made in one place.
+      expect(await ctx.store.scimTokens.getByHash(first.tokenHash)).toEqual({ ...first, lastUsedAt: NOW + 5, revokedAt: NOW + 6 });
+    });
+  });
+
+  describe('audit', () => {
+    it('lists newest first with filters, a half-open time window and a limit', async () => {
+      const e1 = auditEvent({ at: NOW + 1, kind: 'scim', actor: 'scim-token:t1', target: 'identity:a', detail: { op: 'create' } });
+      const e2 = auditEvent({ at: NOW + 2, kind: 'admin', actor: 'cli', target: 'identity:a', outcome: 'failure' });
+      const e3 = auditEvent({ at: NOW + 3, kind: 'auth', actor: 'identity:a', target: null });
+      const e4 = auditEvent({ at: NOW + 3, kind: 'admin', actor: 'cli', target: 'group:g' });
+      const e0 = auditEvent({ at: NOW, kind: 'admin', actor: 'cli', target: 'app:x' });
+      for (const event of [e1, e2, e3, e4, e0]) await ctx.store.audit.append(event);
+
+      const list = (query: Partial<Parameters<Store['audit']['list']>[0]>) => ctx.store.audit.list({ limit: 50, ...query });
+      expect(await list({})).toEqual([e4, e3, e2, e1, e0]);
+      expect(ids(await list({ limit: 2 }))).toEqual(ids([e4, e3]));
+      expect(ids(await list({ kind: 'admin' }))).toEqual(ids([e4, e2, e0]));
+      expect(ids(await list({ actor: 'cli' }))).toEqual(ids([e4, e2, e0]));
+      expect(ids(await list({ target: 'identity:a' }))).toEqual(ids([e2, e1]));
+      expect(ids(await list({ since: NOW + 2 }))).toEqual(ids([e4, e3, e2]));
+      expect(ids(await list({ until: NOW + 2 }))).toEqual(ids([e1, e0]));
+      expect(ids(await list({ since: NOW + 1, until: NOW + 3 }))).toEqual(ids([e2, e1]));
+      expect(ids(await list({ kind: 'admin', actor: 'cli', since: NOW + 1, limit: 1 }))).toEqual(ids([e4]));
+      expect(await list({ kind: 'okta-sync' })).toEqual([]);
+    });
+  });
+
+  describe('jobs', () => {
+    const LEASE = 30_000;
+
+    it('enqueues once per (queue, key): a re-enqueue replaces the payload and bumps the revision', async () => {
+      const input = job({ payload: { v: 1 }, runAt: NOW + 5 });
+      await ctx.store.jobs.enqueue(input);
+      const first = await ctx.store.jobs.get(input.queue, input.key);
+      expect(first).toMatchObject({ ...input, state: 'pending', attempts: 0, lastError: null, lockedBy: null, lockedUntil: null });
+      expect(typeof first?.id).toBe('string');
+
+      await ctx.store.jobs.enqueue({ ...input, payload: { v: 2 }, runAt: NOW + 1 });
+      const second = await ctx.store.jobs.get(input.queue, input.key);
+      expect(second).toMatchObject({ id: first?.id, payload: { v: 2 }, runAt: NOW + 1, revision: (first?.revision ?? 0) + 1 });
+      expect(await ctx.store.jobs.list(input.queue, undefined, 10)).toHaveLength(1);
+      expect(await ctx.store.jobs.get(input.queue, 'missing')).toBeNull();
+      expect(await ctx.store.jobs.get('other-queue', input.key)).toBeNull();
+    });
+
+    it('leases only due jobs of the queue, earliest first', async () => {
+      const later = job({ runAt: NOW + 100 });
+      const early = job({ runAt: NOW - 10 });
+      const due = job({ runAt: NOW });
+      const elsewhere = job({ queue: 'other', runAt: NOW - 100 });
+      for (const input of [later, due, early, elsewhere]) await ctx.store.jobs.enqueue(input);
+
+      const a = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      expect(a).toMatchObject({ key: early.key, lockedBy: 'w1', lockedUntil: NOW + LEASE, state: 'pending' });
+      expect((await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE))?.key).toBe(due.key);
+      expect(await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE)).toBeNull();
+      expect((await ctx.store.jobs.lease('mail', 'w1', NOW + 100, LEASE))?.key).toBe(later.key);
+      expect(await ctx.store.jobs.get('mail', early.key)).toMatchObject({ lockedBy: 'w1', lockedUntil: NOW + LEASE });
+    });
+
+    it('gives a job to one worker at a time, and to another once the lease expires', async () => {
+      const input = job();
+      await ctx.store.jobs.enqueue(input);
+      const results = await expectWinners([
+        ctx.store.jobs.lease('mail', 'w1', NOW, LEASE),
+        ctx.store.jobs.lease('mail', 'w2', NOW, LEASE),
+      ]);
+      const winner = results.map((r) => (r.status === 'fulfilled' ? r.value : null)).find(Boolean) as { lockedBy: string; revision: number; id: string };
+      const loser = winner.lockedBy === 'w1' ? 'w2' : 'w1';
+      expect(await ctx.store.jobs.lease('mail', loser, NOW + LEASE - 1, LEASE)).toBeNull();
+
+      const taken = await ctx.store.jobs.lease('mail', loser, NOW + LEASE, LEASE);
+      expect(taken).toMatchObject({ id: winner.id, lockedBy: loser, lockedUntil: NOW + 2 * LEASE });
+      expect(await ctx.store.jobs.complete(winner.id, winner.lockedBy, winner.revision, NOW + LEASE + 1)).toBe(false);
+      expect(await ctx.store.jobs.retry(winner.id, winner.lockedBy, NOW, 'x', NOW + LEASE + 1)).toBe(false);
+      expect(await ctx.store.jobs.fail(winner.id, winner.lockedBy, 'x', NOW + LEASE + 1)).toBe(false);
+      expect(await ctx.store.jobs.get('mail', input.key)).toMatchObject({ state: 'pending', lockedBy: loser });
+      expect(await ctx.store.jobs.complete(winner.id, loser, winner.revision, NOW + LEASE + 2)).toBe(true);
+    });
+
+    it('hands two due jobs to two racing workers, one each', async () => {
+      await ctx.store.jobs.enqueue(job());
+      await ctx.store.jobs.enqueue(job());
+      const [a, b] = await Promise.all([
+        ctx.store.jobs.lease('mail', 'w1', NOW, LEASE),
+        ctx.store.jobs.lease('mail', 'w2', NOW, LEASE),
+      ]);
+      expect(a && b && a.id !== b.id).toBe(true);
+    });
+
+    it('completes with the leased revision', async () => {
+      await ctx.store.jobs.enqueue(job());
+      const leased = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      if (!leased) throw new Error('expected a lease');
+      expect(await ctx.store.jobs.complete(leased.id, 'w2', leased.revision, NOW + 1)).toBe(false);
+      expect(await ctx.store.jobs.complete(leased.id, 'w1', leased.revision, NOW + 1)).toBe(true);
+      expect(await ctx.store.jobs.get('mail', leased.key)).toMatchObject({ state: 'done', lockedBy: null, lockedUntil: null });
+      expect(await ctx.store.jobs.complete(leased.id, 'w1', leased.revision, NOW + 2)).toBe(false);
+      expect(await ctx.store.jobs.lease('mail', 'w1', NOW + 10 * LEASE, LEASE)).toBeNull();
+      expect(await ctx.store.jobs.counts('mail')).toEqual({ pending: 0, done: 1, failed: 0 });
+    });
+
+    it('keeps a job re-enqueued during its lease pending, so the newer payload is delivered too', async () => {
+      const input = job({ payload: { v: 1 } });
+      await ctx.store.jobs.enqueue(input);
+      const leased = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      if (!leased) throw new Error('expected a lease');
+      await ctx.store.jobs.enqueue({ ...input, payload: { v: 2 }, runAt: NOW });
+      // Still held by w1: nobody else runs the job beside it.
+      expect(await ctx.store.jobs.lease('mail', 'w2', NOW + 1, LEASE)).toBeNull();
+
+      expect(await ctx.store.jobs.complete(leased.id, 'w1', leased.revision, NOW + 2)).toBe(false);
+      const after = await ctx.store.jobs.get('mail', input.key);
+      expect(after).toMatchObject({ state: 'pending', payload: { v: 2 }, lockedBy: null, revision: leased.revision + 1 });
+
+      const again = await ctx.store.jobs.lease('mail', 'w2', NOW + 3, LEASE);
+      expect(again).toMatchObject({ id: leased.id, payload: { v: 2 }, revision: leased.revision + 1 });
+      expect(await ctx.store.jobs.complete(leased.id, 'w2', leased.revision + 1, NOW + 4)).toBe(true);
+    });
+
+    it('retries later with attempts counted, and fails for good', async () => {
+      const input = job();
+      await ctx.store.jobs.enqueue(input);
+      const leased = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      if (!leased) throw new Error('expected a lease');
+      expect(await ctx.store.jobs.retry(leased.id, 'w1', NOW + MINUTE, 'smtp timeout', NOW + 1)).toBe(true);
+      expect(await ctx.store.jobs.get('mail', input.key)).toMatchObject({
+        state: 'pending',
+        attempts: 1,
+        runAt: NOW + MINUTE,
+        lastError: 'smtp timeout',
+        lockedBy: null,
+      });
+      expect(await ctx.store.jobs.lease('mail', 'w1', NOW + 2, LEASE)).toBeNull();
+      const retried = await ctx.store.jobs.lease('mail', 'w2', NOW + MINUTE, LEASE);
+      expect(retried).toMatchObject({ id: leased.id, attempts: 1 });
+
+      expect(await ctx.store.jobs.fail(leased.id, 'w1', 'nope', NOW + MINUTE + 1)).toBe(false);
+      expect(await ctx.store.jobs.fail(leased.id, 'w2', '550 rejected', NOW + MINUTE + 1)).toBe(true);
+      expect(await ctx.store.jobs.get('mail', input.key)).toMatchObject({ state: 'failed', lastError: '550 rejected', lockedBy: null });
+      expect(await ctx.store.jobs.lease('mail', 'w3', NOW + HOUR, LEASE)).toBeNull();
+      expect(await ctx.store.jobs.counts('mail')).toEqual({ pending: 0, done: 0, failed: 1 });
+
+      await ctx.store.jobs.enqueue({ ...input, payload: { v: 'again' } });
+      expect(await ctx.store.jobs.get('mail', input.key)).toMatchObject({ state: 'pending', attempts: 0, payload: { v: 'again' } });
+      expect((await ctx.store.jobs.lease('mail', 'w3', NOW + HOUR, LEASE))?.id).toBe(leased.id);
+    });
+
+    it('brings a done job back to pending on enqueue', async () => {
+      const input = job();
+      await ctx.store.jobs.enqueue(input);
+      const leased = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      if (!leased) throw new Error('expected a lease');
+      await ctx.store.jobs.retry(leased.id, 'w1', NOW, 'flaky', NOW);
+      const again = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      expect(await ctx.store.jobs.complete(leased.id, 'w1', again?.revision ?? -1, NOW)).toBe(true);
+      await ctx.store.jobs.enqueue(input);
+      expect(await ctx.store.jobs.get('mail', input.key)).toMatchObject({ state: 'pending', attempts: 0, lockedBy: null });
+      expect(await ctx.store.jobs.counts('mail')).toEqual({ pending: 1, done: 0, failed: 0 });
+    });
+
+    it('lists by state in creation order with a limit, and counts per state', async () => {
+      const inputs = [job(), job(), job(), job({ queue: 'other' })];
+      for (const input of inputs) await ctx.store.jobs.enqueue(input);
+      const leased = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      if (!leased) throw new Error('expected a lease');
+      await ctx.store.jobs.complete(leased.id, 'w1', leased.revision, NOW);
+      const keys = (records: { key: string }[]) => records.map((r) => r.key);
+
+      expect(keys(await ctx.store.jobs.list('mail', undefined, 10))).toEqual(keys(inputs.slice(0, 3)));
+      expect(keys(await ctx.store.jobs.list('mail', undefined, 2))).toEqual(keys(inputs.slice(0, 2)));
+      expect(keys(await ctx.store.jobs.list('mail', 'pending', 10))).toEqual(keys(inputs.slice(1, 3)));
+      expect(keys(await ctx.store.jobs.list('mail', 'done', 10))).toEqual([inputs[0].key]);
+      expect(await ctx.store.jobs.list('mail', 'failed', 10)).toEqual([]);
+      expect(await ctx.store.jobs.counts('mail')).toEqual({ pending: 2, done: 1, failed: 0 });
+      expect(await ctx.store.jobs.counts('empty')).toEqual({ pending: 0, done: 0, failed: 0 });
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('pings while open and refuses once closed', async () => {
+      await expect(ctx.store.ping()).resolves.toBeUndefined();
+      await ctx.store.close();
+      ctx.markClosed();
+      await expect(ctx.store.ping()).rejects.toThrow();
+    });
+  });
+}
