@@ -1,7 +1,8 @@
 /**
  * createApp(deps): the Koa stack and the mounted edges, in order:
  * request id + access log -> security headers -> error boundary -> health -> assets ->
- * enrollment -> sign-in interaction -> oidc-provider (authorize, token, userinfo, jwks, ...).
+ * enrollment -> SCIM -> console & dashboard (/admin, /) -> sign-in interaction -> oidc-provider
+ * (authorize, token, userinfo, jwks, ...).
  */
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -14,12 +15,19 @@ import { createPasskeyCeremonies } from './edges/webauthn/ceremonies.ts';
 import { createOidcEdge } from './edges/oidc/oidc-edge.ts';
 import { createEnrollmentEdge } from './edges/enrollment/enrollment-edge.ts';
 import { createScimEdge } from './edges/scim/scim-edge.ts';
+import { createAdminEdge } from './edges/admin/admin-edge.ts';
+import { configureOkta, oktaStatus } from './edges/okta/okta-configure.ts';
+import type { EnrollmentMail } from './domain/enrollment-mail.ts';
+import { createMailSending } from './workers/enrollment-mail-worker.ts';
+import { openMailer } from '../adapters/mail/open-mailer.ts';
 import type { Logger } from './logger.ts';
 
 export interface AppDeps {
   services: Services;
   cookieKeys: string[];
   logger: Logger;
+  /** Queues the console's invitation emails; defaults to one over the configured mailer (a worker sends them). */
+  enrollmentMail?: EnrollmentMail;
 }
 
 export async function createApp(deps: AppDeps) {
@@ -37,6 +45,16 @@ export async function createApp(deps: AppDeps) {
   const ceremonies = createPasskeyCeremonies({ oneTime: store.oneTime, clock, rpId: config.rpId, rpName: config.orgName, origin: config.origin });
   const oidc = await createOidcEdge({ services, ceremonies, cookieKeys, csrf, logger });
   const enrollment = createEnrollmentEdge({ services, ceremonies, csrf });
+  const enrollmentMail = deps.enrollmentMail ?? createMailSending(services, openMailer(config, logger), logger).enrollmentMail;
+  const admin = await createAdminEdge({
+    services,
+    csrf,
+    enrollmentMail,
+    okta: {
+      status: (options) => oktaStatus(services, options),
+      configure: (input, actor) => configureOkta(services, input, actor),
+    },
+  });
 
   const health = new Router();
   health.get('/healthz', (ctx) => {
@@ -60,6 +78,7 @@ export async function createApp(deps: AppDeps) {
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
   app.use(createScimEdge({ services, logger }));
+  app.use(admin.routes);
   app.use(oidc.routes);
   app.use(oidc.provider);
 

@@ -27,9 +27,9 @@ async function main(): Promise<void> {
   const oktaSync = createOktaSyncWorker({ services, logger });
   oktaSync.start();
   const cookieKeys = await cookieKeysFor(config, store);
-  const { app, close } = await createApp({ services, cookieKeys, logger });
   const mailer = openMailer(config, logger);
-  const { worker: mailWorker } = createMailSending(services, mailer, logger);
+  const { worker: mailWorker, enrollmentMail } = createMailSending(services, mailer, logger);
+  const { app, close } = await createApp({ services, cookieKeys, logger, enrollmentMail });
   mailWorker.start();
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, store: config.store }, `Latchkey listening on ${config.publicUrl}`);

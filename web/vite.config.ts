@@ -8,6 +8,8 @@ export default defineConfig({
   root,
   publicDir: false,
   logLevel: 'warn',
+  // JSX compiles to Preact's automatic runtime (no @preact/preset-vite: it would pull in Babel).
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: path.join(root, 'dist'),
     emptyOutDir: true,
@@ -18,6 +20,10 @@ export default defineConfig({
         login: path.join(root, 'login.ts'),
         enroll: path.join(root, 'enroll.ts'),
         latchkey: path.join(root, 'latchkey.css'),
+        // The console (/admin) and the dashboard (/): Preact apps with their shared stylesheet.
+        admin: path.join(root, 'admin/main.tsx'),
+        dashboard: path.join(root, 'dashboard/main.tsx'),
+        console: path.join(root, 'console.css'),
       },
       output: {
         entryFileNames: 'assets/[name].js',

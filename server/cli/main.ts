@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
 import { isAppError } from '../domain/errors.ts';
 import { closeServices } from './context.ts';
+import { registerAdminCommands } from './commands/admins.ts';
 import { registerAppCommands } from './commands/apps.ts';
 import { registerIdentityCommands } from './commands/identities.ts';
 import { registerGroupCommands } from './commands/groups.ts';
@@ -21,6 +22,7 @@ const program = new Command('latchkey')
   .configureOutput({ writeErr: () => undefined })
   .showHelpAfterError(false);
 
+registerAdminCommands(program);
 registerAppCommands(program);
 registerIdentityCommands(program);
 registerGroupCommands(program);

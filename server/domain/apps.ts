@@ -4,6 +4,9 @@
  * - Only members of an assigned group may sign in to an app (checked on every authorization,
  *   not only at login, so an existing session cannot reach an app it was never given).
  * - Okta domains are full org URLs without "-admin" and without a path.
+ * - Latchkey's own console and dashboard are one internal OIDC client (INTERNAL_APP_ID), made at
+ *   start-up and hidden from the Applications list: anyone active may use the dashboard; its
+ *   console redirect (/admin/callback) is for identities with the admin role only.
  */
 import { randomBytes } from 'node:crypto';
 import type { AppKind, AppRecord, Store } from '../ports/storage.ts';
@@ -12,6 +15,12 @@ import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
 import { actorKind } from './identities.ts';
 import { randomToken, type Sealer } from './secrets.ts';
+
+/** Reserved client id of the console + dashboard client; never listed, never deletable. */
+export const INTERNAL_APP_ID = 'latchkey-console';
+export const ADMIN_ROLE = 'admin';
+export const consoleRedirectUri = (publicUrl: string) => `${publicUrl}/admin/callback`;
+export const dashboardRedirectUri = (publicUrl: string) => `${publicUrl}/callback`;
 
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -155,13 +164,75 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     return next;
   }
 
-  async function isAssigned(app: AppRecord, identityId: string): Promise<boolean> {
+  /**
+   * Whether the identity may sign in to the app. For the internal client the answer depends on
+   * where the sign-in returns: the dashboard is anyone's, the console only an admin's.
+   */
+  async function isAssigned(app: AppRecord, identityId: string, redirectUri?: string): Promise<boolean> {
+    if (app.id === INTERNAL_APP_ID) {
+      const identity = await store.identities.get(identityId);
+      if (!identity?.active) return false;
+      const forConsole = redirectUri === undefined || redirectUri.endsWith('/admin/callback');
+      return !forConsole || identity.roles.includes(ADMIN_ROLE);
+    }
     if (app.assignedGroupIds.length === 0) return false;
     const groups = new Set(await store.groups.groupIdsOf(identityId));
     return app.assignedGroupIds.some((groupId) => groups.has(groupId));
   }
 
+  /** Creates the internal console/dashboard client, or follows a changed PUBLIC_URL. Idempotent. */
+  async function ensureInternalClient(publicUrl: string): Promise<AppRecord> {
+    const redirectUris = [consoleRedirectUri(publicUrl), dashboardRedirectUri(publicUrl)].map(validateRedirectUri);
+    const existing = await store.apps.get(INTERNAL_APP_ID);
+    if (existing) {
+      if (existing.redirectUris.join(' ') === redirectUris.join(' ')) return existing;
+      const next = { ...existing, redirectUris, updatedAt: clock.now() };
+      await store.apps.update(next);
+      return next;
+    }
+    const now = clock.now();
+    const app: AppRecord = {
+      id: INTERNAL_APP_ID,
+      kind: 'oidc',
+      name: 'Latchkey console',
+      clientSecretEnc: sealer.seal(randomToken(32)),
+      redirectUris,
+      oktaDomain: null,
+      loginUrl: null,
+      iconDataUri: null,
+      assignedGroupIds: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await store.apps.create(app);
+    } catch {
+      // Another instance created it first.
+      return require(INTERNAL_APP_ID);
+    }
+    return app;
+  }
+
+  async function setIcon(id: string, iconDataUri: string | null, actor: string): Promise<AppRecord> {
+    const app = await require(id);
+    if (app.kind !== 'bookmark') throw new AppError('invalid_input', 'only bookmark apps have a tile image');
+    const next = { ...app, iconDataUri, updatedAt: clock.now() };
+    await store.apps.update(next);
+    await audit.record({ kind: actorKind(actor), action: 'app.icon', actor, target: `app:${id}`, detail: { removed: iconDataUri === null } });
+    return next;
+  }
+
+  async function rename(id: string, name: string, actor: string): Promise<AppRecord> {
+    const app = await require(id);
+    if (!name?.trim()) throw new AppError('invalid_input', 'display name is required', { field: 'name' });
+    const next = { ...app, name: name.trim(), updatedAt: clock.now() };
+    await store.apps.update(next);
+    await audit.record({ kind: actorKind(actor), action: 'app.rename', actor, target: `app:${id}`, detail: { name: next.name } });
+    return next;
+  }
+
   async function remove(id: string, actor: string): Promise<void> {
+    if (id === INTERNAL_APP_ID) throw new AppError('forbidden', 'the console client is built in and cannot be deleted');
     await require(id);
     await store.apps.delete(id);
     await audit.record({ kind: actorKind(actor), action: 'app.delete', actor, target: `app:${id}` });
@@ -170,7 +241,11 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
   return {
     require,
     get: (id: string) => store.apps.get(id),
-    list: () => store.apps.list(),
+    /** Every app an admin manages: the internal console client is not one of them. */
+    list: async () => (await store.apps.list()).filter((app) => app.id !== INTERNAL_APP_ID),
+    ensureInternalClient,
+    setIcon,
+    rename,
     createOktaApp,
     createOidcApp,
     createBookmark,

@@ -146,7 +146,8 @@ export async function createOidcEdge(deps: {
       if (!identity) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
       if (!identity.active) throw new AppError('inactive', 'Your account is deactivated. Contact your administrator.');
       const app = await store.apps.get(clientId);
-      if (!app || !(await services.apps.isAssigned(app, identity.id))) {
+      const redirectUri = typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : undefined;
+      if (!app || !(await services.apps.isAssigned(app, identity.id, redirectUri))) {
         throw new AppError('not_assigned', `${displayNameOf(identity)}, you are not assigned to ${app?.name ?? 'this application'}. Ask your administrator for access.`);
       }
       const redirect = await provider.interactionResult(

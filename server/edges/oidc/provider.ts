@@ -141,7 +141,8 @@ export function createProvider(options: ProviderOptions): Provider {
       const app = await store.apps.get(client.clientId);
       const identity = await store.identities.get(accountId);
       if (!app || !identity || !identity.active) throw new errors.AccessDenied('the account is deactivated');
-      if (!(await services.apps.isAssigned(app, identity.id))) {
+      const redirectUri = typeof ctx.oidc.params?.redirect_uri === 'string' ? ctx.oidc.params.redirect_uri : undefined;
+      if (!(await services.apps.isAssigned(app, identity.id, redirectUri))) {
         await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: `identity:${identity.id}`, target: `app:${app.id}`, outcome: 'failure', detail: { reason: 'not_assigned' } });
         throw new errors.AccessDenied(`${identity.userName} is not assigned to ${app.name}`);
       }

@@ -1,0 +1,307 @@
+/**
+ * The admin console and the dashboard in Debian's Chromium with a CDP virtual authenticator,
+ * following the integration guide's console steps: the first admin bootstraps from the CLI's
+ * link, signs in to /admin through Latchkey's own OIDC login, creates the Okta app, a SCIM token
+ * and a bookmark with an icon, assigns groups, bulk-sends enrollment emails to a filtered set
+ * (received by a real SMTP server) and revokes a passkey. A non-admin is refused the console and
+ * sees exactly the tiles assigned to their groups. Each console page is saved to docs/screenshots.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
+import { launchChromium, newPasskeyPage, type PasskeyPage } from '../support/browser.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { enrollOverHttp } from '../support/http-login.ts';
+import { SoftAuthenticator } from '../support/soft-authenticator.ts';
+import { mailSendingFor } from '../enrollment/helpers.ts';
+import type { IdentityRecord } from '../../server/ports/storage.ts';
+
+const run = promisify(execFile);
+const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
+const shots = path.resolve(import.meta.dirname, '../../docs/screenshots');
+
+describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => {
+  let sink: SmtpSink;
+  let server: TestServer;
+  let browser: Browser;
+  let admin: PasskeyPage;
+  let engineering: { id: string };
+  let sales: { id: string };
+  const engineers: IdentityRecord[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    sink = await startSmtpSink();
+    server = await startTestServer({ store: 'sqlite', env: { SMTP_URL: sink.url, ORG_NAME: 'Acme Robotics', MAIL_RATE_PER_SECOND: '100' } });
+    const { services } = server;
+    // What Okta would have pushed over SCIM: people and groups.
+    engineering = await services.groups.create({ displayName: 'Engineering', externalId: 'okta-grp-eng' }, 'scim-token:seed');
+    sales = await services.groups.create({ displayName: 'Sales', externalId: 'okta-grp-sales' }, 'scim-token:seed');
+    const names = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Margaret Hamilton', 'Ken Thompson'];
+    for (const [index, full] of names.entries()) {
+      const [givenName, familyName] = full.split(' ');
+      const userName = `${givenName.toLowerCase()}.${familyName.toLowerCase()}@acme.test`;
+      const person = await services.identities.create({ userName, email: userName, givenName, familyName, externalId: `okta-${index}` }, 'scim-token:seed');
+      engineers.push(person);
+    }
+    await services.groups.change(engineering.id, { members: { add: engineers.map((person) => person.id) } }, 'scim-token:seed');
+    for (let index = 0; index < 4; index++) {
+      const person = await services.identities.create({ userName: `seller${index}@acme.test`, email: `seller${index}@acme.test`, givenName: 'Sam', familyName: `Seller ${index}` }, 'scim-token:seed');
+      await services.groups.change(sales.id, { members: { add: [person.id] } }, 'scim-token:seed');
+    }
+    browser = await launchChromium();
+    admin = await newPasskeyPage(browser);
+    await admin.page.setViewportSize({ width: 1360, height: 860 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await sink?.close();
+  });
+
+  async function shot(page: Page, name: string) {
+    await page.waitForLoadState('networkidle');
+    // Notifications from earlier steps would clutter the picture.
+    const toasts = page.locator('.toasts');
+    const hasToasts = (await toasts.count()) > 0;
+    if (hasToasts) await toasts.evaluate((element: HTMLElement) => (element.style.visibility = 'hidden'));
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+    if (hasToasts) await toasts.evaluate((element: HTMLElement) => (element.style.visibility = ''));
+  }
+
+  /** Signs in with the virtual authenticator: the login page offers it through autofill or the button. */
+  async function passkeySignIn(page: Page, until: RegExp) {
+    await page.waitForURL(/\/interaction\//);
+    // Without a login hint the page offers the passkey through autofill, which the virtual
+    // authenticator answers by itself; the button is the fallback.
+    const arrived = await page.waitForURL(until, { timeout: 8_000 }).then(() => true, () => false);
+    if (arrived) return;
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL(until);
+  }
+
+  const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name });
+
+  it('bootstraps the first admin from `latchkey admins add` and its enrollment link', async () => {
+    const { stdout } = await run(process.execPath, [bin, 'admins', 'add', 'root@acme.test', '--email', 'it@acme.test'], { env: { ...process.env, ...server.env } });
+    const printed = JSON.parse(stdout);
+    expect(printed).toMatchObject({ username: 'root@acme.test', roles: ['admin'], created: true, console_url: `${server.url}/admin` });
+    const { page } = admin;
+    await page.goto(printed.enrollment_link);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.locator('#step-done').waitFor({ state: 'visible' });
+    expect(await admin.credentials()).toHaveLength(1);
+  });
+
+  it('signs in to /admin with the passkey and warns while fewer than two admins have one', async () => {
+    const { page } = admin;
+    await page.goto(`${server.url}/admin`);
+    await passkeySignIn(page, /\/admin\/apps$/);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Applications');
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Only 1 admin has a passkey');
+    await shot(page, '01-applications-empty');
+  });
+
+  it('adds the Okta (OIDC) app and shows client information and endpoints with copy buttons', async () => {
+    const { page } = admin;
+    await page.getByRole('button', { name: 'Add application' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add application' });
+    await dialog.getByLabel('Okta domain').fill('https://acme.okta.com');
+    await shot(page, '02-add-application');
+    await dialog.getByRole('button', { name: 'Create application' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Okta' }).waitFor();
+    const [app] = await server.services.apps.list();
+    expect(app).toMatchObject({ kind: 'okta', oktaDomain: 'https://acme.okta.com', redirectUris: ['https://acme.okta.com/oauth2/v1/authorize/callback'] });
+    await page.getByRole('tab', { name: 'Client & endpoints' }).click();
+    await expect.poll(() => page.getByLabel('Client ID', { exact: true }).inputValue()).toBe(app.id);
+    // The secret of a new app is shown right after creation; it is the one Latchkey stores.
+    expect(await page.locator('#client-secret').inputValue()).toBe(server.services.apps.revealSecret(app));
+    expect(await page.getByLabel('Token endpoint', { exact: true }).inputValue()).toBe(`${server.url}/token`);
+    expect(await page.getByRole('button', { name: 'Copy JWKS URI' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Hide' }).click();
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await expect.poll(() => page.locator('#client-secret').inputValue()).toBe(server.services.apps.revealSecret(app));
+    await shot(page, '03-okta-app-client-endpoints');
+  });
+
+  it('creates a SCIM bearer token, shown once, that the SCIM endpoint accepts', async () => {
+    const { page } = admin;
+    await page.getByRole('tab', { name: 'Provisioning' }).click();
+    expect(await page.getByLabel('SCIM base URL', { exact: true }).inputValue()).toBe(`${server.url}/scim/v2`);
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByRole('dialog', { name: 'Create SCIM bearer token' }).getByRole('button', { name: 'Create token' }).click();
+    const token = await page.getByLabel('SCIM bearer token', { exact: true }).inputValue();
+    const scim = await fetch(`${server.url}/scim/v2/Users?count=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(scim.status).toBe(200);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.reload();
+    await expect.poll(() => page.getByRole('row', { name: /Okta SCIM Token/ }).textContent()).toMatch(/Active/);
+    await shot(page, '04-okta-app-provisioning');
+  });
+
+  it('tests the Okta connection for the registration attribute and shows why it failed', async () => {
+    const { page } = admin;
+    await page.getByRole('tab', { name: 'Okta registration attribute' }).click();
+    await page.getByLabel('Okta domain').fill('http://127.0.0.1:9');
+    await page.getByLabel('Okta API token').fill('00-not-a-real-token');
+    await page.getByRole('button', { name: 'Test connection and save' }).click();
+    await expect.poll(() => page.getByTestId('okta-test-result').textContent()).toContain('cannot be reached');
+    await shot(page, '05-okta-app-registration-attribute');
+  });
+
+  it('assigns the Engineering group to the Okta app', async () => {
+    const { page } = admin;
+    await page.getByRole('tab', { name: 'Assignments' }).click();
+    await page.getByRole('button', { name: 'Assign Engineering' }).click();
+    await page.getByRole('button', { name: 'Unassign Engineering' }).first().waitFor();
+    const [app] = await server.services.apps.list();
+    expect((await server.services.apps.require(app.id)).assignedGroupIds).toEqual([engineering.id]);
+    await shot(page, '06-okta-app-assignments');
+  });
+
+  it('adds a bookmark with an uploaded tile image and assigns it to Engineering', async () => {
+    const { page } = admin;
+    await nav(page, 'Applications').click();
+    await page.getByRole('button', { name: 'Add application' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add application' });
+    await dialog.getByText('Bookmark', { exact: true }).click();
+    await dialog.getByLabel('Display name').fill('Engineering wiki');
+    await dialog.getByLabel('Login link').fill('https://wiki.acme.test/login');
+    await dialog.getByRole('button', { name: 'Create application' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Engineering wiki' }).waitFor();
+    await page.getByRole('tab', { name: 'Tile image' }).click();
+    const png = await sharp({ create: { width: 96, height: 96, channels: 4, background: { r: 19, g: 133, b: 107, alpha: 1 } } })
+      .composite([{ input: Buffer.from('<svg width="96" height="96"><circle cx="48" cy="48" r="26" fill="white"/></svg>') }])
+      .png()
+      .toBuffer();
+    await page.getByLabel('Upload tile image').setInputFiles({ name: 'wiki.png', mimeType: 'image/png', buffer: png });
+    await page.getByRole('img', { name: 'Current tile image of Engineering wiki' }).waitFor();
+    await shot(page, '07-bookmark-tile-image');
+    await page.getByRole('tab', { name: 'Assignments' }).click();
+    await page.getByRole('button', { name: 'Assign Engineering' }).click();
+    await page.getByRole('button', { name: 'Unassign Engineering' }).first().waitFor();
+    const wiki = (await server.services.apps.list()).find((app) => app.name === 'Engineering wiki')!;
+    expect(wiki.assignedGroupIds).toEqual([engineering.id]);
+    expect(wiki.iconDataUri).toMatch(/^data:image\/png;base64,/);
+    // A second bookmark only Sales may see (set up directly: the dashboard must not show it to engineers).
+    const crm = await server.services.apps.createBookmark({ name: 'CRM', loginUrl: 'https://crm.acme.test/' }, 'test');
+    await server.services.apps.setAssignment(crm.id, sales.id, true, 'test');
+    await nav(page, 'Applications').click();
+    await page.getByRole('row', { name: /CRM/ }).waitFor();
+    await shot(page, '08-applications');
+  });
+
+  it('bulk-sends enrollment emails to a filtered, multi-selected set, with a result per person', async () => {
+    const { page } = admin;
+    await nav(page, 'Identities').click();
+    await page.getByLabel('Group').selectOption({ label: 'Engineering' });
+    await page.getByLabel('Enrollment status').selectOption('unenrolled');
+    await expect.poll(() => page.getByRole('navigation', { name: 'Identities pages' }).textContent()).toContain('of 8');
+    await page.getByLabel('Select all identities on this page').check();
+    await page.getByLabel('Select ada.lovelace@acme.test').uncheck();
+    await shot(page, '09-identities');
+    await page.getByRole('button', { name: 'Add passkey(s) (7)' }).click();
+    await page.getByRole('button', { name: 'Send 7 enrollment emails' }).click();
+    await expect.poll(() => page.getByTestId('bulk-progress').textContent()).toContain('7 waiting');
+    const { worker } = mailSendingFor(server.services);
+    expect(await worker.drain()).toBe(7);
+    await expect.poll(() => page.getByTestId('bulk-progress').textContent(), { timeout: 10_000 }).toContain('7 sent');
+    await shot(page, '10-bulk-add-passkeys');
+    const expected = engineers.filter((person) => person.userName !== 'ada.lovelace@acme.test').map((person) => person.email).sort();
+    expect(sink.messages.flatMap((message) => message.to).sort()).toEqual(expected);
+    await page.getByRole('button', { name: 'Done' }).click();
+  });
+
+  it('shows an identity with its passkey (model, synced or device-bound) and revokes it', async () => {
+    const bob = { identity: await server.services.identities.create({ userName: 'bob.builder@acme.test', email: 'bob.builder@acme.test', givenName: 'Bob', familyName: 'Builder' }, 'test') };
+    await server.services.groups.change(engineering.id, { members: { add: [bob.identity.id] } }, 'test');
+    const { url: bobLink } = await server.services.invites.issue(bob.identity, { actor: 'test', delivery: 'link' });
+    expect((await enrollOverHttp(bobLink, new SoftAuthenticator({ origin: server.url }), { name: 'Bob’s security key' })).status).toBe(200);
+    const { page } = admin;
+    await page.goto(`${server.url}/admin/identities/${bob.identity.id}`);
+    const row = page.getByRole('row', { name: /security key/ });
+    await expect.poll(() => row.first().textContent()).toMatch(/Device-bound|Synced/);
+    await shot(page, '11-identity-passkeys');
+    await page.getByRole('button', { name: /^Revoke passkey/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke passkey' }).click();
+    await expect.poll(async () => (await server.services.passkeys.listFor(bob.identity.id)).length).toBe(0);
+    // "Add passkey" > Generate link: a copyable link with its expiry.
+    await page.getByRole('button', { name: 'Add passkey' }).click();
+    await page.getByText('Generate link').click();
+    await page.getByRole('button', { name: 'Generate link' }).click();
+    expect(await page.getByLabel('Enrollment link', { exact: true }).inputValue()).toMatch(new RegExp(`^${server.url}/enroll/`));
+    await expect.poll(() => page.getByRole('dialog').textContent()).toContain('Expires');
+    await shot(page, '12-identity-generate-link');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('tab', { name: 'Profile & groups' }).click();
+    await shot(page, '13-identity-profile');
+  });
+
+  it('lists groups with members, and the audit log filtered by kind', async () => {
+    const { page } = admin;
+    await nav(page, 'Groups').click();
+    await page.getByRole('link', { name: 'Engineering' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Engineering');
+    await expect.poll(() => page.getByRole('table', { name: 'Members' }).textContent()).toContain('Grace Hopper');
+    await shot(page, '14-group-members');
+    await nav(page, 'Groups').click();
+    await page.getByRole('row', { name: /Sales/ }).waitFor();
+    await shot(page, '15-groups');
+    await nav(page, 'Audit log').click();
+    await page.getByLabel('Kind').selectOption('admin');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Audit events' }).textContent()).toContain('app.assign');
+    await shot(page, '16-audit-log');
+  });
+
+  it('refuses the console to a non-admin, and their dashboard shows exactly their tiles', async () => {
+    const person = await newPasskeyPage(browser);
+    await person.page.setViewportSize({ width: 1100, height: 760 });
+    const grace = engineers.find((candidate) => candidate.userName === 'grace.hopper@acme.test')!;
+    const { page } = person;
+    const { url } = await server.services.invites.issue(grace, { actor: 'test', delivery: 'link' });
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.locator('#step-done').waitFor({ state: 'visible' });
+
+    await page.goto(`${server.url}/admin`);
+    await passkeySignIn(page, /\/admin\/callback/);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('The admin console is for administrators');
+
+    await page.goto(`${server.url}/`);
+    await passkeySignIn(page, new RegExp(`^${server.url}/$`));
+    await page.getByRole('heading', { name: 'Hello, Grace Hopper' }).waitFor();
+    const tiles = await page.getByRole('list', { name: 'Your apps' }).getByRole('link').allTextContents();
+    expect(tiles).toEqual(['Engineering wiki']);
+    await shot(page, '17-dashboard');
+
+    // With a signed-in (non-admin) session, the admin API still refuses: 403.
+    const status = await page.evaluate(async () => (await fetch('/admin/api/apps', { headers: { accept: 'application/json' } })).status);
+    expect(status).toBe(403);
+    expect((await page.goto(`${server.url}/admin`))?.status()).toBe(403);
+
+    // Rename, then remove the only passkey only after the warning.
+    await page.goto(`${server.url}/`);
+    await page.getByRole('button', { name: /^Rename passkey/ }).click();
+    await page.getByLabel('Passkey name').fill('Work laptop');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Work laptop', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Remove passkey Work laptop' }).click();
+    await expect.poll(() => page.getByRole('dialog').textContent()).toContain('This is your only passkey');
+    await shot(page, '18-dashboard-remove-last-passkey');
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    expect(await server.services.passkeys.listFor(grace.id)).toHaveLength(1);
+    // "Add a passkey" opens a fresh enrollment link of her own.
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForURL(new RegExp(`^${server.url}/enroll/`));
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Hi Grace Hopper');
+    expect(await page.textContent('body')).toContain('You already have 1 passkey');
+    await person.context.close();
+  });
+});

@@ -1,0 +1,269 @@
+/**
+ * Inbound provisioning (the SCIM URL and its bearer tokens) and the Okta API connection that
+ * writes the registration attribute back to Okta, with a "test connection" result.
+ */
+import { useState } from 'preact/hooks';
+import { api, formatTime } from '../ui/api.ts';
+import { Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../ui/components.tsx';
+
+interface TokenRow {
+  id: string;
+  name: string;
+  state: 'active' | 'expired' | 'revoked';
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export function ScimPanel({ scimUrl }: { scimUrl: string }) {
+  const toast = useToast();
+  const { data, error, reload } = useLoad(() => api<{ items: TokenRow[] }>('GET', '/admin/api/scim-tokens'));
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState<TokenRow | null>(null);
+  return (
+    <>
+      <div class="card">
+        <h2>Configure inbound provisioning</h2>
+        <p class="muted">In Okta, add the "SCIM 2.0 Test App (OAuth Bearer Token)" and use this base URL with a bearer token from below.</p>
+        <CopyField label="SCIM base URL" value={scimUrl} />
+      </div>
+      <div class="card">
+        <div class="card-header">
+          <h2>Bearer tokens for inbound SCIM</h2>
+          <button type="button" class="button button-primary" onClick={() => setCreating(true)}>
+            Create token
+          </button>
+        </div>
+        {error ? <ErrorNote error={error} /> : null}
+        <table>
+          <caption class="visually-hidden">SCIM bearer tokens</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span class="visually-hidden">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {(data?.items ?? []).length === 0 && (
+              <tr>
+                <td colSpan={6} class="muted">
+                  No tokens yet.
+                </td>
+              </tr>
+            )}
+            {(data?.items ?? []).map((token) => (
+              <tr key={token.id}>
+                <td>{token.name}</td>
+                <td>
+                  <Badge value={token.state} />
+                </td>
+                <td>{formatTime(token.createdAt)}</td>
+                <td>{token.expiresAt ? formatTime(token.expiresAt) : 'Never'}</td>
+                <td>{token.lastUsedAt ? formatTime(token.lastUsedAt) : 'Never used'}</td>
+                <td class="actions-cell">
+                  {token.state === 'active' && (
+                    <button type="button" class="button button-small button-danger" aria-label={`Revoke ${token.name}`} onClick={() => setRevoking(token)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {creating && (
+        <CreateTokenDialog
+          onClose={() => setCreating(false)}
+          onCreated={(token) => {
+            setCreating(false);
+            setCreated(token);
+            reload();
+          }}
+        />
+      )}
+      {created && (
+        <Modal
+          title="Copy your new token"
+          onClose={() => setCreated(null)}
+          footer={
+            <button type="button" class="button button-primary" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          }
+        >
+          <p class="notice notice-warn">This is the only time the token is shown. Paste it into Okta's SCIM connection now.</p>
+          <CopyField label="SCIM bearer token" value={created} />
+        </Modal>
+      )}
+      {revoking && (
+        <Modal
+          title={`Revoke ${revoking.name}?`}
+          onClose={() => setRevoking(null)}
+          footer={
+            <>
+              <button type="button" class="button" onClick={() => setRevoking(null)}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                class="button button-danger"
+                onClick={async () => {
+                  await api('POST', `/admin/api/scim-tokens/${revoking.id}/revoke`);
+                  toast(`${revoking.name} revoked`);
+                  setRevoking(null);
+                  reload();
+                }}
+              >
+                Revoke token
+              </button>
+            </>
+          }
+        >
+          <p>Okta's provisioning with this token stops at once.</p>
+        </Modal>
+      )}
+    </>
+  );
+}
+
+function CreateTokenDialog(props: { onClose: () => void; onCreated: (token: string) => void }) {
+  const [name, setName] = useState('Okta SCIM Token');
+  const [days, setDays] = useState('90');
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <Modal
+      title="Create SCIM bearer token"
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" class="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" form="create-token" class="button button-primary">
+            Create token
+          </button>
+        </>
+      }
+    >
+      <form
+        id="create-token"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          try {
+            const result = await api<{ token: string }>('POST', '/admin/api/scim-tokens', { name, expiresInDays: days === 'never' ? null : Number(days) });
+            props.onCreated(result.token);
+          } catch (failure) {
+            setError(failure);
+          }
+        }}
+      >
+        <label class="field">
+          Token name
+          <input required value={name} onInput={(event) => setName(event.currentTarget.value)} />
+        </label>
+        <label class="field">
+          Expires after
+          <select value={days} onChange={(event) => setDays(event.currentTarget.value)}>
+            <option value="30">30 days</option>
+            <option value="90">90 days</option>
+            <option value="180">180 days</option>
+            <option value="365">1 year</option>
+            <option value="never">Never (not recommended)</option>
+          </select>
+        </label>
+        {error ? <ErrorNote error={error} /> : null}
+      </form>
+    </Modal>
+  );
+}
+
+interface OktaStatus {
+  connection: { configured: boolean; domain?: string; token_owner?: string | null; configured_at?: string; check?: { ok: boolean; detail: string }; hint?: string };
+  queue: { pending: number; failed: number; delivered: number };
+}
+
+export function OktaConnectionPanel({ defaultDomain }: { defaultDomain: string }) {
+  const toast = useToast();
+  const { data, reload } = useLoad(() => api<OktaStatus>('GET', '/admin/api/okta'));
+  const [domain, setDomain] = useState(defaultDomain);
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; detail: string } | null>(null);
+  const connection = data?.connection;
+  return (
+    <div class="card">
+      <h2>Configure registration attribute for users in Okta</h2>
+      <p class="muted">Latchkey sets the Okta profile attribute <code>byndidRegistered</code> when a person has a passkey, so Okta's routing rule can send them here. It needs an Okta API token (Security › API › Tokens).</p>
+      {connection?.configured && (
+        <p class="notice notice-info">
+          Connected to <strong>{connection.domain}</strong>
+          {connection.token_owner ? ` as ${connection.token_owner}` : ''} since {formatTime(connection.configured_at)}. Deliveries: {data!.queue.delivered} done, {data!.queue.pending} pending, {data!.queue.failed} failed.
+        </p>
+      )}
+      <form
+        onSubmit={async (event) => {
+          event.preventDefault();
+          setBusy(true);
+          setResult(null);
+          try {
+            const saved = await api<{ token_owner: { login: string } }>('POST', '/admin/api/okta', { domain, token });
+            setResult({ ok: true, detail: `Connection works: token of ${saved.token_owner.login} saved (stored encrypted).` });
+            setToken('');
+            toast('Okta connection saved');
+            reload();
+          } catch (error) {
+            setResult({ ok: false, detail: (error as Error).message });
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <label class="field">
+          Okta domain
+          <input required placeholder="https://dev-123456.okta.com" value={domain} onInput={(event) => setDomain(event.currentTarget.value)} />
+        </label>
+        <label class="field">
+          Okta API token
+          <input required type="password" autoComplete="off" value={token} onInput={(event) => setToken(event.currentTarget.value)} />
+        </label>
+        <div class="button-row">
+          <button type="submit" class="button button-primary" disabled={busy}>
+            {busy ? 'Testing…' : 'Test connection and save'}
+          </button>
+          {connection?.configured && (
+            <button
+              type="button"
+              class="button"
+              disabled={busy}
+              onClick={async () => {
+                setBusy(true);
+                try {
+                  const status = await api<OktaStatus>('POST', '/admin/api/okta/test');
+                  setResult(status.connection.check ?? { ok: false, detail: 'not configured' });
+                } finally {
+                  setBusy(false);
+                }
+              }}
+            >
+              Test saved connection
+            </button>
+          )}
+        </div>
+      </form>
+      {result && (
+        <p class={`notice ${result.ok ? 'notice-success' : 'notice-error'}`} role="status" data-testid="okta-test-result">
+          {result.ok ? '✓ ' : '✗ '}
+          {result.detail}
+        </p>
+      )}
+    </div>
+  );
+}
