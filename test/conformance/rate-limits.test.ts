@@ -21,3 +21,26 @@ describe('rate limits', () => {
     expect((await get(other)).status).toBe(200);
   });
 });
+
+describe('sign-in rate limit', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { SIGNIN_RATE_LIMIT_PER_MINUTE: '3' } });
+  });
+  afterAll(async () => server?.close());
+
+  it('passkey ceremony requests beyond the budget get 429 with Retry-After', async () => {
+    const { setUpOkta, authorizationUrl } = await import('../support/okta-fixture.ts');
+    const { CookieJar, follow, pageData, postJson } = await import('../support/http-login.ts');
+    const okta = await setUpOkta(server);
+    const jar = new CookieJar();
+    const page = await follow(jar, authorizationUrl(okta.rp).url, server.url);
+    const data = pageData(await page.response.text());
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      statuses.push((await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/options`, {}, { origin: server.url, 'x-csrf-token': data.csrf })).status);
+    }
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses.slice(3)).toEqual([429, 429]);
+  });
+});

@@ -6,6 +6,7 @@
  * - an unusable link gets a page saying exactly why (expired, used, replaced) and who to ask.
  */
 import Router from '@koa/router';
+import compose from 'koa-compose';
 import type { Context, Middleware } from 'koa';
 import type { Services } from '../../bootstrap.ts';
 import type { PasskeyCeremonies } from '../../ports/passkey-ceremonies.ts';
@@ -25,7 +26,7 @@ const linkTitles: Partial<Record<string, string>> = {
   inactive: 'This account is deactivated',
 };
 
-export function createEnrollmentEdge(deps: { services: Services; ceremonies: PasskeyCeremonies; csrf: ReturnType<typeof createCsrf> }) {
+export function createEnrollmentEdge(deps: { services: Services; ceremonies: PasskeyCeremonies; csrf: ReturnType<typeof createCsrf>; ceremonyLimit: Middleware }) {
   const { services, ceremonies, csrf } = deps;
   const { config, store } = services;
   const router = new Router();
@@ -66,7 +67,7 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
     });
   });
 
-  const guard = csrf.protect(bindingOf);
+  const guard = compose([deps.ceremonyLimit, csrf.protect(bindingOf)]);
 
   router.post('/enroll/:token/options', guard, jsonBody(), async (ctx) => {
     const { identity, invite } = await services.invites.inspect(ctx.params.token);

@@ -8,6 +8,7 @@
  */
 import Router from '@koa/router';
 import mount from 'koa-mount';
+import compose from 'koa-compose';
 import type { Middleware, Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Services } from '../../bootstrap.ts';
@@ -36,8 +37,10 @@ export async function createOidcEdge(deps: {
   cookieKeys: string[];
   csrf: ReturnType<typeof createCsrf>;
   logger: Logger;
+  /** Budget for passkey ceremony requests, per client address. */
+  ceremonyLimit: Middleware;
 }) {
-  const { services, ceremonies, cookieKeys, csrf, logger } = deps;
+  const { services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit } = deps;
   const { store, config, clock, audit } = services;
 
   await services.signingKeys.ensure();
@@ -105,7 +108,8 @@ export async function createOidcEdge(deps: {
     });
   });
 
-  const guard = csrf.protect((ctx) => `interaction:${ctx.params.uid}`);
+  const csrfGuard = csrf.protect((ctx) => `interaction:${ctx.params.uid}`);
+  const guard = compose([ceremonyLimit, csrfGuard]);
 
   router.post('/interaction/:uid/passkey/options', guard, jsonBody(), async (ctx) => {
     const details = await detailsOf(ctx);
