@@ -7,6 +7,8 @@ import { attachOktaSync, createOktaSyncWorker } from './edges/okta/okta-sync.ts'
 import { openMailer } from '../adapters/mail/open-mailer.ts';
 import { createMailSending } from './workers/enrollment-mail-worker.ts';
 
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -31,6 +33,11 @@ async function main(): Promise<void> {
   const { worker: mailWorker, enrollmentMail } = createMailSending(services, mailer, logger);
   const { app, close } = await createApp({ services, cookieKeys, logger, enrollmentMail });
   mailWorker.start();
+  // Expired sessions, codes and challenges are invisible at once; this only reclaims the space.
+  const sweeper = setInterval(() => {
+    store.sweepExpired(Date.now()).catch((error) => logger.warn({ err: error }, 'expiry sweep failed'));
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, store: config.store }, `Latchkey listening on ${config.publicUrl}`);
   });
@@ -39,6 +46,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     server.close(async () => {
       close();
+      clearInterval(sweeper);
       await oktaSync.stop();
       await mailWorker.stop();
       mailer.close();

@@ -42,6 +42,10 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
     scimTokens: createScimTokenRepository(redis, keys),
     audit: createAuditRepository(redis, keys),
     jobs: createJobQueue(redis, keys),
+    // Every oidc-provider and one-time key carries a PEXPIREAT: Redis collects them itself.
+    async sweepExpired() {
+      return 0;
+    },
     async ping() {
       await redis.ping();
     },

@@ -192,6 +192,18 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX jobs_due ON jobs (queue, state, run_at);
   `,
+  // 2: most oidc-provider rows carry only one or two of these lookup values; partial indexes skip
+  // the NULLs, so each of the dozen writes of a sign-in maintains fewer index entries.
+  `
+  DROP INDEX oidc_models_grant;
+  DROP INDEX oidc_models_uid;
+  DROP INDEX oidc_models_user_code;
+  DROP INDEX oidc_models_account;
+  CREATE INDEX oidc_models_grant ON oidc_models (grant_id) WHERE grant_id IS NOT NULL;
+  CREATE INDEX oidc_models_uid ON oidc_models (uid) WHERE uid IS NOT NULL;
+  CREATE INDEX oidc_models_user_code ON oidc_models (user_code) WHERE user_code IS NOT NULL;
+  CREATE INDEX oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: BetterSqlite3.Database): void {

@@ -49,6 +49,9 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
   }
 
   const writeJobs = createJobWriter(db);
+  const sweepModels = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
+  const sweepOneTime = db.prepare('DELETE FROM one_time WHERE expires_at <= ?');
+  const sweep = db.transaction((now: number) => sweepModels.run(now).changes + sweepOneTime.run(now).changes);
   const ping = db.prepare('SELECT 1');
   return {
     kind: 'sqlite',
@@ -64,6 +67,9 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     scimTokens: createScimTokenRepository(db),
     audit: createAuditRepository(db),
     jobs: createJobQueue(db, writeJobs),
+    async sweepExpired(now) {
+      return sweep(now);
+    },
     async ping() {
       ping.get();
     },

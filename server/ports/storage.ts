@@ -384,5 +384,10 @@ export interface Store {
   jobs: JobQueue;
   /** Throws if the backing store cannot be reached (readiness). */
   ping(): Promise<void>;
+  /**
+   * Deletes oidc-provider models and one-time values expired at `now` (they are already invisible
+   * to reads); returns how many. Stores with native expiry (Redis TTLs) may return 0.
+   */
+  sweepExpired(now: number): Promise<number>;
   close(): Promise<void>;
 }

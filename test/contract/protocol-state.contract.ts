@@ -89,6 +89,22 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
     });
   });
 
+  describe('expiry sweep', () => {
+    it('removes only what has expired, and reads never depended on it', async () => {
+      await ctx.store.oidc.upsert('Session', 'old', { n: 1 }, NOW - MINUTE, {});
+      await ctx.store.oidc.upsert('Session', 'live', { n: 2 }, NOW + HOUR, {});
+      await ctx.store.oidc.upsert('Grant', 'forever', { n: 3 }, null, {});
+      await ctx.store.oneTime.put('old', 'x', NOW - MINUTE);
+      await ctx.store.oneTime.put('live', 'y', NOW + HOUR);
+      expect(await ctx.store.sweepExpired(NOW)).toBeGreaterThanOrEqual(0);
+      expect(await ctx.store.oidc.find('Session', 'old', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Session', 'live', NOW)).toEqual({ n: 2 });
+      expect(await ctx.store.oidc.find('Grant', 'forever', NOW)).toEqual({ n: 3 });
+      expect(await ctx.store.oneTime.take('live', NOW)).toBe('y');
+      expect(await ctx.store.oneTime.take('old', NOW)).toBeNull();
+    });
+  });
+
   describe('one-time values', () => {
     it('takes a value once, and never after expiry', async () => {
       await ctx.store.oneTime.put('challenge:1', 'abc', NOW + HOUR);

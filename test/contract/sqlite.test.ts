@@ -65,3 +65,19 @@ describe('sqlite: one file, two connections', () => {
     }
   });
 });
+
+describe('SQLite expiry sweep', () => {
+  it('deletes expired protocol rows from the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-sweep-'));
+    const store = await openSqliteStore({ dataDir: dir });
+    const now = Date.now();
+    await store.oidc.upsert('AuthorizationCode', 'a', { n: 1 }, now - 1000, { grantId: 'g' });
+    await store.oidc.upsert('AuthorizationCode', 'b', { n: 2 }, now + 60_000, { grantId: 'g' });
+    await store.oneTime.put('c', 'v', now - 1000);
+    expect(await store.sweepExpired(now)).toBe(2);
+    expect(await store.sweepExpired(now)).toBe(0);
+    expect(await store.oidc.find('AuthorizationCode', 'b', now)).toEqual({ n: 2 });
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
