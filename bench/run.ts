@@ -62,6 +62,15 @@ resume → code → token → userinfo. The floor is the same code flow (authori
 code → token → userinfo) on a bare oidc-provider, in-memory adapter, login finished in code with
 no page, passkey or store: what the library itself costs here. Target: ≥ 0.7× the floor on SQLite.
 
+Each server runs in its own process; the load generator (this process) uses a keep-alive
+node:http client and signs assertions with a software ES256 authenticator.
+
+What separates Latchkey from the floor, per login: one more HTTP round trip (the login page, which
+carries the passkey options), a WebAuthn signature verification, and about a dozen durable writes
+(interaction, session, grant, code, token, challenge put/take, passkey counter, audit entry) that
+the floor keeps in the library's in-memory LRU. That persistence is what lets any number of
+instances share sessions and survive restarts; the floor cannot do either.
+
 | run | logins | errors | logins/s | p50 | p99 | vs floor |
 |---|---|---|---|---|---|---|
 ${row('bare oidc-provider (floor)', floor)}
