@@ -4,11 +4,13 @@
  * link, signs in to /admin through Latchkey's own OIDC login, creates the Okta app, a SCIM token
  * and a bookmark with an icon, assigns groups, bulk-sends enrollment emails to a filtered set
  * (received by a real SMTP server) and revokes a passkey. A non-admin is refused the console and
- * sees exactly the tiles assigned to their groups. Each console page is saved to docs/screenshots.
+ * sees exactly the tiles assigned to their groups. Each console page is screenshotted: into
+ * docs/screenshots with UPDATE_SCREENSHOTS=1 (to refresh the README's pictures), else a temp folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -23,7 +25,7 @@ import type { IdentityRecord } from '../../server/ports/storage.ts';
 
 const run = promisify(execFile);
 const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
-const shots = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const shots = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : mkdtempSync(path.join(tmpdir(), 'latchkey-shots-'));
 
 describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => {
   let sink: SmtpSink;
