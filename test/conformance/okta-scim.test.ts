@@ -74,6 +74,8 @@ describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind
     const stored = await scim.server.services.store.identities.get(userId);
     expect(JSON.stringify(stored)).not.toContain('1mz050nq');
     expect(stored).toMatchObject({ userName, email: userName, givenName: 'Test', familyName: 'User', active: true });
+    // Okta's externalId is its user id: kept for setting byndidRegistered by id later.
+    expect(stored!.oktaUserId).toBe('00ujl29u0le5T6Aj10h7');
   });
 
   it('lookup: the same userName filter now finds the user, compared case-insensitively', async () => {

@@ -174,15 +174,21 @@ export function userStateOf(resource: Record<string, unknown>, current?: Identit
   };
 }
 
+/** Okta user ids: "00u" and 17 more letters or digits (what Okta's SCIM client sends as externalId). */
+const OKTA_USER_ID = /^00u[0-9A-Za-z]{17}$/;
+
 /** The identity changes a user state amounts to; attributes other edges keep are left alone. */
 export function identityChangesOf(state: UserState, current?: IdentityRecord): IdentityChanges {
   const { emails, formatted, ...fields } = state;
+  // Okta's externalId is the Okta user id: remembering it lets the registration flag be set by id
+  // (stable across login renames). Anything else leaves the id to be resolved by login later.
+  const oktaUserId = fields.externalId && OKTA_USER_ID.test(fields.externalId) && !current?.oktaUserId ? { oktaUserId: fields.externalId } : {};
   const attributes: Record<string, unknown> = { ...(current?.attributes ?? {}), emails };
   // formatted is kept only when it says more than "given family" (which it is derived from).
   const derived = [fields.givenName, fields.familyName].filter(Boolean).join(' ');
   if (formatted !== null && formatted !== derived) attributes.nameFormatted = formatted;
   else delete attributes.nameFormatted;
-  return { ...fields, attributes };
+  return { ...fields, ...oktaUserId, attributes };
 }
 
 /** True when applying `changes` would leave `current` as it is (a no-op PUT or PATCH writes nothing). */
