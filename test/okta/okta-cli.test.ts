@@ -81,7 +81,7 @@ describe('latchkey okta (CLI)', () => {
     const identity = await server.services.identities.create({ userName: 'cli-revoke@example.com', email: 'cli-revoke@example.com' }, 'cli');
     const passkey = await addPasskey(server.services, identity.id);
     const revoked = await latchkey(server, 'passkeys', 'revoke', passkey.id);
-    expect(revoked.code).toBe(0);
+    expect(revoked.code, revoked.stderr).toBe(0);
     expect(await server.services.store.jobs.get(OKTA_SYNC_QUEUE, identity.id)).toMatchObject({ state: 'pending', payload: { identityId: identity.id } });
   });
 });
