@@ -1,6 +1,6 @@
 /**
- * Login throughput: the complete passkey login against Latchkey (authorize -> login page ->
- * passkey options -> ES256 assertion -> resume -> code -> token -> userinfo) on each store, and the
+ * Login throughput: the complete passkey login against Latchkey (authorize -> login page with
+ * its passkey options -> ES256 assertion -> verify -> resume -> code -> token -> userinfo) on each store, and the
  * same code flow against a bare oidc-provider whose login is finished programmatically.
  */
 import { randomBytes } from 'node:crypto';

@@ -57,8 +57,8 @@ Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node 
 ## Passkey login (issue 2)
 
 ${logins} complete logins, ${concurrency} at a time, after a 50-login warm-up. A Latchkey login is
-authorize → login page → passkey options → ES256 assertion (software authenticator) → verify →
-resume → code → token → userinfo. The floor is the same code flow (authorize → interaction →
+authorize → login page (which carries the passkey options) → ES256 assertion (software
+authenticator) → verify → resume → code → token → userinfo. The floor is the same code flow (authorize → interaction →
 code → token → userinfo) on a bare oidc-provider, in-memory adapter, login finished in code with
 no page, passkey or store: what the library itself costs here. Target: ≥ 0.7× the floor on SQLite.
 
