@@ -1,7 +1,7 @@
 /** Applications: the list, "Add application" (Okta, OIDC, Bookmark) and each app's page. */
 import { useState } from 'preact/hooks';
 import { api } from '../ui/api.ts';
-import { Badge, CopyField, ErrorNote, Loading, Modal, useLoad, useToast } from '../ui/components.tsx';
+import { ConfirmDialog, Badge, CopyField, ErrorNote, Loading, Modal, useLoad, useToast } from '../ui/components.tsx';
 import { Link, navigate } from './router.tsx';
 import { AssignmentsPanel } from './assignments.tsx';
 import { OktaConnectionPanel, ScimPanel } from './provisioning.tsx';
@@ -295,30 +295,18 @@ function GeneralPanel({ app, onChange }: { app: AppInfo; onChange: () => void })
         </button>
       </div>
       {confirmDelete && (
-        <Modal
+        <ConfirmDialog
           title={`Delete ${app.name}?`}
-          onClose={() => setConfirmDelete(false)}
-          footer={
-            <>
-              <button type="button" class="button" onClick={() => setConfirmDelete(false)}>
-                Cancel
-              </button>
-              <button
-                type="button"
-                class="button button-danger"
-                onClick={async () => {
-                  await api('DELETE', `/admin/api/apps/${app.id}`);
-                  toast(`${app.name} deleted`);
-                  navigate('/admin/apps');
-                }}
-              >
-                Delete
-              </button>
-            </>
-          }
+          confirmLabel="Delete"
+          onCancel={() => setConfirmDelete(false)}
+          onConfirm={async () => {
+            await api('DELETE', `/admin/api/apps/${app.id}`);
+            toast(`${app.name} deleted`);
+            navigate('/admin/apps');
+          }}
         >
           <p>{app.kind === 'bookmark' ? 'The tile disappears from every dashboard.' : 'Sign-in through this client stops at once. Okta will show an error until you configure another.'}</p>
-        </Modal>
+        </ConfirmDialog>
       )}
     </div>
   );
@@ -377,31 +365,18 @@ function ClientPanel({ app, endpoints }: { app: AppInfo; endpoints: Record<strin
       <CopyField label="JWKS URI" value={endpoints.jwks_uri} />
       <CopyField label="Discovery URL" value={endpoints.discovery_url} />
       {confirmRotate && (
-        <Modal
+        <ConfirmDialog
           title="Rotate the client secret?"
-          onClose={() => setConfirmRotate(false)}
-          footer={
-            <>
-              <button type="button" class="button" onClick={() => setConfirmRotate(false)}>
-                Cancel
-              </button>
-              <button
-                type="button"
-                class="button button-danger"
-                onClick={async () => {
-                  const result = await api<{ clientSecret: string }>('POST', `/admin/api/apps/${app.id}/secret/rotate`);
-                  setSecret(result.clientSecret);
-                  setConfirmRotate(false);
-                  toast('New client secret created: update it in Okta now');
-                }}
-              >
-                Rotate secret
-              </button>
-            </>
-          }
+          confirmLabel="Rotate secret"
+          onCancel={() => setConfirmRotate(false)}
+          onConfirm={async () => {
+            const result = await api<{ clientSecret: string }>('POST', `/admin/api/apps/${app.id}/secret/rotate`);
+            setSecret(result.clientSecret);
+            toast('New client secret created: update it in Okta now');
+          }}
         >
           <p>The current secret stops working at once. Sign-ins through Okta fail until you paste the new secret into Okta's identity provider settings.</p>
-        </Modal>
+        </ConfirmDialog>
       )}
     </div>
   );

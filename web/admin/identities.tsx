@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, formatTime, query } from '../ui/api.ts';
-import { Badge, CopyField, ErrorNote, Loading, Modal, Pager, useLoad, useToast } from '../ui/components.tsx';
+import { ConfirmDialog, Badge, CopyField, ErrorNote, Loading, Modal, Pager, useLoad, useToast } from '../ui/components.tsx';
 import { Link } from './router.tsx';
 
 export interface IdentityRow {
@@ -387,35 +387,17 @@ export function IdentityDetailPage({ id }: { id: string }) {
         )}
       </div>
       {revoking && (
-        <Modal
+        <ConfirmDialog
           title={`Revoke passkey "${revoking.name}"?`}
-          onClose={() => setRevoking(null)}
-          footer={
-            <>
-              <button type="button" class="button" onClick={() => setRevoking(null)}>
-                Cancel
-              </button>
-              <button
-                type="button"
-                class="button button-danger"
-                onClick={async () => {
-                  try {
-                    await api('POST', `/admin/api/identities/${identity.id}/passkeys/${encodeURIComponent(revoking.id)}/revoke`);
-                    toast(`Passkey "${revoking.name}" revoked`);
-                  } catch (failure) {
-                    toast((failure as Error).message, 'error');
-                  }
-                  setRevoking(null);
-                  reload();
-                }}
-              >
-                Revoke passkey
-              </button>
-            </>
-          }
+          confirmLabel="Revoke passkey"
+          onCancel={() => (setRevoking(null), reload())}
+          onConfirm={async () => {
+            await api('POST', `/admin/api/identities/${identity.id}/passkeys/${encodeURIComponent(revoking.id)}/revoke`);
+            toast(`Passkey "${revoking.name}" revoked`);
+          }}
         >
           <p>{identity.name} can no longer sign in with this passkey.{data.passkeys.length === 1 ? ' It is their only passkey: they will need a new enrollment link.' : ''}</p>
-        </Modal>
+        </ConfirmDialog>
       )}
       {adding && <AddPasskeyDialog identity={identity} onClose={() => (setAdding(false), reload())} />}
     </section>

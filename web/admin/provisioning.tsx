@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../ui/api.ts';
-import { Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../ui/components.tsx';
+import { ConfirmDialog, Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../ui/components.tsx';
 
 interface TokenRow {
   id: string;
@@ -104,31 +104,17 @@ export function ScimPanel({ scimUrl }: { scimUrl: string }) {
         </Modal>
       )}
       {revoking && (
-        <Modal
+        <ConfirmDialog
           title={`Revoke ${revoking.name}?`}
-          onClose={() => setRevoking(null)}
-          footer={
-            <>
-              <button type="button" class="button" onClick={() => setRevoking(null)}>
-                Cancel
-              </button>
-              <button
-                type="button"
-                class="button button-danger"
-                onClick={async () => {
-                  await api('POST', `/admin/api/scim-tokens/${revoking.id}/revoke`);
-                  toast(`${revoking.name} revoked`);
-                  setRevoking(null);
-                  reload();
-                }}
-              >
-                Revoke token
-              </button>
-            </>
-          }
+          confirmLabel="Revoke token"
+          onCancel={() => (setRevoking(null), reload())}
+          onConfirm={async () => {
+            await api('POST', `/admin/api/scim-tokens/${revoking.id}/revoke`);
+            toast(`${revoking.name} revoked`);
+          }}
         >
           <p>Okta's provisioning with this token stops at once.</p>
-        </Modal>
+        </ConfirmDialog>
       )}
     </>
   );

@@ -5,7 +5,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../ui/api.ts';
-import { ErrorNote, Loading, Modal, ToastProvider, useLoad, useToast } from '../ui/components.tsx';
+import { ConfirmDialog, ErrorNote, Loading, Modal, ToastProvider, useLoad, useToast } from '../ui/components.tsx';
 
 interface Me {
   me: { name: string; userName: string; email: string; isAdmin: boolean };
@@ -108,32 +108,15 @@ function Dashboard() {
       </main>
       {renaming && <RenameDialog passkey={renaming} onClose={() => (setRenaming(null), reload())} />}
       {removing && (
-        <Modal
+        <ConfirmDialog
           title={last ? 'Remove your only passkey?' : `Remove "${removing.name}"?`}
-          onClose={() => setRemoving(null)}
-          footer={
-            <>
-              <button type="button" class="button" onClick={() => setRemoving(null)}>
-                Keep it
-              </button>
-              <button
-                type="button"
-                class="button button-danger"
-                onClick={async () => {
-                  try {
-                    await api('POST', `/api/me/passkeys/${encodeURIComponent(removing.id)}/remove`, { confirmLast: last });
-                    toast(`Passkey "${removing.name}" removed`);
-                  } catch (failure) {
-                    toast((failure as Error).message, 'error');
-                  }
-                  setRemoving(null);
-                  reload();
-                }}
-              >
-                {last ? 'Remove my last passkey' : 'Remove passkey'}
-              </button>
-            </>
-          }
+          confirmLabel={last ? 'Remove my last passkey' : 'Remove passkey'}
+          cancelLabel="Keep it"
+          onCancel={() => (setRemoving(null), reload())}
+          onConfirm={async () => {
+            await api('POST', `/api/me/passkeys/${encodeURIComponent(removing.id)}/remove`, { confirmLast: last });
+            toast(`Passkey "${removing.name}" removed`);
+          }}
         >
           {last ? (
             <p class="notice notice-warn">
@@ -142,7 +125,7 @@ function Dashboard() {
           ) : (
             <p>You will no longer be able to sign in with this passkey.</p>
           )}
-        </Modal>
+        </ConfirmDialog>
       )}
     </>
   );

@@ -68,6 +68,43 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
 }
 
 // ------------------------------------------------------------------ copy
+/**
+ * "Are you sure?" for destructive actions. The confirm button runs `onConfirm`; a failure is
+ * shown as an error toast and the dialog closes either way (the page reloads what changed).
+ */
+export function ConfirmDialog(props: { title: string; confirmLabel: string; cancelLabel?: string; onCancel: () => void; onConfirm: () => Promise<void>; children: ComponentChildren }) {
+  const toast = useToast();
+  const [busy, setBusy] = useState(false);
+  const confirm = async () => {
+    setBusy(true);
+    try {
+      await props.onConfirm();
+    } catch (failure) {
+      toast((failure as Error).message, 'error');
+    }
+    setBusy(false);
+    props.onCancel();
+  };
+  return (
+    <Modal
+      title={props.title}
+      onClose={props.onCancel}
+      footer={
+        <>
+          <button type="button" class="button" onClick={props.onCancel}>
+            {props.cancelLabel ?? 'Cancel'}
+          </button>
+          <button type="button" class="button button-danger" disabled={busy} onClick={confirm}>
+            {props.confirmLabel}
+          </button>
+        </>
+      }
+    >
+      {props.children}
+    </Modal>
+  );
+}
+
 export function CopyButton({ value, label }: { value: string; label: string }) {
   const toast = useToast();
   return (
