@@ -27,10 +27,28 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
-export function renderPage(options: { title: string; orgName: string; body: Html; script?: string; data?: Record<string, string> }): string {
+export interface PageOptions {
+  title: string;
+  orgName: string;
+  body: Html;
+  script?: string;
+  data?: Record<string, string>;
+  /** "card": a centred card with the brand (sign-in, enrollment, errors); "app": a full-page app shell. */
+  layout?: 'card' | 'app';
+  stylesheet?: string;
+}
+
+export function renderPage(options: PageOptions): string {
   const data = Object.entries(options.data ?? {})
     .map(([key, value]) => ` data-${key}="${escapeHtml(value)}"`)
     .join('');
+  const content =
+    options.layout === 'app'
+      ? options.body.value
+      : `<main class="card">
+<header class="brand"><span class="logo" aria-hidden="true">🔑</span> ${escapeHtml(options.orgName)}</header>
+${options.body.value}
+</main>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,14 +56,11 @@ export function renderPage(options: { title: string; orgName: string; body: Html
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(options.title)} · ${escapeHtml(options.orgName)}</title>
-<link rel="stylesheet" href="/assets/latchkey.css">
+<link rel="stylesheet" href="/assets/${escapeHtml(options.stylesheet ?? 'latchkey')}.css">
 ${options.script ? `<script type="module" src="/assets/${escapeHtml(options.script)}.js"></script>` : ''}
 </head>
 <body${data}>
-<main class="card">
-<header class="brand"><span class="logo" aria-hidden="true">🔑</span> ${escapeHtml(options.orgName)}</header>
-${options.body.value}
-</main>
+${content}
 </body>
 </html>`;
 }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
-import { browse, CookieJar, follow, pageData, signInOverHttp } from '../support/http-login.ts';
+import { browse, CookieJar, pageData, signInOverHttp } from '../support/http-login.ts';
 import { enrolledPerson } from '../support/okta-fixture.ts';
 import type { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { ADMIN_ROLE, INTERNAL_APP_ID } from '../../server/domain/apps.ts';

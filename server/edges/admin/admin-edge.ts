@@ -11,7 +11,7 @@ import type { Services } from '../../bootstrap.ts';
 import { ADMIN_ROLE } from '../../domain/apps.ts';
 import { createAdminService } from '../../domain/admins.ts';
 import type { EnrollmentMail } from '../../domain/enrollment-mail.ts';
-import { escapeHtml } from '../../http/html.ts';
+import { html, renderPage } from '../../http/html.ts';
 import { renderErrorPage } from '../../http/errors.ts';
 import type { createCsrf } from '../../http/guards.ts';
 import { createConsoleSessions } from './console-session.ts';
@@ -19,22 +19,17 @@ import { createConsoleLogin } from './console-login.ts';
 import { createAdminApi, type OktaConnectionControls } from './admin-api.ts';
 import { createDashboardApi } from './dashboard-api.ts';
 
+/** The single-page app shell: no inline script or style, data for the app in data-* attributes. */
 function renderShell(options: { title: string; orgName: string; script: string; csrf: string }): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(options.title)} · ${escapeHtml(options.orgName)}</title>
-<link rel="stylesheet" href="/assets/console.css">
-<script type="module" src="/assets/${escapeHtml(options.script)}.js"></script>
-</head>
-<body data-csrf="${escapeHtml(options.csrf)}" data-org="${escapeHtml(options.orgName)}">
-<div id="app"><p class="loading">Loading…</p></div>
-<noscript>This page needs JavaScript.</noscript>
-</body>
-</html>`;
+  return renderPage({
+    title: options.title,
+    orgName: options.orgName,
+    script: options.script,
+    stylesheet: 'console',
+    layout: 'app',
+    data: { csrf: options.csrf, org: options.orgName },
+    body: html`<div id="app"><p class="loading">Loading…</p></div><noscript>This page needs JavaScript.</noscript>`,
+  });
 }
 
 export async function createAdminEdge(deps: { services: Services; csrf: ReturnType<typeof createCsrf>; enrollmentMail: EnrollmentMail; okta: OktaConnectionControls }) {

@@ -23,7 +23,6 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export function createDashboardApi(deps: { services: Services; sessions: ConsoleSessions; csrf: ReturnType<typeof createCsrf> }): Middleware {
   const { services, sessions, csrf } = deps;
-  const { store } = services;
   const router = new Router({ prefix: '/api/me' });
 
   router.use(async (ctx, next) => {
