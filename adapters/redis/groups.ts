@@ -186,5 +186,11 @@ export function createGroupRepository(redis: Redis, keys: Keys): GroupRepository
     async groupIdsOf(identityId) {
       return redis.zrange(keys.identityGroups(identityId), 0, -1);
     },
+    async memberCounts(groupIds) {
+      const pipeline = redis.pipeline();
+      for (const id of groupIds) pipeline.zcard(keys.groupMembers(id));
+      const replies = (await pipeline.exec()) ?? [];
+      return new Map(groupIds.map((id, index) => [id, Number(replies[index]?.[1] ?? 0)]));
+    },
   };
 }

@@ -97,6 +97,8 @@ export function createGroupRepository(db: BetterSqlite3.Database): GroupReposito
   const members = db.prepare<[string], string>(`
     SELECT gm.identity_id FROM group_members gm JOIN identities i ON i.id = gm.identity_id
     WHERE gm.group_id = ? ORDER BY i.seq`).pluck();
+  const memberCount = db.prepare<[string], { group_id: string; n: number }>(`
+    SELECT group_id, count(*) AS n FROM group_members WHERE group_id IN (SELECT value FROM json_each(?)) GROUP BY group_id`);
   const groupIdsOf = db.prepare<[string], string>(`
     SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
     WHERE gm.identity_id = ? ORDER BY g.seq`).pluck();
@@ -168,6 +170,11 @@ export function createGroupRepository(db: BetterSqlite3.Database): GroupReposito
     },
     async groupIdsOf(identityId) {
       return groupIdsOf.all(identityId);
+    },
+    async memberCounts(groupIds) {
+      const counts = new Map<string, number>(groupIds.map((id) => [id, 0]));
+      for (const row of memberCount.all(JSON.stringify(groupIds))) counts.set(row.group_id, row.n);
+      return counts;
     },
   };
 }

@@ -109,6 +109,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
     remove,
     list,
     members: (id: string) => store.groups.members(id),
+    memberCounts: (ids: string[]) => store.groups.memberCounts(ids),
     groupIdsOf: (identityId: string) => store.groups.groupIdsOf(identityId),
   };
 }

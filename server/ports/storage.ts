@@ -122,6 +122,8 @@ export interface GroupRepository {
   delete(id: string): Promise<boolean>;
   query(query: { filter?: GroupFilter; search?: string; offset: number; limit: number }): Promise<Page<GroupRecord>>;
   members(groupId: string): Promise<string[]>;
+  /** How many members each group has, without reading the member lists (list pages). */
+  memberCounts(groupIds: string[]): Promise<Map<string, number>>;
   groupIdsOf(identityId: string): Promise<string[]>;
 }
 

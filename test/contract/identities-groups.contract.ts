@@ -318,6 +318,9 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
       expect(sorted(await ctx.store.groups.members(g.id))).toEqual(sorted([a.id, b.id]));
       expect(await ctx.store.groups.groupIdsOf(a.id)).toEqual([g.id]);
       expect(await ctx.store.groups.members('missing')).toEqual([]);
+      const empty = group();
+      await ctx.store.groups.create(empty, []);
+      expect(await ctx.store.groups.memberCounts([g.id, empty.id, 'missing'])).toEqual(new Map([[g.id, 2], [empty.id, 0], ['missing', 0]]));
     });
 
     it('keeps displayName unique case-insensitively on create and update', async () => {

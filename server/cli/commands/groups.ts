@@ -29,7 +29,8 @@ export function registerGroupCommands(program: Command): void {
     .action(async (options: { search?: string; limit: number; offset: number }) => {
       const svc = await services();
       const page = await svc.groups.list({ search: options.search, offset: options.offset, limit: Math.min(options.limit, 1000) });
-      print({ total: page.total, items: await Promise.all(page.items.map(async (group) => describeGroup(group, { members: (await svc.groups.members(group.id)).length }))) });
+      const counts = await svc.groups.memberCounts(page.items.map((group) => group.id));
+      print({ total: page.total, items: page.items.map((group) => describeGroup(group, { members: counts.get(group.id) ?? 0 })) });
     });
 
   groups
@@ -52,7 +53,7 @@ export function registerGroupCommands(program: Command): void {
         const group = await svc.groups.resolve(groupName);
         const ids = await Promise.all(usernames.map(async (username) => (await svc.identities.resolve(username)).id));
         const saved = await svc.groups.change(group.id, { members: add ? { add: ids } : { remove: ids } }, CLI_ACTOR);
-        print(describeGroup(saved, { members: (await svc.groups.members(group.id)).length }));
+        print(describeGroup(saved, { members: (await svc.groups.memberCounts([group.id])).get(group.id) ?? 0 }));
       });
   }
 

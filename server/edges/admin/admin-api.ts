@@ -392,9 +392,8 @@ export function createAdminApi(deps: {
   router.get('/groups', async (ctx) => {
     const query = parse(schemas.groupQuery, ctx.query);
     const page = await services.groups.list({ search: query.search?.trim() || undefined, offset: query.offset, limit: query.limit });
-    const items = await Promise.all(
-      page.items.map(async (group) => ({ id: group.id, displayName: group.displayName, externalId: group.externalId, scimManaged: group.externalId !== null, members: (await services.groups.members(group.id)).length, createdAt: iso(group.createdAt) })),
-    );
+    const counts = await services.groups.memberCounts(page.items.map((group) => group.id));
+    const items = page.items.map((group) => ({ id: group.id, displayName: group.displayName, externalId: group.externalId, scimManaged: group.externalId !== null, members: counts.get(group.id) ?? 0, createdAt: iso(group.createdAt) }));
     ctx.body = { total: page.total, items };
   });
 
