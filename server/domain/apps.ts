@@ -9,11 +9,11 @@
  *   console redirect (/admin/callback) is for identities with the admin role only.
  */
 import { randomBytes } from 'node:crypto';
-import type { AppKind, AppRecord, Store } from '../ports/storage.ts';
+import type { AppKind, AppRecord, IdentityRecord, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
-import { actorKind } from './identities.ts';
+import { actorKind, displayNameOf } from './identities.ts';
 import { randomToken, type Sealer } from './secrets.ts';
 
 /** Reserved client id of the console + dashboard client; never listed, never deletable. */
@@ -180,6 +180,20 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     return app.assignedGroupIds.some((groupId) => groups.has(groupId));
   }
 
+  /**
+   * The one rule for "may this person sign in to this app now", used at the passkey step and on
+   * every authorization (silent single sign-on included). Throws 'inactive' or 'not_assigned'
+   * with a sentence the person can act on.
+   */
+  async function assertMaySignIn(appId: string, identity: IdentityRecord, redirectUri?: string): Promise<AppRecord> {
+    if (!identity.active) throw new AppError('inactive', 'Your account is deactivated. Contact your administrator.');
+    const app = await store.apps.get(appId);
+    if (!app || !(await isAssigned(app, identity.id, redirectUri))) {
+      throw new AppError('not_assigned', `${displayNameOf(identity)}, you are not assigned to ${app?.name ?? 'this application'}. Ask your administrator for access.`);
+    }
+    return app;
+  }
+
   /** Creates the internal console/dashboard client, or follows a changed PUBLIC_URL. Idempotent. */
   async function ensureInternalClient(publicUrl: string): Promise<AppRecord> {
     const redirectUris = [consoleRedirectUri(publicUrl), dashboardRedirectUri(publicUrl)].map(validateRedirectUri);
@@ -253,6 +267,7 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     rotateSecret,
     setAssignment,
     isAssigned,
+    assertMaySignIn,
     remove,
   };
 }

@@ -131,6 +131,19 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     expect(callback.searchParams.get('error')).toBe('access_denied');
   });
 
+  it('an existing session does not reach the app once the person leaves the assigned group', async () => {
+    const frank = await enrolledPerson(server, 'frank@example.com', okta.group.id);
+    const first = await login({}, frank.authenticator);
+    expect(first.callbackUrl.startsWith(OKTA_CALLBACK)).toBe(true);
+    await server.services.groups.change(okta.group.id, { members: { remove: [frank.identity.id] } }, 'test');
+    // Same browser, same Latchkey session: no login page, and Okta gets access_denied.
+    const silent = await follow(first.jar, authorizationUrl(okta.rp).url, server.url);
+    const callback = new URL(silent.url);
+    expect(callback.href.startsWith(OKTA_CALLBACK)).toBe(true);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('error_description')).toContain('not assigned to Okta');
+  });
+
   it('a deactivated person cannot sign in, and deactivation ends their session and tokens at once', async () => {
     const carol = await enrolledPerson(server, 'carol@example.com', okta.group.id);
     const first = await login({}, carol.authenticator);

@@ -15,7 +15,6 @@ import type { Services } from '../../bootstrap.ts';
 import type { PasskeyCeremonies } from '../../ports/passkey-ceremonies.ts';
 import type { PasskeyRecord } from '../../ports/storage.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
-import { displayNameOf } from '../../domain/identities.ts';
 import { createProvider } from './provider.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
@@ -148,12 +147,8 @@ export async function createOidcEdge(deps: {
       }
       const identity = await store.identities.get(passkey.identityId);
       if (!identity) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
-      if (!identity.active) throw new AppError('inactive', 'Your account is deactivated. Contact your administrator.');
-      const app = await store.apps.get(clientId);
       const redirectUri = typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : undefined;
-      if (!app || !(await services.apps.isAssigned(app, identity.id, redirectUri))) {
-        throw new AppError('not_assigned', `${displayNameOf(identity)}, you are not assigned to ${app?.name ?? 'this application'}. Ask your administrator for access.`);
-      }
+      await services.apps.assertMaySignIn(clientId, identity, redirectUri);
       const redirect = await provider.interactionResult(
         ctx.req,
         ctx.res,

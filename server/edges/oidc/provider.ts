@@ -15,6 +15,7 @@ import type { Services } from '../../bootstrap.ts';
 import type { AppRecord } from '../../ports/storage.ts';
 import { TOKEN_LIFETIME_MS } from '../../bootstrap.ts';
 import { displayNameOf } from '../../domain/identities.ts';
+import { isAppError } from '../../domain/errors.ts';
 import { Html, html, renderPage } from '../../http/html.ts';
 import { createModelAdapter } from './model-adapter.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
@@ -138,13 +139,15 @@ export function createProvider(options: ProviderOptions): Provider {
       const session = ctx.oidc.session!;
       const client = ctx.oidc.client!;
       const accountId = session.accountId!;
-      const app = await store.apps.get(client.clientId);
       const identity = await store.identities.get(accountId);
-      if (!app || !identity || !identity.active) throw new errors.AccessDenied('the account is deactivated');
+      if (!identity) throw new errors.AccessDenied('the account no longer exists');
       const redirectUri = typeof ctx.oidc.params?.redirect_uri === 'string' ? ctx.oidc.params.redirect_uri : undefined;
-      if (!(await services.apps.isAssigned(app, identity.id, redirectUri))) {
-        await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: `identity:${identity.id}`, target: `app:${app.id}`, outcome: 'failure', detail: { reason: 'not_assigned' } });
-        throw new errors.AccessDenied(`${identity.userName} is not assigned to ${app.name}`);
+      try {
+        await services.apps.assertMaySignIn(client.clientId, identity, redirectUri);
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: `identity:${identity.id}`, target: `app:${client.clientId}`, outcome: 'failure', detail: { reason: error.code } });
+        throw new errors.AccessDenied(error.message);
       }
       const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
       const grant = (grantId && (await ctx.oidc.provider.Grant.find(grantId))) || new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
