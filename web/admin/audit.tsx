@@ -1,7 +1,7 @@
 /** The audit log: admin actions, SCIM changes, sign-ins and failures, enrollments, Okta sync. */
 import { useState } from 'preact/hooks';
 import { api, formatTime, query } from '../ui/api.ts';
-import { Badge, ErrorNote, Loading, useLoad } from '../ui/components.tsx';
+import { TableMessage, Badge, ErrorNote, useLoad } from '../ui/components.tsx';
 
 interface AuditRow {
   id: string;
@@ -93,20 +93,7 @@ export function AuditPage() {
             </tr>
           </thead>
           <tbody>
-            {!data && (
-              <tr>
-                <td colSpan={6}>
-                  <Loading what="events" />
-                </td>
-              </tr>
-            )}
-            {data?.items.length === 0 && (
-              <tr>
-                <td colSpan={6} class="muted">
-                  No events match these filters.
-                </td>
-              </tr>
-            )}
+            <TableMessage columns={6} loading={data ? undefined : 'events'} empty={data?.items.length === 0 ? 'No events match these filters.' : undefined} />
             {data?.items.map((event) => (
               <tr key={event.id}>
                 <td class="nowrap">{formatTime(event.at)}</td>

@@ -1,7 +1,7 @@
 /** Groups (mostly pushed by Okta) and their members and apps. */
 import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../ui/api.ts';
-import { Badge, ErrorNote, Loading, Pager, useLoad } from '../ui/components.tsx';
+import { TableMessage, Badge, ErrorNote, Loading, Pager, useLoad } from '../ui/components.tsx';
 import { Link } from './router.tsx';
 import { kindLabels } from './apps.tsx';
 import type { IdentityRow } from './identities.tsx';
@@ -42,13 +42,7 @@ export function GroupsPage() {
             </tr>
           </thead>
           <tbody>
-            {!data && (
-              <tr>
-                <td colSpan={3}>
-                  <Loading what="groups" />
-                </td>
-              </tr>
-            )}
+            <TableMessage columns={3} loading={data ? undefined : 'groups'} />
             {data?.items.map((group) => (
               <tr key={group.id}>
                 <td>

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, formatTime, query } from '../ui/api.ts';
-import { ConfirmDialog, Badge, CopyField, ErrorNote, Loading, Modal, Pager, useLoad, useToast } from '../ui/components.tsx';
+import { TableMessage, ConfirmDialog, Badge, CopyField, ErrorNote, Loading, Modal, Pager, useLoad, useToast } from '../ui/components.tsx';
 import { Link } from './router.tsx';
 
 export interface IdentityRow {
@@ -130,20 +130,7 @@ export function IdentitiesPage() {
             </tr>
           </thead>
           <tbody>
-            {!data && (
-              <tr>
-                <td colSpan={6}>
-                  <Loading what="identities" />
-                </td>
-              </tr>
-            )}
-            {data && items.length === 0 && (
-              <tr>
-                <td colSpan={6} class="muted">
-                  No identity matches these filters.
-                </td>
-              </tr>
-            )}
+            <TableMessage columns={6} loading={data ? undefined : 'identities'} empty={data && items.length === 0 ? 'No identity matches these filters.' : undefined} />
             {items.map((row) => (
               <tr key={row.id} class={selected.has(row.id) ? 'selected' : ''}>
                 <td class="check-cell">
@@ -343,13 +330,7 @@ export function IdentityDetailPage({ id }: { id: string }) {
                 </tr>
               </thead>
               <tbody>
-                {data.passkeys.length === 0 && (
-                  <tr>
-                    <td colSpan={6} class="muted">
-                      No passkey yet. Use "Add passkey" to send an enrollment email or generate a link.
-                    </td>
-                  </tr>
-                )}
+                <TableMessage columns={6} empty={data.passkeys.length === 0 ? 'No passkey yet. Use "Add passkey" to send an enrollment email or generate a link.' : undefined} />
                 {data.passkeys.map((passkey) => (
                   <tr key={passkey.id}>
                     <td>{passkey.name}</td>

@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../ui/api.ts';
-import { ConfirmDialog, Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../ui/components.tsx';
+import { TableMessage, ConfirmDialog, Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../ui/components.tsx';
 
 interface TokenRow {
   id: string;
@@ -51,13 +51,7 @@ export function ScimPanel({ scimUrl }: { scimUrl: string }) {
             </tr>
           </thead>
           <tbody>
-            {(data?.items ?? []).length === 0 && (
-              <tr>
-                <td colSpan={6} class="muted">
-                  No tokens yet.
-                </td>
-              </tr>
-            )}
+            <TableMessage columns={6} empty={(data?.items ?? []).length === 0 ? 'No tokens yet.' : undefined} />
             {(data?.items ?? []).map((token) => (
               <tr key={token.id}>
                 <td>{token.name}</td>

@@ -105,6 +105,18 @@ export function ConfirmDialog(props: { title: string; confirmLabel: string; canc
   );
 }
 
+/** The one row a table shows while it loads, or when nothing matches. */
+export function TableMessage(props: { columns: number; loading?: string; empty?: string }) {
+  if (!props.loading && !props.empty) return null;
+  return (
+    <tr>
+      <td colSpan={props.columns} class={props.loading ? undefined : 'muted'}>
+        {props.loading ? <Loading what={props.loading} /> : props.empty}
+      </td>
+    </tr>
+  );
+}
+
 export function CopyButton({ value, label }: { value: string; label: string }) {
   const toast = useToast();
   return (
