@@ -197,6 +197,8 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     const regressed = await signInOverHttp({ origin: server.url, authorizationUrl: authorizationUrl(okta.rp).url, authenticator: erin.authenticator, assertionOverrides: { counter: 1 } });
     expect(regressed.verify.status).toBe(400);
     expect(regressed.verify.body.error).toBe('counter_regression');
+    const [event] = await server.services.audit.list({ actor: `identity:${erin.identity.id}`, kind: 'auth', limit: 1 });
+    expect(event).toMatchObject({ action: 'signin.failure', outcome: 'failure', detail: { reason: 'counter_regression' } });
   });
 
   it('refuses ceremony requests without the CSRF token or from another origin', async () => {
