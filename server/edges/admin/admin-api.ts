@@ -24,6 +24,7 @@ import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { sendJsonError } from '../../http/errors.ts';
 import type { ConsoleSessions, ConsoleSession } from './console-session.ts';
 import { sanitiseTileIcon } from './tile-icons.ts';
+import { adminActor, type Actor } from '../../domain/actor.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -96,7 +97,7 @@ function timeParam(text: string | undefined, name: string): number | undefined {
  */
 export interface OktaConnectionControls {
   status(options: { check: boolean }): Promise<{ connection: object } & Record<string, unknown>>;
-  configure(input: { domain: string; token: string }, actor: string): Promise<unknown>;
+  configure(input: { domain: string; token: string }, actor: Actor): Promise<unknown>;
 }
 
 export function createAdminApi(deps: {
@@ -109,7 +110,7 @@ export function createAdminApi(deps: {
 }): Middleware {
   const { services, sessions, csrf, admins, enrollmentMail, okta } = deps;
   const { config, store, clock, audit } = services;
-  const actorOf = (ctx: Context) => `identity:${ctx.state.consoleSession!.identity.id}`;
+  const actorOf = (ctx: Context) => adminActor(ctx.state.consoleSession!.identity.id);
   const scimUrl = `${config.publicUrl}/scim/v2`;
 
   const requireAdmin: Middleware = async (ctx, next) => {
