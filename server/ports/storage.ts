@@ -368,6 +368,26 @@ export interface JobQueue {
   counts(queue: string): Promise<Record<JobRecord['state'], number>>;
 }
 
+// ---------------------------------------------------------------- change notifications
+
+/**
+ * A listener hears of a publish from any process sharing the store (another instance, the CLI)
+ * within this bound, even when a notification itself was lost (a reconnect): adapters back their
+ * fast path (Redis pub/sub, SQLite's data_version) with a version check at least this often.
+ */
+export const CHANGE_DELIVERY_MS = 2_000;
+
+/**
+ * "Something under this topic changed: read it again", told to every process sharing the store.
+ * Carries no data (the store is the truth), so a listener called twice or spuriously (after a
+ * reconnect) only re-reads. Topics are short names such as "signing-keys".
+ */
+export interface ChangeNotifications {
+  publish(topic: string): Promise<void>;
+  /** Returns a function that stops the listener. Listeners run in this process, never throw into it. */
+  subscribe(topic: string, listener: () => void): () => void;
+}
+
 // ---------------------------------------------------------------- the store
 
 export interface Store {
@@ -384,6 +404,7 @@ export interface Store {
   scimTokens: ScimTokenRepository;
   audit: AuditRepository;
   jobs: JobQueue;
+  changes: ChangeNotifications;
   /** Throws if the backing store cannot be reached (readiness). */
   ping(): Promise<void>;
   /**
