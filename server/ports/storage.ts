@@ -230,14 +230,20 @@ export interface SigningKeyRecord {
   /** The private JWK, JSON, encrypted with the instance secret. */
   privateJwkEnc: string;
   createdAt: number;
-  /** Set when a newer key replaces it: stays published until then, deleted after. */
-  retiresAt: number | null;
+  /** From then on it signs; before, it is only published (domain/next-key-set.ts decides). */
+  activatesAt: number;
+  /** Set by `keys revoke`: unpublished and its tokens refused from then on. */
+  revokedAt: number | null;
 }
 
 export interface SigningKeyRepository {
+  /** In insertion order (oldest first). */
   list(): Promise<SigningKeyRecord[]>;
   insert(key: SigningKeyRecord): Promise<void>;
-  setRetiresAt(kid: string, retiresAt: number): Promise<void>;
+  /** False if no such key. */
+  setActivatesAt(kid: string, activatesAt: number): Promise<boolean>;
+  /** False if no such key. */
+  setRevokedAt(kid: string, revokedAt: number): Promise<boolean>;
   delete(kid: string): Promise<boolean>;
 }
 

@@ -250,16 +250,23 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     expect((await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
   });
 
-  it('rotates signing keys: new tokens use the new key, the old key stays published', async () => {
+  it('rotates signing keys: the next key is published at once but signs only after activation; the old key stays published', async () => {
     const before = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
-    const rotated = await server.services.signingKeys.rotate('test');
+    const rotated = await server.services.signingKeys.rotate({ immediately: false }, 'test');
     await server.app.oidc.refreshKeys();
     const after = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> };
-    expect(after.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([...before.keys.map((key) => key.kid), rotated.kid]));
+    expect(after.keys.map((key) => key.kid)).toEqual([before.keys[0].kid, rotated.kid]);
     expect(after.keys.every((key) => key.d === undefined)).toBe(true);
+    const staged = await login();
+    const stagedTokens = await oidc.authorizationCodeGrant(okta.rp, new URL(staged.callbackUrl), { expectedNonce: staged.nonce, expectedState: staged.state });
+    expect(decodeProtectedHeader(stagedTokens.id_token!).kid).toBe(before.keys[0].kid);
+
+    await server.services.signingKeys.rotate({ immediately: true }, 'test');
+    await server.app.oidc.refreshKeys();
     const { callbackUrl, nonce, state } = await login();
     const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(callbackUrl), { expectedNonce: nonce, expectedState: state });
     expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(rotated.kid);
     expect(decodeJwt(tokens.id_token!).sub).toBe(alice.identity.id);
+    expect(((await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid)).toEqual([rotated.kid, before.keys[0].kid]);
   });
 });

@@ -69,7 +69,7 @@ describe('two stateless instances on Redis behind a balancer', () => {
   });
 
   it('a key rotated on one instance is used by the other after it reloads keys', async () => {
-    const rotated = await a.services.signingKeys.rotate('test');
+    const rotated = await a.services.signingKeys.rotate({ immediately: true }, 'test');
     await a.app.oidc.refreshKeys();
     await b.app.oidc.refreshKeys();
     for (let attempt = 0; attempt < 2; attempt++) {
