@@ -16,6 +16,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Sealer } from './secrets.ts';
 import type { AuditLog } from './audit.ts';
 import { AppError } from './errors.ts';
+import type { Actor } from './actor.ts';
 import { nextKeySet, type KeyStatus } from './next-key-set.ts';
 
 export type PrivateJwk = Record<string, unknown> & { kid: string; kty: string; alg: string; use: string };
@@ -116,7 +117,7 @@ export function createSigningKeyService(deps: {
    * Staged: adds a next key that signs after the activation delay. Immediately: the pending next
    * key (published longest) or a new key signs now, and the answer says what that risks.
    */
-  async function rotate(options: { immediately: boolean }, actor: string) {
+  async function rotate(options: { immediately: boolean }, actor: Actor) {
     const now = clock.now();
     const decision = decide(await store.signingKeys.list());
     const pending = decision.states.find((state) => state.status === 'next');
@@ -139,7 +140,7 @@ export function createSigningKeyService(deps: {
       key = await insertKey(now + activationDelayMs);
     }
     await store.changes.publish(SIGNING_KEYS_TOPIC);
-    await audit.record({ kind: actor.split(':')[0], action: options.immediately ? 'keys.rotate_now' : 'keys.rotate', actor, target: `key:${key.kid}`, detail: { activatesAt: key.activatesAt, replaces: decision.signing?.kid ?? null } });
+    await audit.record({ action: options.immediately ? 'keys.rotate_now' : 'keys.rotate', actor, target: `key:${key.kid}`, detail: { activatesAt: key.activatesAt, replaces: decision.signing?.kid ?? null } });
     return {
       kid: key.kid,
       activatesAt: key.activatesAt,
@@ -150,7 +151,7 @@ export function createSigningKeyService(deps: {
   }
 
   /** Unpublishes a key at once and refuses what it signed; if it was signing, a replacement signs now. */
-  async function revoke(kid: string, actor: string) {
+  async function revoke(kid: string, actor: Actor) {
     const now = clock.now();
     const records = await store.signingKeys.list();
     const decision = decide(records);
@@ -169,7 +170,7 @@ export function createSigningKeyService(deps: {
       }
     }
     await store.changes.publish(SIGNING_KEYS_TOPIC);
-    await audit.record({ kind: actor.split(':')[0], action: 'keys.revoke', actor, target: `key:${kid}`, detail: { status: state.status, replacement: replacement?.kid ?? null } });
+    await audit.record({ action: 'keys.revoke', actor, target: `key:${kid}`, detail: { status: state.status, replacement: replacement?.kid ?? null } });
     return { kid, revokedAt: now, alreadyRevoked: false, replacement, risk: replacement ? riskOf(pending && replacement.kid === pending.key.kid ? pending.key.createdAt : null) : null };
   }
 

@@ -11,6 +11,7 @@ import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-s
 import { authorizationUrl, enrolledPerson, setUpOkta } from '../support/okta-fixture.ts';
 import { signInOverHttp } from '../support/http-login.ts';
 import { KEY_PROPAGATION_MS } from '../../server/domain/signing-keys.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const ACTIVATION_DELAY_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,7 +63,7 @@ describe.each(STORE_KINDS)('signing keys on %s', (store) => {
     const before = await fetchJwks();
     const oldKid = before.jwks.keys[0].kid;
     const rotatedAt = Date.now();
-    const rotated = await server.services.signingKeys.rotate({ immediately: false }, 'test');
+    const rotated = await server.services.signingKeys.rotate({ immediately: false }, CLI_ACTOR);
     expect(rotated.activatesAt).toBeGreaterThanOrEqual(rotatedAt + ACTIVATION_DELAY_MS);
     // The relying party's copy from before the rotation expires (max-age) before the new key signs.
     expect(before.at + 2_000).toBeLessThan(rotated.activatesAt);
@@ -89,7 +90,7 @@ describe.each(STORE_KINDS)('signing keys on %s', (store) => {
     const issued = await signIn();
     expect((await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${issued.accessToken}` } })).status).toBe(200);
 
-    const revoked = await server.services.signingKeys.revoke(issued.kid, 'test');
+    const revoked = await server.services.signingKeys.revoke(issued.kid, CLI_ACTOR);
     expect(revoked.replacement?.kid).toEqual(expect.any(String));
     expect(revoked.risk).toMatch(/cannot verify ID tokens signed with the new key/);
     const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${issued.accessToken}` } });
@@ -105,29 +106,29 @@ describe.each(STORE_KINDS)('signing keys on %s', (store) => {
     expect((await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${after.accessToken}` } })).status).toBe(200);
     expect((await server.services.signingKeys.list()).find((key) => key.kid === issued.kid)?.status).toBe('revoked');
     // Revoking again changes nothing and says so; an unknown kid is refused by name.
-    expect((await server.services.signingKeys.revoke(issued.kid, 'test')).alreadyRevoked).toBe(true);
-    await expect(server.services.signingKeys.revoke('no-such-kid', 'test')).rejects.toThrow(/no signing key with kid "no-such-kid"/);
+    expect((await server.services.signingKeys.revoke(issued.kid, CLI_ACTOR)).alreadyRevoked).toBe(true);
+    await expect(server.services.signingKeys.revoke('no-such-kid', CLI_ACTOR)).rejects.toThrow(/no signing key with kid "no-such-kid"/);
   });
 
   it('revoking a waiting next key drops it before it ever signs', async () => {
     const current = (await fetchJwks()).jwks.keys[0].kid;
-    const rotated = await server.services.signingKeys.rotate({ immediately: false }, 'test');
+    const rotated = await server.services.signingKeys.rotate({ immediately: false }, CLI_ACTOR);
     await until(kidsOf, (value) => value.includes(rotated.kid), KEY_PROPAGATION_MS);
-    const revoked = await server.services.signingKeys.revoke(rotated.kid, 'test');
+    const revoked = await server.services.signingKeys.revoke(rotated.kid, CLI_ACTOR);
     expect(revoked.replacement).toBeNull();
     expect(await until(kidsOf, (value) => !value.includes(rotated.kid), KEY_PROPAGATION_MS)).not.toContain(rotated.kid);
     expect((await signIn()).kid).toBe(current);
   });
 
   it('rotate immediately signs with a new key at once and says what that risks; a waiting next key is promoted instead of a new one', async () => {
-    const now = await server.services.signingKeys.rotate({ immediately: true }, 'test');
+    const now = await server.services.signingKeys.rotate({ immediately: true }, CLI_ACTOR);
     expect(now.risk).toMatch(/Relying parties that cached the JWKS \(Cache-Control max-age 2 s\)/);
     await until(kidsOf, (value) => value[0] === now.kid, KEY_PROPAGATION_MS);
     expect((await signIn()).kid).toBe(now.kid);
 
-    const staged = await server.services.signingKeys.rotate({ immediately: false }, 'test');
-    await expect(server.services.signingKeys.rotate({ immediately: false }, 'test')).rejects.toThrow(/already waiting to sign/);
-    const promoted = await server.services.signingKeys.rotate({ immediately: true }, 'test');
+    const staged = await server.services.signingKeys.rotate({ immediately: false }, CLI_ACTOR);
+    await expect(server.services.signingKeys.rotate({ immediately: false }, CLI_ACTOR)).rejects.toThrow(/already waiting to sign/);
+    const promoted = await server.services.signingKeys.rotate({ immediately: true }, CLI_ACTOR);
     expect(promoted.kid).toBe(staged.kid);
     await until(kidsOf, (value) => value[0] === staged.kid, KEY_PROPAGATION_MS);
     expect((await signIn()).kid).toBe(staged.kid);

@@ -10,7 +10,7 @@ import { describeStoreContract } from './store-contract.ts';
 import { describeChangeNotificationsContract } from './changes.contract.ts';
 import { CHANGE_DELIVERY_MS } from '../../server/ports/storage.ts';
 
-const url = process.env.LATCHKEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `latchkey-test:${randomUUID()}:`;
 let stores = 0;
 
