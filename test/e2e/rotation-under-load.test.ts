@@ -62,7 +62,7 @@ describe('key rotation under sign-in load on two instances', () => {
 
   it('every ID token is signed with a key both instances already published; no sign-in fails', async () => {
     const okta = await setUpOkta(a);
-    const people = [];
+    const people: Array<Awaited<ReturnType<typeof enrolledPerson>>> = [];
     // One person (one passkey) per worker: a passkey's counter allows one sign-in at a time.
     for (let index = 0; index < WORKERS; index++) people.push(await enrolledPerson(a, `load-${index}@example.com`, okta.group.id));
     const watchers = balancer.backends.map((base) => watchJwks(base));
