@@ -91,9 +91,13 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     pkce: { required: () => false },
     clientBasedCORS: () => false,
-    issueRefreshToken: () => false,
+    // Only what is supported and tested is enabled, so discovery advertises nothing else: no
+    // refresh tokens (Okta does not use them; no offline_access scope), no PAR, no DPoP.
+    // grant_types_supported is then exactly ["authorization_code"].
     features: {
       devInteractions: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
       // OIDC Core §6.1: the `request` parameter, signed (unsigned request objects are refused).
       requestObjects: { enabled: true, requireSignedRequestObject: false },
       userinfo: { enabled: true },
