@@ -25,9 +25,12 @@ import { renderErrorPage, sendJsonError } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { selfActor } from '../../domain/actor.ts';
 
-/** RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification. */
+/**
+ * RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification.
+ * `phr` (phishing-resistant): a passkey is bound to our origin, so Okta's trust claims count it.
+ */
 export function amrFor(passkey: Pick<PasskeyRecord, 'deviceType'>, userVerified: boolean): string[] {
-  const amr = ['pop', passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk', 'user'];
+  const amr = ['pop', passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk', 'phr', 'user'];
   if (userVerified) amr.push('mfa');
   return amr;
 }
