@@ -69,7 +69,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     apps: createAppService({ ...base, sealer }),
     passkeys: createPasskeyService({ ...base, onChange: [oktaSync.onPasskeyChange] }),
     invites: createInviteService({ ...base, publicUrl: config.publicUrl, defaultTtlMs: config.enrollmentLinkTtlMs }),
-    signingKeys: createSigningKeyService({ ...base, sealer, retireAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
+    signingKeys: createSigningKeyService({ ...base, sealer, activationDelayMs: config.keyActivationDelayMs, retainAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
     scimTokens: createScimTokenService(base),
   };
 }

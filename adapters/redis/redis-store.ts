@@ -21,12 +21,14 @@ import { createPasskeyRepository } from './passkeys.ts';
 import { createScimTokenRepository } from './scim-tokens.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
+import { createChangeNotifications } from './changes.ts';
 
 export async function openRedisStore(options: { url: string; keyPrefix?: string }): Promise<Store> {
   // lazyConnect so a wrong URL fails this call instead of retrying in the background forever.
   const redis = new Redis(options.url, { lazyConnect: true });
   await redis.connect();
   const keys = new Keys(options.keyPrefix ?? 'latchkey:');
+  const changes = createChangeNotifications(redis, keys);
 
   return {
     kind: 'redis',
@@ -42,6 +44,7 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
     scimTokens: createScimTokenRepository(redis, keys),
     audit: createAuditRepository(redis, keys),
     jobs: createJobQueue(redis, keys),
+    changes,
     // Every oidc-provider and one-time key carries a PEXPIREAT: Redis collects them itself.
     async sweepExpired() {
       return 0;
@@ -50,6 +53,7 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
       await redis.ping();
     },
     async close() {
+      changes.close();
       await redis.quit();
     },
   };

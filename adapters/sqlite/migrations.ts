@@ -204,6 +204,16 @@ export const migrations: readonly string[] = [
   CREATE INDEX oidc_models_user_code ON oidc_models (user_code) WHERE user_code IS NOT NULL;
   CREATE INDEX oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
   `,
+  // N: signing-key lifecycle (activation time, revocation) and change notifications between processes.
+  `
+  ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER;
+  UPDATE signing_keys SET activates_at = created_at;
+  ALTER TABLE signing_keys ADD COLUMN revoked_at INTEGER;
+  CREATE TABLE change_versions (
+    topic    TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: BetterSqlite3.Database): void {

@@ -25,6 +25,7 @@ import { createPasskeyRepository } from './passkeys.ts';
 import { createScimTokenRepository } from './scim-tokens.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
+import { createChangeNotifications } from './changes.ts';
 
 export async function openSqliteStore(options: { dataDir: string }): Promise<Store> {
   mkdirSync(options.dataDir, { recursive: true });
@@ -53,6 +54,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
   const sweepOneTime = db.prepare('DELETE FROM one_time WHERE expires_at <= ?');
   const sweep = db.transaction((now: number) => sweepModels.run(now).changes + sweepOneTime.run(now).changes);
   const ping = db.prepare('SELECT 1');
+  const changes = createChangeNotifications(db);
   return {
     kind: 'sqlite',
     identities: createIdentityRepository(db, writeJobs),
@@ -67,6 +69,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     scimTokens: createScimTokenRepository(db),
     audit: createAuditRepository(db),
     jobs: createJobQueue(db, writeJobs),
+    changes,
     async sweepExpired(now) {
       return sweep(now);
     },
@@ -74,6 +77,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
       ping.get();
     },
     async close() {
+      changes.close();
       if (db.open) db.close();
     },
   };

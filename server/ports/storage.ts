@@ -230,14 +230,20 @@ export interface SigningKeyRecord {
   /** The private JWK, JSON, encrypted with the instance secret. */
   privateJwkEnc: string;
   createdAt: number;
-  /** Set when a newer key replaces it: stays published until then, deleted after. */
-  retiresAt: number | null;
+  /** From then on it signs; before, it is only published (domain/next-key-set.ts decides). */
+  activatesAt: number;
+  /** Set by `keys revoke`: unpublished and its tokens refused from then on. */
+  revokedAt: number | null;
 }
 
 export interface SigningKeyRepository {
+  /** In insertion order (oldest first). */
   list(): Promise<SigningKeyRecord[]>;
   insert(key: SigningKeyRecord): Promise<void>;
-  setRetiresAt(kid: string, retiresAt: number): Promise<void>;
+  /** False if no such key. */
+  setActivatesAt(kid: string, activatesAt: number): Promise<boolean>;
+  /** False if no such key. */
+  setRevokedAt(kid: string, revokedAt: number): Promise<boolean>;
   delete(kid: string): Promise<boolean>;
 }
 
@@ -368,6 +374,26 @@ export interface JobQueue {
   counts(queue: string): Promise<Record<JobRecord['state'], number>>;
 }
 
+// ---------------------------------------------------------------- change notifications
+
+/**
+ * A listener hears of a publish from any process sharing the store (another instance, the CLI)
+ * within this bound, even when a notification itself was lost (a reconnect): adapters back their
+ * fast path (Redis pub/sub, SQLite's data_version) with a version check at least this often.
+ */
+export const CHANGE_DELIVERY_MS = 2_000;
+
+/**
+ * "Something under this topic changed: read it again", told to every process sharing the store.
+ * Carries no data (the store is the truth), so a listener called twice or spuriously (after a
+ * reconnect) only re-reads. Topics are short names such as "signing-keys".
+ */
+export interface ChangeNotifications {
+  publish(topic: string): Promise<void>;
+  /** Returns a function that stops the listener. Listeners run in this process, never throw into it. */
+  subscribe(topic: string, listener: () => void): () => void;
+}
+
 // ---------------------------------------------------------------- the store
 
 export interface Store {
@@ -384,6 +410,7 @@ export interface Store {
   scimTokens: ScimTokenRepository;
   audit: AuditRepository;
   jobs: JobQueue;
+  changes: ChangeNotifications;
   /** Throws if the backing store cannot be reached (readiness). */
   ping(): Promise<void>;
   /**

@@ -40,6 +40,13 @@ describe('configuration', () => {
     ]);
   });
 
+  it('validates KEY_ACTIVATION_DELAY: a duration of at least 10 s, 1 h by default', () => {
+    expect(loadConfig({}).keyActivationDelayMs).toBe(3_600_000);
+    expect(loadConfig({ KEY_ACTIVATION_DELAY: '15m' }).keyActivationDelayMs).toBe(900_000);
+    expect(problemsOf({ KEY_ACTIVATION_DELAY: '5s' })).toEqual([expect.stringMatching(/^KEY_ACTIVATION_DELAY: must be at least 10s/)]);
+    expect(problemsOf({ KEY_ACTIVATION_DELAY: 'later' })).toEqual([expect.stringMatching(/^KEY_ACTIVATION_DELAY: expected a duration/)]);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('7d')).toBe(7 * 86_400_000);
     expect(parseDuration('90m')).toBe(90 * 60_000);

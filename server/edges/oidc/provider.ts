@@ -19,6 +19,7 @@ import { displayNameOf } from '../../domain/identities.ts';
 import { isAppError } from '../../domain/errors.ts';
 import { Html, html, renderPage } from '../../http/html.ts';
 import { createModelAdapter } from './model-adapter.ts';
+import { bindTokensToSigningKey } from './key-bound-tokens.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
 import type { PrivateJwk } from '../../domain/signing-keys.ts';
 import type { Logger } from '../../logger.ts';
@@ -30,7 +31,10 @@ export const SUPPORTED_SCOPES = ['openid', 'email', 'profile'];
 export interface ProviderOptions {
   services: Services;
   cookieKeys: string[];
+  /** Published keys, the signing key first (oidc-provider signs with the first matching key). */
   signingKeys: PrivateJwk[];
+  /** Whether tokens issued under this kid must now be refused (its key was revoked). */
+  refusesKid: (kid: string) => Promise<boolean>;
   logger: Logger;
 }
 
@@ -53,13 +57,13 @@ function clientMetadataFor(services: Services) {
 }
 
 export function createProvider(options: ProviderOptions): Provider {
-  const { services, cookieKeys, signingKeys, logger } = options;
+  const { services, cookieKeys, signingKeys, refusesKid, logger } = options;
   const { config, store, clock } = services;
   const secureCookies = config.publicUrl.startsWith('https://');
   const sessionTtlSeconds = Math.round(config.sessionTtlMs / 1000);
 
   const configuration: Configuration = {
-    adapter: createModelAdapter({ store, clock, clientMetadata: clientMetadataFor(services) }) as never,
+    adapter: bindTokensToSigningKey(createModelAdapter({ store, clock, clientMetadata: clientMetadataFor(services) }), signingKeys[0].kid, refusesKid) as never,
     clients: [],
     jwks: { keys: signingKeys as never },
     cookies: {
@@ -87,9 +91,13 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     pkce: { required: () => false },
     clientBasedCORS: () => false,
-    issueRefreshToken: () => false,
+    // Only what is supported and tested is enabled, so discovery advertises nothing else: no
+    // refresh tokens (Okta does not use them; no offline_access scope), no PAR, no DPoP.
+    // grant_types_supported is then exactly ["authorization_code"].
     features: {
       devInteractions: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
       // OIDC Core §6.1: the `request` parameter, signed (unsigned request objects are refused).
       requestObjects: { enabled: true, requireSignedRequestObject: false },
       userinfo: { enabled: true },
