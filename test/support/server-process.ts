@@ -1,5 +1,6 @@
 /**
- * The real server process, exactly what `npm start` runs (`tsx server/main.ts`), for tests of
+ * The real server process, what `npm start` runs (`tsx server/main.ts`, here as
+ * `node --import tsx server/main.ts` so the test signals the server itself), for tests of
  * start-up, shutdown and crash behaviour. startServerProcess waits for the "listening" log line;
  * runServerUntilExit runs one that is expected to refuse to start.
  */
@@ -9,7 +10,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const entry = path.join(root, 'server', 'main.ts');
 
 export interface ServerProcess {
@@ -44,7 +44,9 @@ async function baseEnv(env: Record<string, string>): Promise<Record<string, stri
 }
 
 function spawnServer(env: Record<string, string>) {
-  const child = spawn(tsx, [entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `tsx server/main.ts` runs node with tsx's loader in a child process; loading it into node
+  // directly is the same program in ONE process, so a signal (kill -9 included) reaches the server.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
