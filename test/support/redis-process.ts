@@ -15,15 +15,17 @@ export interface RedisProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startRedisProcess(options: { port?: number; start?: boolean } = {}): Promise<RedisProcess> {
+export async function startRedisProcess(options: { port?: number; start?: boolean; persistDir?: string } = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
+  // Persistence only when the test is about surviving a restart: every write fsynced, so even kill -9 keeps it.
+  const persistence = options.persistDir ? ['--dir', options.persistDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   let child: ChildProcess | null = null;
   const redis: RedisProcess = {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
       if (child) return;
-      child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
       const deadline = Date.now() + 10_000;
       for (;;) {
         const client = new Redis(redis.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
