@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { cookieKeysFor, createServices, openStore } from './bootstrap.ts';
 import { createApp } from './app.ts';
 import { createLogger } from './logger.ts';
-import { attachOktaSync, createOktaSyncWorker } from './edges/okta/okta-sync.ts';
+import { createOktaSyncWorker } from './edges/okta/okta-sync.ts';
 import { openMailer } from '../adapters/mail/open-mailer.ts';
 import { createMailSending } from './workers/enrollment-mail-worker.ts';
 import { StartupError } from './runtime/startup-error.ts';
@@ -30,9 +30,8 @@ async function main(): Promise<void> {
   const lock = config.store === 'sqlite' ? lockDataDir(config.dataDir) : null;
   const store = await openStore(config, { onError: (error) => logger.warn({ err: error }, 'Redis connection error; reconnecting') });
   const services = createServices(config, store);
-  // Every passkey change records an Okta flag update in the same write; the worker delivers them
-  // once an Okta connection exists (it checks every 15 s, so `okta configure` needs no restart).
-  attachOktaSync(services);
+  // Every passkey change records an Okta flag update in the same write (bootstrap.ts); the worker
+  // delivers them once an Okta connection exists (it checks every 15 s, so `okta configure` needs no restart).
   const oktaSync = createOktaSyncWorker({ services, logger, baseBackoffMs: config.oktaRetry.baseMs, outageMaxBackoffMs: config.oktaRetry.maxMs });
   oktaSync.start();
   const cookieKeys = await cookieKeysFor(config, store);

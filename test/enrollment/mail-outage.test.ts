@@ -13,6 +13,7 @@ import { openMailer } from '../../adapters/mail/open-mailer.ts';
 import { createMailSending, mailQueueHealth } from '../../server/workers/enrollment-mail-worker.ts';
 import type { QueueHealth } from '../../server/workers/queue-pause.ts';
 import { createPeople, until } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 describe.each(STORE_KINDS)('SMTP outage (%s)', (kind) => {
   let sink: SmtpSink;
@@ -35,7 +36,7 @@ describe.each(STORE_KINDS)('SMTP outage (%s)', (kind) => {
     const unknown = people[4];
     sink.rejectRecipients.add(unknown.email);
     const { enrollmentMail, worker } = createMailSending(server.services, openMailer(server.services.config, logger), logger, { heartbeat: false, leaseMs: 5_000, pollMs: 100, baseBackoffMs: 200, outageMaxBackoffMs: 1_000 });
-    const batch = await enrollmentMail.sendInvites({ identities: people, actor: 'cli' });
+    const batch = await enrollmentMail.sendInvites({ identities: people, actor: CLI_ACTOR });
     const ids = batch.queued.map((entry) => entry.invite.id);
     // The window opens on the 20th MAIL FROM, in the middle of the batch.
     let windowOpenedAt = 0;

@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { startRedisProcess } from '../support/redis-process.ts';
 import { authorizationUrl, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
 import { browse, CookieJar, follow, signInOverHttp } from '../support/http-login.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -99,7 +100,7 @@ describe('readiness and store outages', () => {
     expect(await ready.value.json()).toMatchObject({ status: 'unavailable', store: 'sqlite', reason: 'store_error' });
     expect(ready.ms).toBeLessThan(1_000);
     // A write that needs new pages really fails: the probe is not crying wolf.
-    await expect(server.services.identities.create({ userName: 'big@example.com', email: 'big@example.com', displayName: 'x'.repeat(200_000) }, 'cli')).rejects.toThrow();
+    await expect(server.services.identities.create({ userName: 'big@example.com', email: 'big@example.com', displayName: 'x'.repeat(200_000) }, CLI_ACTOR)).rejects.toThrow();
 
     rmSync(filler);
     await readyWithin(server.url, 5_000);
