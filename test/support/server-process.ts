@@ -62,8 +62,8 @@ export async function startServerProcess(options: { env: Record<string, string>;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       run.child.kill('SIGKILL');
-      reject(new Error(`server did not start within ${options.timeoutMs ?? 30_000} ms:\n${output()}`));
-    }, options.timeoutMs ?? 30_000);
+      reject(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output()}`));
+    }, options.timeoutMs ?? 60_000);
     const check = () => {
       if (/Latchkey listening on/.test(run.stdout())) {
         clearTimeout(timer);
@@ -90,7 +90,7 @@ export async function startServerProcess(options: { env: Record<string, string>;
 
 export async function runServerUntilExit(options: { env: Record<string, string>; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = spawnServer(await baseEnv(options.env));
-  const timer = setTimeout(() => run.child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const code = await run.exited;
   clearTimeout(timer);
   return { code, stdout: run.stdout(), stderr: run.stderr() };
