@@ -5,11 +5,11 @@
  * (authorize, token, userinfo, jwks, ...).
  */
 import Koa from 'koa';
-import Router from '@koa/router';
 import type { Services } from './bootstrap.ts';
 import { createCsrf } from './http/guards.ts';
 import { errorBoundary, requestContext } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { createHealthRoutes } from './http/health.ts';
 import { assetsDirectory, staticAssets } from './http/static-assets.ts';
 import { createPasskeyCeremonies } from './edges/webauthn/ceremonies.ts';
 import { createOidcEdge } from './edges/oidc/oidc-edge.ts';
@@ -29,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   /** Queues the console's invitation emails; defaults to one over the configured mailer (a worker sends them). */
   enrollmentMail?: EnrollmentMail;
+  /** True once a shutdown started: readiness answers 503 (server/runtime/shutdown.ts). */
+  draining?: () => boolean;
 }
 
 export async function createApp(deps: AppDeps) {
@@ -59,25 +61,11 @@ export async function createApp(deps: AppDeps) {
     },
   });
 
-  const health = new Router();
-  health.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  health.get('/readyz', async (ctx) => {
-    try {
-      await store.ping();
-      ctx.body = { status: 'ready', store: store.kind };
-    } catch (error) {
-      logger.warn({ err: error }, 'store not reachable');
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', store: store.kind };
-    }
-  });
 
   app.use(requestContext(logger));
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
-  app.use(errorBoundary(logger, config.orgName));
-  app.use(health.routes());
+  app.use(errorBoundary(logger, config.orgName, { storeUnavailable: (error) => store.unavailable(error) }));
+  app.use(createHealthRoutes({ store, logger, draining: deps.draining }));
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
   app.use(createScimEdge({ services, logger }));

@@ -16,15 +16,24 @@ import { createInviteService } from './domain/invites.ts';
 import { createSigningKeyService } from './domain/signing-keys.ts';
 import { createScimTokenService } from './domain/scim-tokens.ts';
 import { createSealer, randomToken } from './domain/secrets.ts';
+import { StartupError, causeOf, withoutCredentials } from './runtime/startup-error.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 
-export async function openStore(config: Config): Promise<Store> {
+/**
+ * Opens the configured store. With STORE=redis it waits up to REDIS_WAIT for Redis (compose starts
+ * both at once) and fails with a StartupError naming REDIS_URL and the cause.
+ */
+export async function openStore(config: Config, options: { onError?: (error: Error) => void } = {}): Promise<Store> {
   if (config.store === 'redis') {
     const { openRedisStore } = await import('../adapters/redis/redis-store.ts');
-    return openRedisStore({ url: config.redisUrl!, keyPrefix: config.redisKeyPrefix });
+    try {
+      return await openRedisStore({ url: config.redisUrl!, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.storeTimeoutMs, waitMs: config.redisWaitMs, onError: options.onError });
+    } catch (error) {
+      throw new StartupError(`REDIS_URL ${withoutCredentials(config.redisUrl!)} did not answer within ${config.redisWaitMs / 1000} s (REDIS_WAIT): ${causeOf(error)}`, { cause: error });
+    }
   }
   const { openSqliteStore } = await import('../adapters/sqlite/sqlite-store.ts');
   return openSqliteStore({ dataDir: config.dataDir });

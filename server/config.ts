@@ -68,6 +68,14 @@ const envSchema = z.object({
   SCIM_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  // Operations (README "Operations"): start-up wait, store timeouts, retry pacing, shutdown.
+  REDIS_WAIT: duration('30s'),
+  STORE_TIMEOUT: duration('2s'),
+  OKTA_RETRY_BASE: duration('1s'),
+  OKTA_RETRY_MAX: duration('15s'),
+  MAIL_RETRY_BASE: duration('2s'),
+  MAIL_RETRY_MAX: duration('60s'),
+  SHUTDOWN_GRACE: duration('8s'),
 });
 
 /** Rules across variables, checked on the raw environment so they are listed even when a field is invalid. */
@@ -111,6 +119,15 @@ export interface Config {
   signinRateLimitPerMinute: number;
   /** SCIM requests per bearer token and second (0: off). */
   scimRateLimitPerSecond: number;
+  /** With STORE=redis: how long start-up waits for Redis before giving up. */
+  redisWaitMs: number;
+  /** Longest a single store command may take before it fails (Redis commandTimeout, readiness probe). */
+  storeTimeoutMs: number;
+  /** First retry delay, and the cap while the upstream is down (job-runner.ts). */
+  oktaRetry: { baseMs: number; maxMs: number };
+  mailRetry: { baseMs: number; maxMs: number };
+  /** SIGTERM: how long in-flight requests and running jobs may take before the process exits anyway. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -157,5 +174,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: env.TRUST_PROXY === 'true',
     signinRateLimitPerMinute: env.SIGNIN_RATE_LIMIT_PER_MINUTE,
     scimRateLimitPerSecond: env.SCIM_RATE_LIMIT_PER_SECOND,
+    redisWaitMs: env.REDIS_WAIT,
+    storeTimeoutMs: env.STORE_TIMEOUT,
+    oktaRetry: { baseMs: env.OKTA_RETRY_BASE, maxMs: env.OKTA_RETRY_MAX },
+    mailRetry: { baseMs: env.MAIL_RETRY_BASE, maxMs: env.MAIL_RETRY_MAX },
+    shutdownGraceMs: env.SHUTDOWN_GRACE,
   } satisfies Config);
 }

@@ -6,6 +6,7 @@
  *   (standalone or Sentinel, Redis >= 7.0 for SET NX GET, ZRANGESTORE and PEXPIRETIME), not Cluster.
  * - Nothing here reads a clock for expiry: the port's `now` decides, Redis TTLs only collect.
  */
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Store } from '../../server/ports/storage.ts';
 import { createAppRepository } from './apps.ts';
@@ -23,12 +24,56 @@ import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
 import { createChangeNotifications } from './changes.ts';
 
-export async function openRedisStore(options: { url: string; keyPrefix?: string }): Promise<Store> {
-  // lazyConnect so a wrong URL fails this call instead of retrying in the background forever.
-  const redis = new Redis(options.url, { lazyConnect: true });
-  await redis.connect();
+export interface RedisStoreOptions {
+  url: string;
+  keyPrefix?: string;
+  /**
+   * Longest a command may take, queued while reconnecting or sent (ioredis commandTimeout): during
+   * an outage requests fail after this instead of hanging, and recover by themselves afterwards.
+   */
+  commandTimeoutMs?: number;
+  /** How long to keep trying the first connection (Redis may start after Latchkey). */
+  waitMs?: number;
+  /** Connection errors after start-up (ioredis reconnects by itself); without it they are dropped. */
+  onError?: (error: Error) => void;
+}
+
+/** Errors that mean "Redis cannot answer now" rather than a bug: the connection, not the command. */
+export function isRedisUnavailable(error: unknown): boolean {
+  const failure = error as { name?: string; message?: string; code?: string };
+  if (!failure || typeof failure !== 'object') return false;
+  if (failure.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof failure.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(failure.code)) return true;
+  return /Command timed out|Connection is closed|Stream isn't writeable|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN/.test(failure.message ?? '');
+}
+
+async function connectWithin(options: RedisStoreOptions): Promise<Redis> {
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  for (;;) {
+    // lazyConnect so a wrong URL fails this call instead of retrying in the background forever.
+    const redis = new Redis(options.url, { lazyConnect: true, commandTimeout: options.commandTimeoutMs, retryStrategy: (times) => Math.min(times * 100, 1000) });
+    let lastError: Error | null = null;
+    redis.on('error', (error: Error) => {
+      lastError = error;
+    });
+    try {
+      await redis.connect();
+      redis.removeAllListeners('error');
+      redis.on('error', (error: Error) => options.onError?.(error));
+      return redis;
+    } catch (error) {
+      redis.disconnect();
+      if (Date.now() >= deadline) throw lastError ?? error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))));
+    }
+  }
+}
+
+export async function openRedisStore(options: RedisStoreOptions): Promise<Store> {
+  const redis = await connectWithin(options);
   const keys = new Keys(options.keyPrefix ?? 'latchkey:');
   const changes = createChangeNotifications(redis, keys);
+  const probeKey = `${options.keyPrefix ?? 'latchkey:'}readiness:${randomUUID()}`;
 
   return {
     kind: 'redis',
@@ -50,8 +95,13 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
       return 0;
     },
     async ping() {
-      await redis.ping();
+      // Readiness: fail at once while disconnected, else one real write and read back.
+      if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
+      const value = randomUUID();
+      const [[setError], [getError, read]] = (await redis.multi().set(probeKey, value, 'PX', 60_000).get(probeKey).exec()) ?? [[new Error('transaction aborted')], [null, null]];
+      if (setError || getError || read !== value) throw setError ?? getError ?? new Error('Redis did not return the value just written');
     },
+    unavailable: isRedisUnavailable,
     async close() {
       changes.close();
       await redis.quit();

@@ -411,8 +411,10 @@ export interface Store {
   audit: AuditRepository;
   jobs: JobQueue;
   changes: ChangeNotifications;
-  /** Throws if the backing store cannot be reached (readiness). */
+  /** Throws unless the backing store can write and read back right now (readiness). */
   ping(): Promise<void>;
+  /** True for an error that means the store cannot answer now (disk full, Redis down), not a bug. */
+  unavailable(error: unknown): boolean;
   /**
    * Deletes oidc-provider models and one-time values expired at `now` (they are already invisible
    * to reads); returns how many. Stores with native expiry (Redis TTLs) may return 0.

@@ -70,7 +70,7 @@ export async function createOidcEdge(deps: {
       if (details.uid !== ctx.params.uid) throw new AppError('forbidden', 'this sign-in page belongs to another sign-in attempt');
       return details;
     } catch (error) {
-      if (isAppError(error)) throw error;
+      if (isAppError(error) || store.unavailable(error)) throw error;
       throw new AppError('unauthenticated', 'This sign-in attempt has expired or was opened in another browser. Return to the application and sign in again.', { cause: error });
     }
   }
@@ -90,6 +90,8 @@ export async function createOidcEdge(deps: {
     try {
       details = await detailsOf(ctx);
     } catch (error) {
+      // A storage outage is not an expired sign-in: the error boundary answers "try again" (503).
+      if (!isAppError(error)) throw error;
       renderErrorPage(ctx, config.orgName, 400, 'Sign-in expired', (error as Error).message);
       return;
     }

@@ -18,6 +18,7 @@ import { TOKEN_LIFETIME_MS } from '../../bootstrap.ts';
 import { displayNameOf } from '../../domain/identities.ts';
 import { isAppError } from '../../domain/errors.ts';
 import { Html, html, renderPage } from '../../http/html.ts';
+import { renderStoreUnavailable } from '../../http/errors.ts';
 import { createModelAdapter } from './model-adapter.ts';
 import { bindTokensToSigningKey } from './key-bound-tokens.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
@@ -175,6 +176,12 @@ export function createProvider(options: ProviderOptions): Provider {
     },
 
     async renderError(ctx, out, error) {
+      // A storage outage mid-login: a clear "try again in a moment" (503), not a generic failure.
+      if (store.unavailable(error)) {
+        logger.warn({ requestId: ctx.state?.requestId, err: error }, 'store unavailable during sign-in');
+        renderStoreUnavailable(ctx, config.orgName);
+        return;
+      }
       const status = (error as { statusCode?: number }).statusCode ?? ctx.status ?? 400;
       if (status >= 500) logger.error({ requestId: ctx.state?.requestId, err: error }, 'oidc error');
       ctx.type = 'html';
