@@ -21,6 +21,7 @@ import { createPasskeyRepository } from './passkeys.ts';
 import { createScimTokenRepository } from './scim-tokens.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
+import { exportRedis, importRedis } from './transfer.ts';
 
 export async function openRedisStore(options: { url: string; keyPrefix?: string }): Promise<Store> {
   // lazyConnect so a wrong URL fails this call instead of retrying in the background forever.
@@ -28,7 +29,7 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
   await redis.connect();
   const keys = new Keys(options.keyPrefix ?? 'latchkey:');
 
-  return {
+  const store: Store = {
     kind: 'redis',
     identities: createIdentityRepository(redis, keys),
     groups: createGroupRepository(redis, keys),
@@ -49,8 +50,11 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
     async ping() {
       await redis.ping();
     },
+    exportAll: ({ now }) => exportRedis(redis, keys, now),
+    importAll: (items, { replace = false } = {}) => importRedis(redis, keys, store, items, replace),
     async close() {
       await redis.quit();
     },
   };
+  return store;
 }

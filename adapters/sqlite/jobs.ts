@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { JobInput, JobQueue, JobRecord, WriteOptions } from '../../server/ports/storage.ts';
 
-interface JobRow {
+export interface JobRow {
   id: string;
   queue: string;
   key: string;
@@ -28,7 +28,7 @@ interface JobRow {
   updated_at: number;
 }
 
-function toRecord(row: JobRow): JobRecord {
+export function toRecord(row: JobRow): JobRecord {
   return {
     id: row.id,
     queue: row.queue,

@@ -25,10 +25,12 @@ import { createPasskeyRepository } from './passkeys.ts';
 import { createScimTokenRepository } from './scim-tokens.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
+import { exportSqlite, importSqlite } from './transfer.ts';
 
 export async function openSqliteStore(options: { dataDir: string }): Promise<Store> {
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, 'latchkey.db'));
+  const file = join(options.dataDir, 'latchkey.db');
+  const db = new Database(file);
   try {
     // busy_timeout first: switching to WAL and migrating may already wait on another process.
     db.pragma('busy_timeout = 5000');
@@ -53,7 +55,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
   const sweepOneTime = db.prepare('DELETE FROM one_time WHERE expires_at <= ?');
   const sweep = db.transaction((now: number) => sweepModels.run(now).changes + sweepOneTime.run(now).changes);
   const ping = db.prepare('SELECT 1');
-  return {
+  const store: Store = {
     kind: 'sqlite',
     identities: createIdentityRepository(db, writeJobs),
     groups: createGroupRepository(db),
@@ -73,8 +75,11 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     async ping() {
       ping.get();
     },
+    exportAll: ({ now }) => exportSqlite(file, now),
+    importAll: (items, { replace = false } = {}) => importSqlite(db, store, items, replace),
     async close() {
       if (db.open) db.close();
     },
   };
+  return store;
 }
