@@ -8,12 +8,13 @@
  *   full, jobs with their state) comes from the adapter's own raw readers and writer.
  */
 import type { Store } from '../server/ports/storage.ts';
-import type {
-  ExportItem,
-  ImportCounts,
-  OidcModelExport,
-  OneTimeExport,
-  SettingExport,
+import {
+  emptyCounts,
+  type ExportItem,
+  type ImportCounts,
+  type OidcModelExport,
+  type OneTimeExport,
+  type SettingExport,
 } from '../server/ports/store-export.ts';
 import type { AuditEvent, JobRecord } from '../server/ports/storage.ts';
 
@@ -63,10 +64,6 @@ export async function* exportThroughRepositories(repos: SnapshotRepositories, ra
   for await (const record of raw.oneTime()) yield { collection: 'oneTime', record };
   for await (const record of raw.audit()) yield { collection: 'audit', record };
   for await (const record of raw.jobs()) yield { collection: 'jobs', record };
-}
-
-export function emptyCounts(): ImportCounts {
-  return { identities: 0, groups: 0, passkeys: 0, invites: 0, apps: 0, signingKeys: 0, scimTokens: 0, settings: 0, oidcModels: 0, oneTime: 0, audit: 0, jobs: 0 };
 }
 
 /** Writes each item through the store's repositories; jobs go through the adapter's putJob. */

@@ -74,6 +74,10 @@ export type ExportItem = { [C in ExportCollection]: { collection: C; record: Exp
 
 export type ImportCounts = Record<ExportCollection, number>;
 
+export function emptyCounts(): ImportCounts {
+  return Object.fromEntries(EXPORT_COLLECTIONS.map((collection) => [collection, 0])) as ImportCounts;
+}
+
 export interface ExportOptions {
   /** oidc-provider models and one-time values expired at `now` are left out (already invisible). */
   now: number;
