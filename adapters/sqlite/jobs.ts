@@ -100,6 +100,10 @@ export function createJobQueue(db: BetterSqlite3.Database, writeJobs: JobWriter)
     'SELECT state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state',
   );
 
+  // max(run_at, locked_until) of a leased job is when it may be leased again; jobs_due serves the scan.
+  const oldestDue = db.prepare<[string], number | null>(`
+    SELECT min(CASE WHEN locked_by IS NOT NULL AND locked_until > run_at THEN locked_until ELSE run_at END)
+    FROM jobs WHERE queue = ? AND state = 'pending'`).pluck();
   const complete = db.transaction((id: string, worker: string, revision: number, now: number): boolean => {
     const row = byId.get(id);
     if (!row || row.state !== 'pending' || row.locked_by !== worker) return false;
@@ -140,6 +144,9 @@ export function createJobQueue(db: BetterSqlite3.Database, writeJobs: JobWriter)
       const result: Record<JobRecord['state'], number> = { pending: 0, done: 0, failed: 0 };
       for (const { state, n } of counts.all(queue)) result[state] = n;
       return result;
+    },
+    async oldestDue(queue) {
+      return oldestDue.get(queue) ?? null;
     },
   };
 }

@@ -368,6 +368,11 @@ export interface JobQueue {
   get(queue: string, key: string): Promise<JobRecord | null>;
   list(queue: string, state: JobRecord['state'] | undefined, limit: number): Promise<JobRecord[]>;
   counts(queue: string): Promise<Record<JobRecord['state'], number>>;
+  /**
+   * The earliest time a pending job of the queue may next be leased (its runAt, or its lease end
+   * while leased), or null when none is pending. Cheap (an index read): /metrics asks at every scrape.
+   */
+  oldestDue(queue: string): Promise<number | null>;
 }
 
 // ---------------------------------------------------------------- the store
