@@ -16,6 +16,8 @@ import { createInviteService } from './domain/invites.ts';
 import { createSigningKeyService } from './domain/signing-keys.ts';
 import { createScimTokenService } from './domain/scim-tokens.ts';
 import { createSealer, randomToken } from './domain/secrets.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { instrumentStore } from './metrics/instrument-store.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
@@ -51,7 +53,10 @@ export async function cookieKeysFor(config: Config, store: Store): Promise<strin
   return JSON.parse(stored) as string[];
 }
 
-export function createServices(config: Config, store: Store, clock: Clock = systemClock) {
+export function createServices(config: Config, rawStore: Store, clock: Clock = systemClock) {
+  // Every store call is timed and counted here, so no adapter or domain module carries metrics code.
+  const metrics = createMetrics();
+  const store = instrumentStore(rawStore, metrics);
   const sealer = createSealer(instanceSecretFor(config));
   const audit = createAuditLog(store.audit, clock);
   const base = { store, clock, audit };
@@ -59,6 +64,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     config,
     store,
     clock,
+    metrics,
     sealer,
     audit,
     identities: createIdentityService(base),

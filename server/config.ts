@@ -66,6 +66,7 @@ const envSchema = z.object({
   SCIM_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (it guards GET /metrics)').optional(),
 });
 
 /** Rules across variables, checked on the raw environment so they are listed even when a field is invalid. */
@@ -107,6 +108,8 @@ export interface Config {
   signinRateLimitPerMinute: number;
   /** SCIM requests per bearer token and second (0: off). */
   scimRateLimitPerSecond: number;
+  /** Bearer token for GET /metrics; null: /metrics is not served. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -152,5 +155,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: env.TRUST_PROXY === 'true',
     signinRateLimitPerMinute: env.SIGNIN_RATE_LIMIT_PER_MINUTE,
     scimRateLimitPerSecond: env.SCIM_RATE_LIMIT_PER_SECOND,
+    metricsToken: env.METRICS_TOKEN ?? null,
   } satisfies Config);
 }
