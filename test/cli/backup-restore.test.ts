@@ -19,6 +19,7 @@ import { signInOverHttp } from '../support/http-login.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import type { ExportItem } from '../../server/ports/store-export.ts';
 import { openRedisStore } from '../../adapters/redis/redis-store.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const run = promisify(execFile);
 const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
@@ -136,7 +137,7 @@ describe('latchkey migrate --to redis', { timeout: 180_000 }, () => {
       const okta = await setUpOkta(source);
       const alice = await enrolledPerson(source, 'alice@example.com', okta.group.id);
       const before = await signInWithTokens(source, okta.app.id, okta.clientSecret, alice.authenticator);
-      await source.services.scimTokens.create({ name: 'Okta SCIM' }, 'test');
+      await source.services.scimTokens.create({ name: 'Okta SCIM' }, CLI_ACTOR);
       await source.services.store.jobs.enqueue({ queue: 'okta-flag', key: 'pending', payload: { n: 1 }, runAt: Date.now() + 60_000 });
       const sourceItems = await exportOf(source);
       await source.close();

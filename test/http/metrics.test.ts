@@ -10,6 +10,7 @@ import { authorizationUrl, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../s
 import { signInOverHttp } from '../support/http-login.ts';
 import { loadConfig } from '../../server/config.ts';
 import { ENROLLMENT_MAIL_QUEUE } from '../../server/domain/enrollment-mail.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const TOKEN = randomBytes(32).toString('base64url');
 
@@ -79,7 +80,7 @@ describe.each(STORE_KINDS)('metrics on %s', (store) => {
     });
     expect(forged.verify.status).toBeGreaterThanOrEqual(400);
 
-    const { token } = await server.services.scimTokens.create({ name: 'Okta' }, 'test');
+    const { token } = await server.services.scimTokens.create({ name: 'Okta' }, CLI_ACTOR);
     const scim = (method: string, path: string, body?: unknown) =>
       fetch(`${server.url}/scim/v2${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const created = await scim('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'bob@example.com', name: { givenName: 'Bob', familyName: 'B' }, emails: [{ value: 'bob@example.com', primary: true }], active: true });
