@@ -26,7 +26,11 @@ export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 export async function openStore(config: Config): Promise<Store> {
   if (config.store === 'redis') {
     const { openRedisStore } = await import('../adapters/redis/redis-store.ts');
-    return openRedisStore({ url: config.redisUrl!, keyPrefix: config.redisKeyPrefix });
+    return openRedisStore({
+      url: config.redisUrl,
+      keyPrefix: config.redisKeyPrefix,
+      sentinel: config.redisSentinels && config.redisSentinelName ? { sentinels: config.redisSentinels, name: config.redisSentinelName } : undefined,
+    });
   }
   const { openSqliteStore } = await import('../adapters/sqlite/sqlite-store.ts');
   return openSqliteStore({ dataDir: config.dataDir });

@@ -15,6 +15,7 @@ import { createIdentityRepository } from './identities.ts';
 import { createInviteRepository } from './invites.ts';
 import { createJobQueue } from './jobs.ts';
 import { Keys } from './keys.ts';
+import { sentinelClient } from './sentinel.ts';
 import { createOidcModelRepository } from './oidc-models.ts';
 import { createOneTimeRepository } from './one-time.ts';
 import { createPasskeyRepository } from './passkeys.ts';
@@ -23,9 +24,16 @@ import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
 import { exportRedis, importRedis } from './transfer.ts';
 
-export async function openRedisStore(options: { url: string; keyPrefix?: string }): Promise<Store> {
+export interface RedisStoreOptions {
+  /** Standalone: the server. With `sentinel`: optional, only its credentials, db and TLS are used. */
+  url?: string | null;
+  keyPrefix?: string;
+  sentinel?: { sentinels: { host: string; port: number }[]; name: string };
+}
+
+export async function openRedisStore(options: RedisStoreOptions): Promise<Store> {
   // lazyConnect so a wrong URL fails this call instead of retrying in the background forever.
-  const redis = new Redis(options.url, { lazyConnect: true });
+  const redis = options.sentinel ? sentinelClient(options.sentinel, options.url ?? null) : new Redis(options.url ?? '', { lazyConnect: true });
   await redis.connect();
   const keys = new Keys(options.keyPrefix ?? 'latchkey:');
 
