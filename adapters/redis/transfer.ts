@@ -4,9 +4,9 @@
  *   (`{prefix}tmp:snapshot-{nonce}:`). A script runs atomically, so the copy is a point-in-time
  *   snapshot of the whole store across every instance's writes; the export then reads the copy
  *   at leisure through the ordinary repositories and deletes it. The script blocks Redis while
- *   it copies (COPY is cheap, about a second per few hundred thousand keys); the copy doubles the
- *   prefix's memory until the export ends, and expires on its own (SNAPSHOT_TTL_MS) if the
- *   exporting process dies.
+ *   it copies, in proportion to the number of keys (about 8 per person; see
+ *   bench/transfer-bench.ts); the copy doubles the prefix's memory until the export ends, and
+ *   expires on its own (SNAPSHOT_TTL_MS) if the exporting process dies.
  * - Import writes record by record through the repositories (each write atomic on its own), not
  *   in one transaction: a failed import leaves part of the data, so restore refuses a non-empty
  *   target and `--force` clears the prefix first.
