@@ -22,6 +22,9 @@ import type { EnrollmentMail } from './domain/enrollment-mail.ts';
 import { createMailSending } from './workers/enrollment-mail-worker.ts';
 import { openMailer } from '../adapters/mail/open-mailer.ts';
 import type { Logger } from './logger.ts';
+import { createMetricsEdge } from './edges/metrics/metrics-edge.ts';
+import { ENROLLMENT_MAIL_QUEUE } from './domain/enrollment-mail.ts';
+import { OKTA_SYNC_QUEUE } from './edges/okta/okta-sync.ts';
 
 export interface AppDeps {
   services: Services;
@@ -62,10 +65,13 @@ export async function createApp(deps: AppDeps) {
   });
 
 
+  const metrics = createMetricsEdge({ services, logger, queues: [ENROLLMENT_MAIL_QUEUE, OKTA_SYNC_QUEUE] });
   app.use(requestContext(logger));
+  app.use(metrics.observe);
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
   app.use(errorBoundary(logger, config.orgName, { storeUnavailable: (error) => store.unavailable(error) }));
   app.use(createHealthRoutes({ store, logger, draining: deps.draining }));
+  app.use(metrics.routes);
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
   app.use(createScimEdge({ services, logger }));

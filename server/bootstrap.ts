@@ -17,6 +17,8 @@ import { createSigningKeyService } from './domain/signing-keys.ts';
 import { createScimTokenService } from './domain/scim-tokens.ts';
 import { createSealer, randomToken } from './domain/secrets.ts';
 import { StartupError, causeOf, withoutCredentials } from './runtime/startup-error.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { instrumentStore } from './metrics/instrument-store.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
@@ -30,9 +32,13 @@ export async function openStore(config: Config, options: { onError?: (error: Err
   if (config.store === 'redis') {
     const { openRedisStore } = await import('../adapters/redis/redis-store.ts');
     try {
-      return await openRedisStore({ url: config.redisUrl!, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.storeTimeoutMs, waitMs: config.redisWaitMs, onError: options.onError });
+      return await openRedisStore({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        sentinel: config.redisSentinels && config.redisSentinelName ? { sentinels: config.redisSentinels, name: config.redisSentinelName } : undefined,
+        commandTimeoutMs: config.storeTimeoutMs, waitMs: config.redisWaitMs, onError: options.onError });
     } catch (error) {
-      throw new StartupError(`REDIS_URL ${withoutCredentials(config.redisUrl!)} did not answer within ${config.redisWaitMs / 1000} s (REDIS_WAIT): ${causeOf(error)}`, { cause: error });
+      throw new StartupError(`${config.redisSentinels ? 'REDIS_SENTINELS' : 'REDIS_URL'} ${withoutCredentials(config.redisUrl ?? (config.redisSentinels ?? []).map((node) => `${node.host}:${node.port}`).join(','))} did not answer within ${config.redisWaitMs / 1000} s (REDIS_WAIT): ${causeOf(error)}`, { cause: error });
     }
   }
   const { openSqliteStore } = await import('../adapters/sqlite/sqlite-store.ts');
@@ -61,7 +67,10 @@ export async function cookieKeysFor(config: Config, store: Store): Promise<strin
   return JSON.parse(stored) as string[];
 }
 
-export function createServices(config: Config, store: Store, clock: Clock = systemClock) {
+export function createServices(config: Config, rawStore: Store, clock: Clock = systemClock) {
+  // Every store call is timed and counted here, so no adapter or domain module carries metrics code.
+  const metrics = createMetrics();
+  const store = instrumentStore(rawStore, metrics);
   const sealer = createSealer(instanceSecretFor(config));
   const audit = createAuditLog(store.audit, clock);
   const base = { store, clock, audit };
@@ -71,6 +80,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     config,
     store,
     clock,
+    metrics,
     sealer,
     audit,
     identities: createIdentityService({ ...base, onDelete: [oktaSync.onIdentityDelete] }),

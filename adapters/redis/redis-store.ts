@@ -16,17 +16,21 @@ import { createIdentityRepository } from './identities.ts';
 import { createInviteRepository } from './invites.ts';
 import { createJobQueue } from './jobs.ts';
 import { Keys } from './keys.ts';
+import { sentinelClient } from './sentinel.ts';
 import { createOidcModelRepository } from './oidc-models.ts';
 import { createOneTimeRepository } from './one-time.ts';
 import { createPasskeyRepository } from './passkeys.ts';
 import { createScimTokenRepository } from './scim-tokens.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
+import { exportRedis, importRedis } from './transfer.ts';
 import { createChangeNotifications } from './changes.ts';
 
 export interface RedisStoreOptions {
-  url: string;
+  /** Standalone: the server. With `sentinel`: optional, only its credentials, db and TLS are used. */
+  url?: string | null;
   keyPrefix?: string;
+  sentinel?: { sentinels: { host: string; port: number }[]; name: string };
   /**
    * Longest a command may take, queued while reconnecting or sent (ioredis commandTimeout): during
    * an outage requests fail after this instead of hanging, and recover by themselves afterwards.
@@ -51,7 +55,8 @@ async function connectWithin(options: RedisStoreOptions): Promise<Redis> {
   const deadline = Date.now() + (options.waitMs ?? 0);
   for (;;) {
     // lazyConnect so a wrong URL fails this call instead of retrying in the background forever.
-    const redis = new Redis(options.url, { lazyConnect: true, commandTimeout: options.commandTimeoutMs, retryStrategy: (times) => Math.min(times * 100, 1000) });
+    const tuning = { commandTimeout: options.commandTimeoutMs, retryStrategy: (times: number) => Math.min(times * 100, 1000) };
+    const redis = options.sentinel ? sentinelClient(options.sentinel, options.url ?? null, tuning) : new Redis(options.url ?? '', { lazyConnect: true, ...tuning });
     let lastError: Error | null = null;
     redis.on('error', (error: Error) => {
       lastError = error;
@@ -75,7 +80,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
   const changes = createChangeNotifications(redis, keys);
   const probeKey = `${options.keyPrefix ?? 'latchkey:'}readiness:${randomUUID()}`;
 
-  return {
+  const store: Store = {
     kind: 'redis',
     identities: createIdentityRepository(redis, keys),
     groups: createGroupRepository(redis, keys),
@@ -102,9 +107,12 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       if (setError || getError || read !== value) throw setError ?? getError ?? new Error('Redis did not return the value just written');
     },
     unavailable: isRedisUnavailable,
+    exportAll: ({ now }) => exportRedis(redis, keys, now),
+    importAll: (items, { replace = false } = {}) => importRedis(redis, keys, store, items, replace),
     async close() {
       changes.close();
       await redis.quit();
     },
   };
+  return store;
 }

@@ -37,10 +37,12 @@ export function isSqliteUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/.test(code);
 }
+import { exportSqlite, importSqlite } from './transfer.ts';
 
 export async function openSqliteStore(options: { dataDir: string }): Promise<Store> {
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, 'latchkey.db'));
+  const file = join(options.dataDir, 'latchkey.db');
+  const db = new Database(file);
   try {
     // busy_timeout first: switching to WAL and migrating may already wait on another process.
     db.pragma('busy_timeout = 5000');
@@ -67,7 +69,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
   const changes = createChangeNotifications(db);
   const probeWrite = db.prepare("INSERT INTO settings (key, value) VALUES ('readiness.probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   const probeRead = db.prepare("SELECT value FROM settings WHERE key = 'readiness.probe'").pluck();
-  return {
+  const store: Store = {
     kind: 'sqlite',
     identities: createIdentityRepository(db, writeJobs),
     groups: createGroupRepository(db),
@@ -96,9 +98,12 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
       if (free < MIN_FREE_BYTES) throw Object.assign(new Error(`only ${free} bytes free in DATA_DIR ${options.dataDir}`), { code: 'SQLITE_FULL' });
     },
     unavailable: isSqliteUnavailable,
+    exportAll: ({ now }) => exportSqlite(file, now),
+    importAll: (items, { replace = false } = {}) => importSqlite(db, store, items, replace),
     async close() {
       changes.close();
       if (db.open) db.close();
     },
   };
+  return store;
 }

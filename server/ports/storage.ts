@@ -11,6 +11,8 @@
  * - Lists have a stable order: creation order (a per-collection sequence), then id.
  */
 
+import type { ExportItem, ExportOptions, ImportCounts, ImportOptions } from './store-export.ts';
+
 export type StoreErrorCode = 'conflict' | 'stale' | 'not_found';
 
 export class StoreError extends Error {
@@ -372,6 +374,11 @@ export interface JobQueue {
   get(queue: string, key: string): Promise<JobRecord | null>;
   list(queue: string, state: JobRecord['state'] | undefined, limit: number): Promise<JobRecord[]>;
   counts(queue: string): Promise<Record<JobRecord['state'], number>>;
+  /**
+   * The earliest time a pending job of the queue may next be leased (its runAt, or its lease end
+   * while leased), or null when none is pending. Cheap (an index read): /metrics asks at every scrape.
+   */
+  oldestDue(queue: string): Promise<number | null>;
 }
 
 // ---------------------------------------------------------------- change notifications
@@ -420,5 +427,9 @@ export interface Store {
    * to reads); returns how many. Stores with native expiry (Redis TTLs) may return 0.
    */
   sweepExpired(now: number): Promise<number>;
+  /** Every record from one consistent point in time, in the portable format (backup, migrate). */
+  exportAll(options: ExportOptions): AsyncIterable<ExportItem>;
+  /** Writes exported records keeping ids, versions, times, counters and job states. */
+  importAll(items: AsyncIterable<ExportItem> | Iterable<ExportItem>, options?: ImportOptions): Promise<ImportCounts>;
   close(): Promise<void>;
 }
