@@ -39,6 +39,16 @@ export function createAdminService(deps: { store: Store; identities: IdentitySer
     return identities.update(identity.id, { roles: identity.roles.filter((role) => role !== ADMIN_ROLE) }, actor);
   }
 
+  /**
+   * Refuses a change that would leave no active admin able to sign in to the console (deleting or
+   * deactivating the last one), the same rule `revoke` applies to the role.
+   */
+  async function guardLastAdmin(identity: IdentityRecord, change: 'deactivate' | 'delete'): Promise<void> {
+    if (!identity.roles.includes(ADMIN_ROLE) || !identity.active) return;
+    const others = (await list()).filter((admin) => admin.id !== identity.id && admin.active);
+    if (others.length === 0) throw new AppError('forbidden', `${identity.userName} is the last active admin; grant the role to someone else before you ${change} them`);
+  }
+
   /** The console's banner: how many admins can actually sign in. */
   async function readiness(): Promise<{ admins: number; withPasskeys: number; warning: string | null }> {
     const admins = await list();
@@ -50,7 +60,7 @@ export function createAdminService(deps: { store: Store; identities: IdentitySer
     return { admins: admins.length, withPasskeys, warning };
   }
 
-  return { list, grant, revoke, readiness };
+  return { list, grant, revoke, readiness, guardLastAdmin };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;
