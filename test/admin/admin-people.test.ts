@@ -9,6 +9,7 @@ import { STORE_KINDS, startTestServer, type TestServer } from '../support/test-s
 import { browse, CookieJar, pageData, signInOverHttp } from '../support/http-login.ts';
 import { enrolledPerson } from '../support/okta-fixture.ts';
 import { ADMIN_ROLE } from '../../server/domain/apps.ts';
+import { CLI_ACTOR, scimActor } from '../../server/domain/actor.ts';
 
 describe.each(STORE_KINDS)('console people and groups (%s)', (store) => {
   let server: TestServer;
@@ -19,7 +20,7 @@ describe.each(STORE_KINDS)('console people and groups (%s)', (store) => {
   beforeAll(async () => {
     server = await startTestServer({ store });
     const admin = await enrolledPerson(server, 'root@acme.test');
-    await server.services.identities.update(admin.identity.id, { roles: [ADMIN_ROLE] }, 'test');
+    await server.services.identities.update(admin.identity.id, { roles: [ADMIN_ROLE] }, CLI_ACTOR);
     adminId = admin.identity.id;
     jar = new CookieJar();
     await signInOverHttp({ origin: server.url, authorizationUrl: `${server.url}/admin/login`, authenticator: admin.authenticator, jar });
@@ -75,7 +76,7 @@ describe.each(STORE_KINDS)('console people and groups (%s)', (store) => {
   });
 
   it('keeps what Okta provisioned read-only: profile and deletion refused with the reason, passkeys and admin role still local', async () => {
-    const synced = await server.services.identities.create({ userName: 'synced@acme.test', email: 'synced@acme.test', externalId: 'okta-00u9' }, 'scim-token:test');
+    const synced = await server.services.identities.create({ userName: 'synced@acme.test', email: 'synced@acme.test', externalId: 'okta-00u9' }, scimActor('test'));
     const profile = await call('PATCH', `/identities/${synced.id}`, { givenName: 'Local edit' });
     expect(profile.status).toBe(403);
     expect(profile.body.error_description).toMatch(/provisioned by Okta.*change it in Okta/);
@@ -83,7 +84,7 @@ describe.each(STORE_KINDS)('console people and groups (%s)', (store) => {
     expect(removal.status).toBe(403);
     expect(removal.body.error_description).toMatch(/unassign them from the app in Okta/);
     expect(await server.services.store.identities.get(synced.id)).not.toBeNull();
-    const group = await server.services.groups.create({ displayName: 'Okta Engineers', externalId: 'okta-grp-1' }, 'scim-token:test');
+    const group = await server.services.groups.create({ displayName: 'Okta Engineers', externalId: 'okta-grp-1' }, scimActor('test'));
     expect((await call('PATCH', `/groups/${group.id}`, { displayName: 'Renamed' })).status).toBe(403);
     expect((await call('PUT', `/groups/${group.id}/members/${synced.id}`)).status).toBe(403);
     expect((await call('DELETE', `/groups/${group.id}`)).status).toBe(403);
@@ -95,7 +96,7 @@ describe.each(STORE_KINDS)('console people and groups (%s)', (store) => {
   });
 
   it('grants and revokes the admin role, but never leaves the console without an active admin', async () => {
-    const helper = await server.services.identities.create({ userName: 'helper@acme.test', email: 'helper@acme.test' }, 'test');
+    const helper = await server.services.identities.create({ userName: 'helper@acme.test', email: 'helper@acme.test' }, CLI_ACTOR);
     expect((await call('PUT', `/identities/${helper.id}/admin`, { admin: true })).status).toBe(200);
     expect((await server.services.identities.require(helper.id)).roles).toContain(ADMIN_ROLE);
     expect((await call('PUT', `/identities/${helper.id}/admin`, { admin: false })).status).toBe(200);
@@ -110,8 +111,8 @@ describe.each(STORE_KINDS)('console people and groups (%s)', (store) => {
   });
 
   it('creates, renames and deletes a group and manages its members', async () => {
-    const a = await server.services.identities.create({ userName: 'member.a@acme.test', email: 'member.a@acme.test' }, 'test');
-    const b = await server.services.identities.create({ userName: 'member.b@acme.test', email: 'member.b@acme.test' }, 'test');
+    const a = await server.services.identities.create({ userName: 'member.a@acme.test', email: 'member.a@acme.test' }, CLI_ACTOR);
+    const b = await server.services.identities.create({ userName: 'member.b@acme.test', email: 'member.b@acme.test' }, CLI_ACTOR);
     const created = await call('POST', '/groups', { displayName: 'Contractors' });
     expect(created.status).toBe(201);
     const id = created.body.group.id;
