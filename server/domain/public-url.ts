@@ -15,3 +15,6 @@ export function unreachableFromOkta(publicUrl: string): string | null {
   if (url.protocol === 'http:') return `${publicUrl} is plain http: Okta calls identity providers and SCIM servers over https only.`;
   return null;
 }
+
+/** Where the README explains running Latchkey where a real Okta org can reach it. */
+export const REAL_OKTA_GUIDE = 'README.md, section "Reaching Latchkey from a real Okta org"';

@@ -49,6 +49,8 @@ export interface AppDetailView {
   assignedGroups: NamedRef[];
   endpoints?: Record<string, string>;
   scimUrl?: string;
+  /** Why a real Okta org could not reach PUBLIC_URL (http or loopback), else null. */
+  reachability?: string | null;
 }
 
 export interface IdentityView {
