@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { cookieKeysFor, createServices, openStore } from './bootstrap.ts';
 import { createApp } from './app.ts';
+import { createAdminService, FIRST_ADMIN_COMMAND } from './domain/admins.ts';
 import { createLogger } from './logger.ts';
 import { createOktaSyncWorker } from './edges/okta/okta-sync.ts';
 import { openMailer } from '../adapters/mail/open-mailer.ts';
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
   const server = createServer(app.callback());
   await listen(server, config.port);
   logger.info({ issuer: config.issuer, port: config.port, store: config.store }, `Latchkey listening on ${config.publicUrl}`);
+  createAdminService({ store, identities: services.identities, now: () => services.clock.now() })
+    .noAdminYet()
+    .then((fresh) => fresh && logger.warn(`No admin yet. Create the first one with: ${FIRST_ADMIN_COMMAND} (it prints an enrollment link), then sign in at ${config.publicUrl}/admin`))
+    .catch(() => undefined);
 
   drainOnSignals({
     server,

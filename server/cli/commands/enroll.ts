@@ -16,7 +16,7 @@ import type { SendSummary } from '../../domain/enrollment-mail.ts';
 import { ENROLLMENT_MAIL_QUEUE } from '../../domain/enrollment-mail.ts';
 import type { EnrollmentStatus, IdentityRecord, InviteRecord } from '../../ports/storage.ts';
 import { mailWorkerIsRunning } from '../../workers/enrollment-mail-worker.ts';
-import { CLI_ACTOR, iso, mailSending, print, services } from '../context.ts';
+import { CLI_ACTOR, iso, knownPublicUrl, mailSending, print, services } from '../context.ts';
 
 const statuses: EnrollmentStatus[] = ['unenrolled', 'pending', 'enrolled'];
 const PAGE = 1000;
@@ -141,6 +141,7 @@ export function registerEnrollCommand(program: Command): void {
       const ttlMs = durationOption('--ttl', options.ttl);
       const waitMs = durationOption('--wait', options.wait)!;
       const svc = await services();
+      await knownPublicUrl();
 
       if (options.link) {
         if (selecting || usernames.length !== 1) throw new AppError('invalid_input', '--link makes one link for one person; use --send to invite several people');

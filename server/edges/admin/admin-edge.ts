@@ -10,6 +10,7 @@ import type { Context, Middleware } from 'koa';
 import type { Services } from '../../bootstrap.ts';
 import { ADMIN_ROLE } from '../../domain/apps.ts';
 import { createAdminService } from '../../domain/admins.ts';
+import { PUBLIC_URL_SETTING } from '../../domain/public-url.ts';
 import type { EnrollmentMail } from '../../domain/enrollment-mail.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { renderErrorPage } from '../../http/errors.ts';
@@ -36,6 +37,8 @@ export async function createAdminEdge(deps: { services: Services; csrf: ReturnTy
   const { services, csrf, enrollmentMail } = deps;
   const { config } = services;
   await services.apps.ensureInternalClient(config.publicUrl);
+  // The CLI prints links on this address (server/cli/context.ts), not on a PORT-derived guess.
+  await services.store.settings.set(PUBLIC_URL_SETTING, config.publicUrl);
   const sessions = createConsoleSessions(services);
   const login = createConsoleLogin(services, sessions);
   const admins = createAdminService({ store: services.store, identities: services.identities, now: () => services.clock.now() });

@@ -24,6 +24,7 @@ import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { renderErrorPage, sendJsonError } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { selfActor } from '../../domain/actor.ts';
+import { createAdminService, FIRST_ADMIN_COMMAND } from '../../domain/admins.ts';
 
 /**
  * RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification.
@@ -46,6 +47,7 @@ export async function createOidcEdge(deps: {
 }) {
   const { services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit } = deps;
   const { store, config, clock, audit } = services;
+  const admins = createAdminService({ store, identities: services.identities, now: () => clock.now() });
 
   let provider!: Provider;
   let mounted!: Middleware;
@@ -99,19 +101,33 @@ export async function createOidcEdge(deps: {
     const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
     // The first ceremony's options travel with the page: one round trip fewer per sign-in.
     const options = await authenticationOptionsFor(details.uid, loginHint || null);
+    // Okta sends the login it already identified. If that person has no passkey yet, no prompt
+    // can succeed: say what to do instead of offering a ceremony that must fail.
+    const hinted = loginHint ? await store.identities.getByUserName(loginHint) : null;
+    const noPasskeyYet = hinted !== null && (await store.passkeys.listByIdentity(hinted.id)).length === 0;
+    const noAdminYet = await admins.noAdminYet();
+    const appName = client?.name ?? 'your application';
+    const backToOkta = client?.kind === 'okta' && client.oktaDomain ? client.oktaDomain : null;
     ctx.type = 'html';
     ctx.body = renderPage({
-      title: `Sign in to ${client?.name ?? 'your application'}`,
+      title: `Sign in to ${appName}`,
       orgName: config.orgName,
       script: 'login',
-      data: { uid: details.uid, csrf: csrf.tokenFor(`interaction:${details.uid}`), hint: loginHint, options: JSON.stringify(options) },
+      data: { uid: details.uid, csrf: csrf.tokenFor(`interaction:${details.uid}`), hint: loginHint, options: JSON.stringify(options), timeout: String((options as { timeout?: number }).timeout ?? 60_000), app: appName },
       body: html`
-        <h1>Sign in to ${client?.name ?? 'your application'}</h1>
-        ${loginHint ? html`<p class="lead">Signing in as <strong>${loginHint}</strong>.</p>` : html`<p class="lead">Use the passkey on this device, or choose one from your phone.</p>`}
-        <label class="field" ${loginHint ? html`hidden` : html``}>Username <input id="username" name="username" autocomplete="username webauthn" placeholder="Pick your passkey" readonly></label>
+        <h1>Sign in to ${appName}</h1>
+        ${noAdminYet ? html`<p class="notice" role="note"><strong>Latchkey has no administrator yet.</strong> On the server, run <code>${FIRST_ADMIN_COMMAND}</code>: it creates the first admin and prints an enrollment link to create their passkey.</p>` : html``}
+        ${
+          noPasskeyYet
+            ? html`<p class="lead">Signing in as <strong>${loginHint}</strong>.</p>
+        <p id="no-passkey" class="notice" role="alert"><strong>You don't have a passkey yet.</strong> Check your email for an enrollment link from ${config.orgName}, or ask your administrator to send you one. Once you have created your passkey, sign in again.</p>`
+            : html`${loginHint ? html`<p class="lead">Signing in as <strong>${loginHint}</strong>.</p>` : html`<p class="lead">Use the passkey on this device, or a phone that has yours.</p>`}
+        <label class="field" for="username" ${loginHint ? html`hidden` : html``}>Username <input id="username" name="username" autocomplete="username webauthn" placeholder="Start typing, or pick your passkey"></label>
         <div class="actions"><button id="signin" class="primary" type="button">Sign in with a passkey</button></div>
         <p id="status" class="status" role="status" aria-live="polite"></p>
-        <p class="muted">No password is needed. Don't have a passkey yet? Ask your administrator for an enrollment link.</p>`,
+        <p class="muted">No password is needed. Passkey on your phone? Press the button, then choose <em>Use a phone or tablet</em> and scan the QR code.</p>`
+        }
+        ${backToOkta ? html`<p class="muted"><a id="back" href="${backToOkta}">Back to Okta sign-in</a></p>` : html``}`,
     });
   });
 

@@ -48,7 +48,7 @@ export async function configureOkta(services: Deps, input: { domain: string; tok
   if (!token) throw new AppError('invalid_input', 'Okta API token is empty: pass --token <api token>', { field: 'token' });
   const owner = await checkOktaToken(createOktaClient({ domain, token, fetch: options.fetch }));
   await saveOktaConnection(services, { domain, token, tokenOwner: { id: owner.id, login: owner.profile.login } });
-  await services.audit.record({ kind: 'cli', action: 'okta.configure', actor, target: null, detail: { domain, tokenOwner: owner.profile.login } });
+  await services.audit.record({ action: 'okta.configure', actor, target: null, detail: { domain, tokenOwner: owner.profile.login } });
   const requeued = await requeueFailedSyncJobs(services);
   const counts = await services.store.jobs.counts(OKTA_SYNC_QUEUE);
   return {
