@@ -7,7 +7,7 @@ import type { GroupFilter, GroupRecord, MembershipChange, Page, Store } from '..
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
-import { actorKind, translateStoreError } from './identities.ts';
+import { actorKind, sourceOf, translateStoreError } from './identities.ts';
 
 function validateName(displayName: unknown): string {
   if (typeof displayName !== 'string' || displayName.trim() === '') {
@@ -39,6 +39,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
       id: randomUUID(),
       displayName: validateName(input.displayName),
       externalId: input.externalId ?? null,
+      source: sourceOf(actor),
       createdAt: now,
       updatedAt: now,
       version: 1,

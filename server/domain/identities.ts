@@ -6,7 +6,7 @@
  * - `id` is opaque and never changes: it is the OIDC `sub`, Okta's link key.
  */
 import { randomUUID } from 'node:crypto';
-import { StoreError, type JobInput, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type Store } from '../ports/storage.ts';
+import { StoreError, type JobInput, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type RecordSource, type Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
@@ -96,6 +96,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
       active: input.active ?? true,
       roles: input.roles ?? [],
       attributes: input.attributes ?? {},
+      source: sourceOf(actor),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -177,6 +178,14 @@ export function actorKind(actor: string): string {
   if (actor.startsWith('scim')) return 'scim';
   if (actor.startsWith('identity:')) return 'admin';
   return actor.split(':')[0];
+}
+
+/** Where a record created by `actor` came from: a SCIM token, the console (an admin), or the CLI. */
+export function sourceOf(actor: string): RecordSource {
+  const kind = actorKind(actor);
+  if (kind === 'scim') return 'scim';
+  if (kind === 'admin') return 'console';
+  return 'cli';
 }
 
 export function displayNameOf(identity: Pick<IdentityRecord, 'displayName' | 'givenName' | 'familyName' | 'userName'>): string {
