@@ -6,7 +6,7 @@
 import { displayNameOf } from '../../domain/identities.ts';
 import { authenticatorModel } from '../../domain/authenticator-models.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
-import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord } from '../../ports/storage.ts';
+import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord, RecordSource } from '../../ports/storage.ts';
 
 export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
@@ -59,6 +59,9 @@ export interface IdentityView {
   displayName: string | null;
   name: string;
   externalId: string | null;
+  /** Who created the person: Okta over SCIM, the console, or the CLI. */
+  source: RecordSource;
+  /** Pushed over SCIM: Okta owns the profile, so the console does not edit it. */
   scimManaged: boolean;
   active: boolean;
   roles: string[];
@@ -80,7 +83,8 @@ export function describeProfile(identity: IdentityRecord): ProfileView {
     displayName: identity.displayName,
     name: displayNameOf(identity),
     externalId: identity.externalId,
-    scimManaged: identity.externalId !== null,
+    source: identity.source,
+    scimManaged: identity.source === 'scim',
     active: identity.active,
     roles: identity.roles,
     createdAt: iso(identity.createdAt)!,
@@ -169,12 +173,13 @@ export interface GroupView {
   id: string;
   displayName: string;
   externalId: string | null;
+  source: RecordSource;
   scimManaged: boolean;
   createdAt: string;
 }
 
 export function describeGroup(group: GroupRecord): GroupView {
-  return { id: group.id, displayName: group.displayName, externalId: group.externalId, scimManaged: group.externalId !== null, createdAt: iso(group.createdAt)! };
+  return { id: group.id, displayName: group.displayName, externalId: group.externalId, source: group.source, scimManaged: group.source === 'scim', createdAt: iso(group.createdAt)! };
 }
 
 export interface GroupRow extends GroupView {

@@ -52,7 +52,7 @@ export function registerIdentityRoutes(router: AdminRouter, deps: AdminRouteDeps
     const identity = await services.identities.require(ctx.params.id);
     const input = parse(schemas.profile, ctx.request.body);
     const profileChange = ['email', 'givenName', 'familyName', 'displayName'].some((key) => (input as Record<string, unknown>)[key] !== undefined);
-    if (profileChange && identity.externalId !== null) {
+    if (profileChange && identity.source === 'scim') {
       throw new AppError('forbidden', 'this profile is managed by Okta over SCIM: change it in Okta');
     }
     const updated = await services.identities.update(identity.id, input, actorOf(ctx));
