@@ -76,7 +76,8 @@ export function project<T extends object>(resource: T, schema: ResourceSchema, p
   const out: Record<string, unknown> = {};
   for (const definition of resourceAttributes(schema)) {
     const value = (resource as Record<string, unknown>)[definition.name];
-    if (value === undefined) continue;
+    // An empty complex value is unassigned (RFC 7643 §2.5): not returned.
+    if (value === undefined || (definition.type === 'complex' && !Array.isArray(value) && Object.keys(value as object).length === 0)) continue;
     const decision = decide(definition, projection);
     if (decision.keep === 'none') continue;
     if (decision.keep === 'all' || (decision.only === null && decision.drop.size === 0) || definition.type !== 'complex') {
