@@ -21,6 +21,7 @@ import { createIdentityRepository } from './identities.ts';
 import { createInviteRepository } from './invites.ts';
 import { createJobQueue, createJobWriter } from './jobs.ts';
 import { migrate } from './migrations.ts';
+import { registerFunctions } from './functions.ts';
 import { createOidcModelRepository } from './oidc-models.ts';
 import { createOneTimeRepository } from './one-time.ts';
 import { createPasskeyRepository } from './passkeys.ts';
@@ -56,6 +57,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     db.pragma('wal_autocheckpoint = 4000');
     db.pragma('journal_size_limit = 67108864');
     db.pragma('mmap_size = 268435456');
+    registerFunctions(db);
     migrate(db);
   } catch (error) {
     db.close();

@@ -45,21 +45,51 @@ export interface IdentityRecord {
   roles: string[];
   /** Extra SCIM attributes kept verbatim (emails[], phoneNumbers[], ...). Never a password. */
   attributes: Record<string, unknown>;
+  /** Who created the record; never changes afterwards. */
+  source: RecordSource;
   createdAt: number;
   updatedAt: number;
   version: number;
 }
 
-/** Equality filters only: what SCIM clients (Okta) send and what indexes can answer. */
-export type IdentityFilterAttr = 'id' | 'userName' | 'externalId' | 'email' | 'active' | 'oktaUserId';
-export type IdentityFilter =
-  | { attr: IdentityFilterAttr; value: string | boolean }
-  | { op: 'and' | 'or'; filters: IdentityFilter[] };
+/** Where a record was created: pushed over SCIM, in the admin console, or with the CLI. */
+export type RecordSource = 'scim' | 'console' | 'cli';
+
+/**
+ * Filter trees (the semantics are defined once, in record-filter.ts). A leaf compares one record
+ * attribute (`op` defaults to eq); `where` is a predicate no index can answer, evaluated in memory.
+ * Adapters answer what their indexes can and may evaluate the rest over the candidates.
+ */
+export type FilterOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le' | 'pr';
+export type FilterValue = string | number | boolean;
+export type RecordFilter<A extends string, R> =
+  | { attr: A; op?: FilterOperator; value?: FilterValue }
+  | { op: 'and' | 'or'; filters: RecordFilter<A, R>[] }
+  | { op: 'not'; filter: RecordFilter<A, R> }
+  | { where: (record: R) => boolean; describe: string };
+
+/**
+ * userName, email (any of the identity's addresses), displayName, givenName, familyName and locale
+ * compare case-insensitively; createdAt/updatedAt are epoch ms; group = member of that group id.
+ */
+export type IdentityFilterAttr =
+  | 'id' | 'userName' | 'externalId' | 'email' | 'active' | 'oktaUserId' | 'displayName' | 'givenName'
+  | 'familyName' | 'locale' | 'createdAt' | 'updatedAt' | 'source' | 'group';
+export type IdentityFilter = RecordFilter<IdentityFilterAttr, IdentityRecord>;
+
+/** Ordering of a query; ties (and unassigned values, which sort last) fall back to creation order. */
+export interface SortOrder<A extends string> {
+  attr: A;
+  descending?: boolean;
+}
+
+export type IdentitySortAttr = Exclude<IdentityFilterAttr, 'group'>;
 
 export type EnrollmentStatus = 'unenrolled' | 'pending' | 'enrolled';
 
 export interface IdentityQuery {
   filter?: IdentityFilter;
+  sort?: SortOrder<IdentitySortAttr>;
   /** Derived at query time from passkeys and invites (see InviteRecord for "pending"). */
   status?: EnrollmentStatus;
   groupId?: string;
@@ -97,15 +127,24 @@ export interface GroupRecord {
   id: string;
   displayName: string;
   externalId: string | null;
+  source: RecordSource;
   createdAt: number;
   updatedAt: number;
   version: number;
 }
 
-export type GroupFilterAttr = 'id' | 'displayName' | 'externalId' | 'member';
-export type GroupFilter =
-  | { attr: GroupFilterAttr; value: string }
-  | { op: 'and' | 'or'; filters: GroupFilter[] };
+/** displayName compares case-insensitively; member = has that identity id as a member. */
+export type GroupFilterAttr = 'id' | 'displayName' | 'externalId' | 'member' | 'createdAt' | 'updatedAt' | 'source';
+export type GroupFilter = RecordFilter<GroupFilterAttr, GroupRecord>;
+export type GroupSortAttr = Exclude<GroupFilterAttr, 'member'>;
+
+export interface GroupQuery {
+  filter?: GroupFilter;
+  sort?: SortOrder<GroupSortAttr>;
+  search?: string;
+  offset: number;
+  limit: number;
+}
 
 export interface MembershipChange {
   /** Replace the whole member list (wins over add/remove when given). */
@@ -122,7 +161,7 @@ export interface GroupRepository {
   /** Record and membership change applied together; version checked as for identities. */
   update(group: GroupRecord, expectedVersion: number, members?: MembershipChange): Promise<GroupRecord>;
   delete(id: string): Promise<boolean>;
-  query(query: { filter?: GroupFilter; search?: string; offset: number; limit: number }): Promise<Page<GroupRecord>>;
+  query(query: GroupQuery): Promise<Page<GroupRecord>>;
   members(groupId: string): Promise<string[]>;
   /** How many members each group has, without reading the member lists (list pages). */
   memberCounts(groupIds: string[]): Promise<Map<string, number>>;

@@ -49,7 +49,7 @@ describe('sqlite: one file, two connections', () => {
     const stores: Store[] = [a, b];
     try {
       await a.identities.create({
-        id: 'i1', userName: 'shared', email: 's@example.test', emailVerified: true, givenName: null,
+        id: 'i1', userName: 'shared', email: 's@example.test', emailVerified: true, source: 'cli', givenName: null,
         familyName: null, displayName: null, externalId: null, oktaUserId: null, locale: null, active: true,
         roles: [], attributes: {}, createdAt: NOW, updatedAt: NOW, version: 1,
       });
