@@ -29,12 +29,23 @@ import { decodeHash, defineScript, fieldArgs } from './script.ts';
 const SNAPSHOT_TTL_MS = 6 * 60 * 60 * 1000;
 const BATCH = 500;
 
-// A: KEYS pattern of the prefix, scratch prefix, ttl for copies that have none
+/**
+ * The first segment of every key this store writes (see keys.ts). Keys under the prefix with any
+ * other first segment belong to someone else (another deployment whose prefix extends ours, such
+ * as "latchkey:staging:"): a snapshot skips them and a replacing import never deletes them.
+ */
+const OWN_ROOTS = ['identity', 'identities', 'group', 'groups', 'passkey', 'passkeys', 'invite', 'invites', 'app', 'apps', 'signing-key', 'signing-keys', 'scim-token', 'scim-tokens', 'setting', 'oidc', 'one-time', 'audit', 'job', 'jobs'];
+const ownKey = (prefix: string, key: string) => OWN_ROOTS.includes(key.slice(prefix.length).split(':')[0]);
+
+// A: KEYS pattern of the prefix, scratch prefix, ttl for copies that have none, own roots...
 const SNAPSHOT = `
+local own = {}
+for i = 4, #A do own[A[i]] = true end
 local n = 0
 for _, key in ipairs(redis.call('KEYS', A[1])) do
   local rest = string.sub(key, #P + 1)
-  if string.sub(rest, 1, 4) ~= 'tmp:' then
+  local root = string.match(rest, '^[^:]*')
+  if own[root] then
     local copy = A[2] .. rest
     redis.call('COPY', key, copy, 'REPLACE')
     if redis.call('PTTL', copy) == -1 then redis.call('PEXPIRE', copy, tonumber(A[3])) end
@@ -77,14 +88,17 @@ async function* scanKeys(redis: Redis, pattern: string): AsyncGenerator<string[]
   } while (cursor !== '0');
 }
 
-export async function deleteUnderPrefix(redis: Redis, prefix: string): Promise<void> {
-  for await (const batch of scanKeys(redis, `${globEscape(prefix)}*`)) await redis.unlink(...batch);
+async function deleteUnderPrefix(redis: Redis, prefix: string, only: (key: string) => boolean = () => true): Promise<void> {
+  for await (const batch of scanKeys(redis, `${globEscape(prefix)}*`)) {
+    const mine = batch.filter(only);
+    if (mine.length) await redis.unlink(...mine);
+  }
 }
 
 export async function* exportRedis(redis: Redis, keys: Keys, now: number): AsyncGenerator<ExportItem> {
   const scratch = new Keys(`${keys.prefix}tmp:snapshot-${randomBytes(8).toString('hex')}:`);
   const snapshot = defineScript(redis, keys.prefix, 'latchkeySnapshot', SNAPSHOT);
-  await snapshot(`${globEscape(keys.prefix)}*`, scratch.prefix, SNAPSHOT_TTL_MS);
+  await snapshot(`${globEscape(keys.prefix)}*`, scratch.prefix, SNAPSHOT_TTL_MS, ...OWN_ROOTS);
   const under = (...parts: string[]) => `${globEscape(scratch.key(...parts))}`;
   try {
     const repos = {
@@ -177,7 +191,7 @@ export async function importRedis(
   replace: boolean,
 ): Promise<ImportCounts> {
   const putJob = defineScript(redis, keys.prefix, 'latchkeyImportJob', PUT_JOB);
-  if (replace) await deleteUnderPrefix(redis, keys.prefix);
+  if (replace) await deleteUnderPrefix(redis, keys.prefix, (key) => ownKey(keys.prefix, key));
   return importThroughRepositories(store, items, async (job) => {
     if ((await putJob(job.id, job.queue, job.key, job.state, ...fieldArgs(job))) !== 1) {
       throw new Error(`job ${job.queue}/${job.key} already exists in the target`);

@@ -145,6 +145,26 @@ describe('portable export: sqlite -> redis -> sqlite', () => {
   });
 });
 
+describe('redis export and replace stay inside this deployment', () => {
+  it('neither copies nor deletes the keys of a deployment whose prefix extends ours', async () => {
+    const prefix = `latchkey-test:transfer:${randomUUID()}:`;
+    prefixes.push(prefix);
+    const ours = await openRedisStore({ url: REDIS_URL, keyPrefix: prefix });
+    const theirs = await openRedisStore({ url: REDIS_URL, keyPrefix: `${prefix}staging:` });
+    await ours.settings.set('mine', '1');
+    await theirs.settings.set('theirs', '2');
+    await theirs.identities.create(identity());
+    expect(await collect(ours)).toEqual([{ collection: 'settings', record: { key: 'mine', value: '1' } }]);
+    await ours.importAll([{ collection: 'settings', record: { key: 'restored', value: '3' } }], { replace: true });
+    expect(await ours.settings.get('mine')).toBeNull();
+    expect(await ours.settings.get('restored')).toBe('3');
+    expect(await theirs.settings.get('theirs')).toBe('2');
+    expect((await collect(theirs)).filter((item) => item.collection === 'identities')).toHaveLength(1);
+    await ours.close();
+    await theirs.close();
+  });
+});
+
 describe.each([
   ['sqlite', sqlite],
   ['redis', redis],
