@@ -214,6 +214,11 @@ export const migrations: readonly string[] = [
     version  INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // N: per-app post-logout redirect URIs and client authentication (private_key_jwt); NULL = none / client secret.
+  `
+  ALTER TABLE apps ADD COLUMN post_logout_redirect_uris TEXT;
+  ALTER TABLE apps ADD COLUMN client_auth TEXT;
+  `,
 ];
 
 export function migrate(db: BetterSqlite3.Database): void {
