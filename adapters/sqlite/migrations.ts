@@ -246,6 +246,11 @@ export const migrations: readonly string[] = [
   UPDATE groups SET source = 'console' WHERE source = 'cli'
     AND EXISTS (SELECT 1 FROM audit a WHERE a.target = 'group:' || groups.id AND a.action = 'group.create' AND a.kind = 'admin');
   `,
+  // 5: per-app post-logout redirect URIs and client authentication (private_key_jwt); NULL = none / client secret.
+  `
+  ALTER TABLE apps ADD COLUMN post_logout_redirect_uris TEXT;
+  ALTER TABLE apps ADD COLUMN client_auth TEXT;
+  `,
 ];
 
 export function migrate(db: BetterSqlite3.Database): void {

@@ -209,6 +209,14 @@ export interface PasskeyRepository {
 
 export type AppKind = 'okta' | 'oidc' | 'bookmark';
 
+/**
+ * How an OIDC client authenticates at the token endpoint. private_key_jwt (RFC 7523, OIDC Core
+ * §9): it signs an assertion with its own key; we hold its public JWKS inline or its jwks_uri.
+ */
+export type ClientAuth =
+  | { method: 'client_secret' }
+  | { method: 'private_key_jwt'; jwks: { keys: Record<string, unknown>[] } | null; jwksUri: string | null };
+
 export interface AppRecord {
   id: string;
   kind: AppKind;
@@ -216,6 +224,9 @@ export interface AppRecord {
   /** OIDC apps: client secret encrypted with the instance secret (recoverable for the console). */
   clientSecretEnc: string | null;
   redirectUris: string[];
+  /** Where RP-initiated logout may return (OIDC RP-Initiated Logout §3); exact match. */
+  postLogoutRedirectUris: string[];
+  clientAuth: ClientAuth;
   oktaDomain: string | null;
   /** Bookmark apps. */
   loginUrl: string | null;
