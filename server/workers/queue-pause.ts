@@ -54,3 +54,14 @@ export async function queueHealth(settings: SettingsRepository, queue: string): 
   if (!pause) return { state: 'sending', since: null, nextAttemptAt: null, consecutiveFailures: 0, lastError: null };
   return { state: pause.reason, since: pause.since, nextAttemptAt: pause.until, consecutiveFailures: pause.failures, lastError: pause.lastError };
 }
+
+/** The health as JSON for the CLI and the console (ISO times). */
+export function describeQueueHealth(health: QueueHealth) {
+  return {
+    state: health.state,
+    since: health.since ? new Date(health.since).toISOString() : null,
+    next_attempt_at: health.nextAttemptAt ? new Date(health.nextAttemptAt).toISOString() : null,
+    consecutive_failures: health.consecutiveFailures,
+    last_upstream_error: health.lastError,
+  };
+}

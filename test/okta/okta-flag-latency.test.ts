@@ -55,10 +55,12 @@ describe('Okta flag latency through 429s, 500s, an outage and a kill -9 (real se
     cleanups.push(() => server.stop('SIGKILL'));
     const answered = (status: number | 'drop', count: number) => sim.waitForRequest(() => sim.requests.filter((request) => isUserUpdate(request) && request.status === status).length >= count, 60_000);
 
-    // 1. Rate limited: every update answers 429 with a reset 2 s ahead.
-    sim.setOutage({ status: 429, resetInSeconds: 2 });
+    // 1. Rate limited for at least six reset windows: every update answers 429 with a reset 1 s
+    //    ahead (a server that counted these waits as failures would back off for minutes after).
+    sim.setOutage({ status: 429, resetInSeconds: 1 });
+    const limitedFrom = Date.now();
     await addPasskeys(0, 10);
-    await answered(429, 3);
+    await sim.waitForRequest((request) => isUserUpdate(request) && request.status === 429 && request.at >= limitedFrom + 6_000, 60_000);
     // 2. Okta fails: 500s until the queue pauses (3 in a row).
     sim.setOutage({ status: 500 });
     await answered(500, 3);
