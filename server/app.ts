@@ -18,6 +18,8 @@ import { createEnrollmentEdge } from './edges/enrollment/enrollment-edge.ts';
 import { createScimEdge } from './edges/scim/scim-edge.ts';
 import { createAdminEdge } from './edges/admin/admin-edge.ts';
 import { configureOkta, oktaStatus } from './edges/okta/okta-configure.ts';
+import { oktaSyncFailures, retryOktaSync } from './edges/okta/okta-sync-failures.ts';
+import { reconcileOkta } from './edges/okta/okta-reconcile.ts';
 import type { EnrollmentMail } from './domain/enrollment-mail.ts';
 import { createMailSending } from './workers/enrollment-mail-worker.ts';
 import { openMailer } from '../adapters/mail/open-mailer.ts';
@@ -61,6 +63,9 @@ export async function createApp(deps: AppDeps) {
     okta: {
       status: (options) => oktaStatus(services, options),
       configure: (input, actor) => configureOkta(services, input, actor),
+      failures: () => oktaSyncFailures(services),
+      retry: (identityId) => retryOktaSync(services, identityId),
+      reconcile: () => reconcileOkta(services),
     },
   });
 

@@ -5,7 +5,7 @@
 import type { Context, Middleware } from 'koa';
 import { randomUUID } from 'node:crypto';
 import { AppError, type AppErrorCode } from '../domain/errors.ts';
-import { html, renderPage } from './html.ts';
+import { html, renderPage, type Html } from './html.ts';
 import type { Logger } from '../logger.ts';
 import { maskPath } from '../logger.ts';
 
@@ -60,13 +60,13 @@ export function sendJsonError(ctx: Context, error: AppError): void {
   ctx.body = { error: error.code, error_description: error.message, ...(error.field ? { field: error.field } : {}) };
 }
 
-export function renderErrorPage(ctx: Context, orgName: string, status: number, title: string, message: string): void {
+export function renderErrorPage(ctx: Context, orgName: string, status: number, title: string, message: string, next?: Html): void {
   ctx.status = status;
   ctx.type = 'html';
   ctx.body = renderPage({
     title,
     orgName,
-    body: html`<h1>${title}</h1><p class="lead">${message}</p><p class="muted">If you need help, contact your administrator and quote request id <code>${ctx.state.requestId ?? ''}</code>.</p>`,
+    body: html`<h1>${title}</h1><p class="lead">${message}</p>${next ?? html``}<p class="muted">If you need help, contact your administrator and quote request id <code>${ctx.state.requestId ?? ''}</code>.</p>`,
   });
 }
 

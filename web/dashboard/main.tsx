@@ -74,7 +74,7 @@ function Dashboard() {
               onClick={async () => {
                 try {
                   const { url } = await api<{ url: string }>('POST', '/api/me/passkeys/new');
-                  window.location.assign(url);
+                  window.location.assign(`${url}?from=dashboard`);
                 } catch (failure) {
                   toast((failure as Error).message, 'error');
                 }

@@ -65,7 +65,7 @@ export async function createAdminEdge(deps: { services: Services; csrf: ReturnTy
     const session = await sessions.current(ctx);
     if (!session) return ctx.redirect('/admin/login');
     if (!session.identity.roles.includes(ADMIN_ROLE)) {
-      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', `You are signed in as ${session.identity.userName}, who does not have the admin role.`);
+      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', `You are signed in as ${session.identity.userName}, who does not have the admin role. Ask an administrator to grant it, or go on to your own apps.`, html`<div class="actions"><a class="button-link primary" href="/">Go to your apps</a><form method="post" action="/logout-session"><button type="submit">Sign out to use another account</button></form></div>`);
       return;
     }
     ctx.type = 'html';
