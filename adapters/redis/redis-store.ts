@@ -15,6 +15,7 @@ import { createIdentityRepository } from './identities.ts';
 import { createInviteRepository } from './invites.ts';
 import { createJobQueue } from './jobs.ts';
 import { Keys } from './keys.ts';
+import { upgradeIndexes } from './index-upgrade.ts';
 import { createOidcModelRepository } from './oidc-models.ts';
 import { createOneTimeRepository } from './one-time.ts';
 import { createPasskeyRepository } from './passkeys.ts';
@@ -27,6 +28,7 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
   const redis = new Redis(options.url, { lazyConnect: true });
   await redis.connect();
   const keys = new Keys(options.keyPrefix ?? 'latchkey:');
+  await upgradeIndexes(redis, keys);
 
   return {
     kind: 'redis',
