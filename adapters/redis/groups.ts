@@ -110,6 +110,11 @@ return 1
 const foldCase = caseKey;
 const listArgs = (ids: string[] | undefined): Arg[] => [ids?.length ?? 0, ...(ids ?? [])];
 
+/** Every non-unique index set a group belongs to (remembered on the record as _idx). */
+export function groupIndexKeys(keys: Keys, group: GroupRecord): string[] {
+  return [keys.groupsBySource(group.source), ...(group.externalId === null ? [] : [keys.groupsByExternalId(group.externalId)])];
+}
+
 export function createGroupRepository(redis: Redis, keys: Keys): GroupRepository {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyGroups${name}`, body);
   const create = s('Create', CREATE);
@@ -118,8 +123,7 @@ export function createGroupRepository(redis: Redis, keys: Keys): GroupRepository
   const getByRef = s('GetByRef', GET_BY_REF);
   const query = s('Query', SET_QUERY_LUA);
 
-  const indexKeys = (group: GroupRecord) =>
-    JSON.stringify([keys.groupsBySource(group.source), ...(group.externalId === null ? [] : [keys.groupsByExternalId(group.externalId)])]);
+  const indexKeys = (group: GroupRecord) => JSON.stringify(groupIndexKeys(keys, group));
 
   /** Equality on an index; everything else (few groups) is decided in memory over the candidates. */
   const indexable = (leaf: Leaf<GroupFilterAttr>) =>

@@ -125,6 +125,21 @@ export function scoreRange(op: FilterOperator, value: number): { min: string; ma
 
 const EQUALITY_INDEXED = new Set<IdentityFilterAttr>(['id', 'userName', 'email', 'externalId', 'oktaUserId', 'active', 'displayName', 'source', 'group']);
 
+/** Every non-unique index set an identity belongs to (remembered on the record as _idx). */
+export function identityIndexKeys(keys: Keys, identity: IdentityRecord): string[] {
+  const found = [
+    ...addressesOf(identity).map((address) => keys.identitiesBy('email', address)),
+    keys.identitiesBy('active', String(identity.active)),
+    keys.identitiesBy('source', identity.source),
+  ];
+  if (identity.displayName !== null) found.push(keys.identitiesBy('displayName', foldCase(identity.displayName)));
+  if (identity.externalId !== null) found.push(keys.identitiesBy('externalId', identity.externalId));
+  if (identity.oktaUserId !== null) found.push(keys.identitiesBy('oktaUserId', identity.oktaUserId));
+  for (const role of new Set(identity.roles)) found.push(keys.identitiesBy('role', role));
+  return found;
+}
+
+
 export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepository {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyIdentities${name}`, body);
   const create = s('Create', CREATE);
@@ -133,18 +148,7 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
   const getByRef = s('GetByRef', GET_BY_REF);
   const query = s('Query', SET_QUERY_LUA);
 
-  function indexKeys(identity: IdentityRecord): string[] {
-    const found = [
-      ...addressesOf(identity).map((address) => keys.identitiesBy('email', address)),
-      keys.identitiesBy('active', String(identity.active)),
-      keys.identitiesBy('source', identity.source),
-    ];
-    if (identity.displayName !== null) found.push(keys.identitiesBy('displayName', foldCase(identity.displayName)));
-    if (identity.externalId !== null) found.push(keys.identitiesBy('externalId', identity.externalId));
-    if (identity.oktaUserId !== null) found.push(keys.identitiesBy('oktaUserId', identity.oktaUserId));
-    for (const role of new Set(identity.roles)) found.push(keys.identitiesBy('role', role));
-    return found;
-  }
+  const indexKeys = (identity: IdentityRecord) => identityIndexKeys(keys, identity);
 
   /** Field args for the script; update() leaves out createdAt so the stored one stays. */
   function fields(identity: IdentityRecord, omitCreatedAt = false) {

@@ -17,6 +17,7 @@ import { createInviteRepository } from './invites.ts';
 import { createJobQueue } from './jobs.ts';
 import { Keys } from './keys.ts';
 import { sentinelClient } from './sentinel.ts';
+import { upgradeIndexes } from './index-upgrade.ts';
 import { createOidcModelRepository } from './oidc-models.ts';
 import { createOneTimeRepository } from './one-time.ts';
 import { createPasskeyRepository } from './passkeys.ts';
@@ -77,6 +78,7 @@ async function connectWithin(options: RedisStoreOptions): Promise<Redis> {
 export async function openRedisStore(options: RedisStoreOptions): Promise<Store> {
   const redis = await connectWithin(options);
   const keys = new Keys(options.keyPrefix ?? 'latchkey:');
+  await upgradeIndexes(redis, keys);
   const changes = createChangeNotifications(redis, keys);
   const probeKey = `${options.keyPrefix ?? 'latchkey:'}readiness:${randomUUID()}`;
 

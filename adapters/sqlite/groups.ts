@@ -70,13 +70,13 @@ const COLUMNS: Record<GroupSortAttr, string> = {
 };
 
 /** SQL for a filter tree without `where` predicates; leaves as in identity-query.ts. */
-function filterSql(filter: GroupFilter, params: unknown[]): string {
+function filterSql(filter: GroupFilter, params: unknown[], negated = false): string {
   if ('where' in filter) throw new Error(`a predicate (${filter.describe}) cannot be answered in SQL`);
   if (!isLeaf(filter)) {
-    if (filter.op === 'not') return `NOT (${filterSql(filter.filter, params)})`;
+    if (filter.op === 'not') return `NOT (${filterSql(filter.filter, params, true)})`;
     if (filter.filters.length === 0) return filter.op === 'and' ? '1' : '0';
     const joiner = filter.op === 'and' ? ' AND ' : ' OR ';
-    return `(${filter.filters.map((inner) => filterSql(inner, params)).join(joiner)})`;
+    return `(${filter.filters.map((inner) => filterSql(inner, params, negated)).join(joiner)})`;
   }
   const op = filter.op ?? 'eq';
   if (filter.attr === 'member') {
@@ -84,7 +84,8 @@ function filterSql(filter: GroupFilter, params: unknown[]): string {
     return `${op === 'ne' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.identity_id = ?)`;
   }
   if (!Object.hasOwn(COLUMNS, filter.attr)) throw new Error(`unsupported group filter attribute: ${String(filter.attr)}`);
-  return `IFNULL(${comparison(COLUMNS[filter.attr], op, groupOperand(filter.attr, filter.value), params)}, 0)`;
+  const sql = comparison(COLUMNS[filter.attr], op, groupOperand(filter.attr, filter.value), params);
+  return negated ? `IFNULL(${sql}, 0)` : sql;
 }
 
 function orderSql(sort: GroupQuery['sort']): string {

@@ -6,8 +6,9 @@
  * - userName, email (any address, identity_emails), externalId, displayName, created/updated
  *   times are indexed; every other leaf is still answered in SQL, without an index. Only `where`
  *   predicates cannot be: the query then returns candidates and record-filter.ts decides.
- * - Every leaf is wrapped in IFNULL(…, 0) so an unassigned attribute is "false", also under NOT,
- *   exactly as record-filter.ts evaluates it.
+ * - Under NOT a leaf is wrapped in IFNULL(…, 0) so an unassigned attribute is "false" there too,
+ *   exactly as record-filter.ts evaluates it (elsewhere NULL already filters out, and the bare
+ *   comparison is what lets SQLite use the index).
  * - Enrollment status is derived with EXISTS over passkeys and invites, never stored, so it cannot
  *   drift from the records it summarizes.
  */
@@ -75,7 +76,7 @@ export function comparison(column: string, op: FilterOperator, value: FilterValu
   }
 }
 
-function leafSql(leaf: Leaf<IdentityFilterAttr>, params: unknown[]): string {
+function leafSql(leaf: Leaf<IdentityFilterAttr>, params: unknown[], negated: boolean): string {
   const op = leaf.op ?? 'eq';
   const value = identityOperand(leaf.attr, leaf.value);
   if (leaf.attr === 'group') {
@@ -92,18 +93,20 @@ function leafSql(leaf: Leaf<IdentityFilterAttr>, params: unknown[]): string {
     return `EXISTS (SELECT 1 FROM identity_emails ie WHERE ie.identity_id = i.id AND ${comparison('ie.email_key', op, value, params)})`;
   }
   if (!Object.hasOwn(COLUMNS, leaf.attr)) throw new Error(`unsupported identity filter attribute: ${String(leaf.attr)}`);
-  return `IFNULL(${comparison(COLUMNS[leaf.attr], op, value, params)}, 0)`;
+  const sql = comparison(COLUMNS[leaf.attr], op, value, params);
+  // Only under NOT can NULL differ from false; elsewhere the bare comparison keeps its index.
+  return negated ? `IFNULL(${sql}, 0)` : sql;
 }
 
 /** SQL for a filter tree without `where` predicates (see candidateFilter). */
-export function filterSql(filter: IdentityFilter, params: unknown[]): string {
+export function filterSql(filter: IdentityFilter, params: unknown[], negated = false): string {
   if ('where' in filter) throw new Error(`a predicate (${filter.describe}) cannot be answered in SQL`);
-  if (isLeaf(filter)) return leafSql(filter, params);
-  if (filter.op === 'not') return `NOT (${filterSql(filter.filter, params)})`;
+  if (isLeaf(filter)) return leafSql(filter, params, negated);
+  if (filter.op === 'not') return `NOT (${filterSql(filter.filter, params, true)})`;
   // An empty conjunction holds for everyone, an empty disjunction for no one.
   if (filter.filters.length === 0) return filter.op === 'and' ? '1' : '0';
   const joiner = filter.op === 'and' ? ' AND ' : ' OR ';
-  return `(${filter.filters.map((inner) => filterSql(inner, params)).join(joiner)})`;
+  return `(${filter.filters.map((inner) => filterSql(inner, params, negated)).join(joiner)})`;
 }
 
 export function orderSql(sort: IdentityQuery['sort']): string {
