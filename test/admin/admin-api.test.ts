@@ -102,6 +102,26 @@ describe('admin console API and sign-in', () => {
     expect(String(refused[0].detail.reason)).toMatch(/name/);
   });
 
+  it('creates an Okta app with private_key_jwt and post-logout URIs, and switches it back to a client secret', async () => {
+    const { jar } = await signIn(admin, '/admin/login');
+    const csrf = await csrfOf(jar);
+    const jwks = { keys: [{ kty: 'RSA', kid: 'okta-idp', use: 'sig', e: 'AQAB', n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw' }] };
+    const created = await call(jar, 'POST', '/admin/api/apps', { kind: 'okta', oktaDomain: 'https://pkjwt.okta.test', tokenEndpointAuthMethod: 'private_key_jwt', jwks, postLogoutRedirectUris: ['https://pkjwt.okta.test/login/signout'] }, csrf);
+    expect(created.status).toBe(201);
+    const body = await created.json();
+    expect(body.clientSecret).toBeNull();
+    expect(body.app).toMatchObject({ tokenEndpointAuthMethod: 'private_key_jwt', jwks, jwksUri: null, postLogoutRedirectUris: ['https://pkjwt.okta.test/login/signout'] });
+    expect((await call(jar, 'POST', `/admin/api/apps/${body.app.id}/secret/reveal`, {}, csrf)).status).toBe(400);
+    const leaked = await call(jar, 'PUT', `/admin/api/apps/${body.app.id}/client`, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...jwks.keys[0], d: 'secret' }] } }, csrf);
+    expect(leaked.status).toBe(400);
+    expect((await leaked.json()).error_description).toMatch(/private key material/);
+    const back = await call(jar, 'PUT', `/admin/api/apps/${body.app.id}/client`, { tokenEndpointAuthMethod: 'client_secret_basic', postLogoutRedirectUris: [] }, csrf);
+    expect(back.status).toBe(200);
+    const switched = await back.json();
+    expect(switched.clientSecret).toEqual(expect.any(String));
+    expect(switched.app).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_basic', jwks: null, postLogoutRedirectUris: [] });
+  });
+
   it('stores an uploaded SVG as a PNG bitmap: script, handlers and links are gone', async () => {
     const { jar } = await signIn(admin, '/admin/login');
     const csrf = await csrfOf(jar);

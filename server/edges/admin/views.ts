@@ -18,6 +18,11 @@ export interface AppView {
   kind: AppRecord['kind'];
   name: string;
   redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  /** How the client authenticates; with private_key_jwt, its public keys (inline) or their URL. */
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'private_key_jwt';
+  jwks: { keys: Record<string, unknown>[] } | null;
+  jwksUri: string | null;
   oktaDomain: string | null;
   loginUrl: string | null;
   iconDataUri: string | null;
@@ -31,6 +36,10 @@ export function describeApp(app: AppRecord): AppView {
     kind: app.kind,
     name: app.name,
     redirectUris: app.redirectUris,
+    postLogoutRedirectUris: app.postLogoutRedirectUris,
+    tokenEndpointAuthMethod: app.clientAuth.method === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret_basic',
+    jwks: app.clientAuth.method === 'private_key_jwt' ? app.clientAuth.jwks : null,
+    jwksUri: app.clientAuth.method === 'private_key_jwt' ? app.clientAuth.jwksUri : null,
     oktaDomain: app.oktaDomain,
     loginUrl: app.loginUrl,
     iconDataUri: app.iconDataUri,

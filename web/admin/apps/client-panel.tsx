@@ -3,11 +3,13 @@ import { useState } from 'preact/hooks';
 import { api } from '../../ui/api.ts';
 import { ConfirmDialog, CopyField, useToast } from '../../ui/components.tsx';
 import type { AppView } from '../../../server/edges/admin/views.ts';
+import { ClientSettingsForm } from './client-settings-form.tsx';
 
 type AppInfo = AppView;
 
-export function ClientPanel({ app, endpoints }: { app: AppInfo; endpoints: Record<string, string> }) {
+export function ClientPanel({ app: initial, endpoints }: { app: AppInfo; endpoints: Record<string, string> }) {
   const toast = useToast();
+  const [app, setApp] = useState(initial);
   const fresh = sessionStorage.getItem(`new-secret:${app.id}`);
   const [secret, setSecret] = useState<string | null>(fresh);
   const [confirmRotate, setConfirmRotate] = useState(false);
@@ -20,7 +22,8 @@ export function ClientPanel({ app, endpoints }: { app: AppInfo; endpoints: Recor
         </p>
       )}
       <CopyField label="Client ID" value={app.id} />
-      <div class="copy-field">
+      {app.tokenEndpointAuthMethod === 'private_key_jwt' && <p class="muted">This client authenticates with its private key (private_key_jwt): it has no client secret.</p>}
+      <div class="copy-field" hidden={app.tokenEndpointAuthMethod === 'private_key_jwt'}>
         <label for="client-secret">Client secret</label>
         <div class="copy-row">
           {secret ? <input id="client-secret" class="mono" readOnly type="text" value={secret} /> : <input id="client-secret" class="mono" readOnly type="password" value="hidden-client-secret" />}
@@ -51,6 +54,13 @@ export function ClientPanel({ app, endpoints }: { app: AppInfo; endpoints: Recor
           </button>
         </div>
       </div>
+      <ClientSettingsForm
+        app={app}
+        onSaved={(saved, newSecret) => {
+          setApp(saved);
+          if (newSecret) setSecret(newSecret);
+        }}
+      />
       <h2>Endpoints</h2>
       <CopyField label="Issuer" value={endpoints.issuer} />
       <CopyField label="Authorization endpoint" value={endpoints.authorization_endpoint} />

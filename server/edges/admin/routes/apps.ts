@@ -1,6 +1,8 @@
 /** Applications: list, create (Okta, OIDC, bookmark), rename, secrets, assignments, tile icon, delete. */
 import { z } from 'zod';
 import { AppError } from '../../../domain/errors.ts';
+import type { ClientInput } from '../../../domain/apps.ts';
+import type { ClientAuthInput } from '../../../domain/client-auth.ts';
 import type { AppRecord } from '../../../ports/storage.ts';
 import { unreachableFromOkta } from '../../../domain/public-url.ts';
 import { oidcEndpoints } from '../../../http/endpoints.ts';
@@ -8,13 +10,29 @@ import { sanitiseTileIcon } from '../tile-icons.ts';
 import { describeApp, type AppDetailView, type AppView, type NamedRef } from '../views.ts';
 import { actorOf, parse, type AdminRouteDeps, type AdminRouter } from './context.ts';
 
+/** Client authentication and logout settings, shared by create and configure; the domain validates the values. */
+const clientSettings = {
+  tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'private_key_jwt']).optional(),
+  jwks: z.union([z.string().max(100_000), z.object({ keys: z.array(z.record(z.string(), z.unknown())).max(20) })]).optional(),
+  jwksUri: z.string().max(2000).optional(),
+  postLogoutRedirectUris: z.array(z.string().min(1).max(2000)).max(20).optional(),
+};
+
+function clientInput(input: { tokenEndpointAuthMethod?: string; jwks?: unknown; jwksUri?: string; postLogoutRedirectUris?: string[] }): ClientInput {
+  const auth: ClientAuthInput | undefined = input.tokenEndpointAuthMethod
+    ? { method: input.tokenEndpointAuthMethod === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret', jwks: input.jwks || undefined, jwksUri: input.jwksUri || undefined }
+    : undefined;
+  return { auth, postLogoutRedirectUris: input.postLogoutRedirectUris };
+}
+
 const schemas = {
   createApp: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('okta'), oktaDomain: z.string().min(1).max(300), name: z.string().trim().min(1).max(100).optional(), customDomain: z.string().max(300).optional() }),
-    z.object({ kind: z.literal('oidc'), name: z.string().trim().min(1).max(100), redirectUris: z.array(z.string().min(1).max(2000)).min(1).max(20) }),
+    z.object({ kind: z.literal('okta'), oktaDomain: z.string().min(1).max(300), name: z.string().trim().min(1).max(100).optional(), customDomain: z.string().max(300).optional(), ...clientSettings }),
+    z.object({ kind: z.literal('oidc'), name: z.string().trim().min(1).max(100), redirectUris: z.array(z.string().min(1).max(2000)).min(1).max(20), ...clientSettings }),
     z.object({ kind: z.literal('bookmark'), name: z.string().trim().min(1).max(100), loginUrl: z.string().min(1).max(2000) }),
   ]),
   renameApp: z.object({ name: z.string().trim().min(1).max(100) }),
+  configureClient: z.object(clientSettings),
   assignment: z.object({ assigned: z.boolean() }),
   icon: z.object({ dataUri: z.string().max(400_000) }),
 };
@@ -48,8 +66,8 @@ export function registerAppRoutes(router: AdminRouter, deps: AdminRouteDeps): vo
     }
     const created =
       input.kind === 'okta'
-        ? await services.apps.createOktaApp({ oktaDomain: input.oktaDomain, name: input.name, customDomain: input.customDomain || undefined }, actor)
-        : await services.apps.createOidcApp({ name: input.name, redirectUris: input.redirectUris }, actor);
+        ? await services.apps.createOktaApp({ oktaDomain: input.oktaDomain, name: input.name, customDomain: input.customDomain || undefined, ...clientInput(input) }, actor)
+        : await services.apps.createOidcApp({ name: input.name, redirectUris: input.redirectUris, ...clientInput(input) }, actor);
     ctx.status = 201;
     // Shown once here; afterwards only on a deliberate (audited) reveal.
     ctx.body = { app: describeApp(created.app), clientSecret: created.clientSecret };
@@ -70,10 +88,18 @@ export function registerAppRoutes(router: AdminRouter, deps: AdminRouteDeps): vo
     ctx.body = { app: describeApp(await services.apps.rename(ctx.params.id, input.name, actorOf(ctx))) };
   });
 
+  // Client authentication (client secret or private_key_jwt) and post-logout redirect URIs.
+  router.put('/apps/:id/client', async (ctx) => {
+    await visibleApp(ctx.params.id);
+    const input = parse(schemas.configureClient, ctx.request.body);
+    const { app, clientSecret } = await services.apps.configureClient(ctx.params.id, clientInput(input), actorOf(ctx));
+    ctx.body = { app: describeApp(app), ...(clientSecret ? { clientSecret } : {}) };
+  });
+
   router.post('/apps/:id/secret/reveal', async (ctx) => {
     const app = await visibleApp(ctx.params.id);
     const secret = services.apps.revealSecret(app);
-    if (!secret) throw new AppError('invalid_input', 'a bookmark has no client secret');
+    if (!secret) throw new AppError('invalid_input', 'this app has no client secret (a bookmark, or a client that authenticates with private_key_jwt)');
     await audit.record({ kind: 'admin', action: 'app.reveal_secret', actor: actorOf(ctx), target: `app:${app.id}` });
     ctx.body = { clientSecret: secret };
   });
