@@ -3,7 +3,7 @@ export function ReachabilityNote({ problem }: { problem: string | null | undefin
   if (!problem) return null;
   return (
     <p class="notice notice-warn" role="note">
-      <strong>A real Okta org cannot reach this server.</strong> {problem} Okta calls the token endpoint and the SCIM URL from its cloud, so set <code>PUBLIC_URL</code> to an https address it can reach: see the README section “Reaching Latchkey from a real Okta org”.
+      <strong>A real Okta org cannot reach this server.</strong> {problem} Okta calls the token endpoint and the SCIM URL from its cloud, so set <code>PUBLIC_URL</code> to an https address it can reach: see the README section “A real Okta org from a laptop”.
     </p>
   );
 }
