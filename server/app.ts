@@ -65,7 +65,7 @@ export async function createApp(deps: AppDeps) {
       configure: (input, actor) => configureOkta(services, input, actor),
       failures: () => oktaSyncFailures(services),
       retry: (identityId) => retryOktaSync(services, identityId),
-      reconcile: () => reconcileOkta(services),
+      reconcile: (actor) => reconcileOkta(services, { actor }),
     },
   });
 

@@ -99,9 +99,15 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     expect(printed).toMatchObject({ username: 'root@acme.test', roles: ['admin'], created: true, console_url: `${server.url}/admin` });
     const { page } = admin;
     await page.goto(printed.enrollment_link);
-    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await expectAccessible(page, 'enrollment page');
+    // Enter in the name field creates the passkey; then "Continue" leads on (no Okta app yet: the dashboard).
+    await page.getByLabel('Passkey name (optional)').fill('Admin laptop');
+    await page.getByLabel('Passkey name (optional)').press('Enter');
     await page.locator('#step-done').waitFor({ state: 'visible' });
     expect(await admin.credentials()).toHaveLength(1);
+    expect(await page.getByRole('link', { name: 'Continue to your apps' }).getAttribute('href')).toBe('/');
+    expect(await page.textContent('body')).not.toContain('works once');
+    await expectAccessible(page, 'enrollment done');
   });
 
   it('signs in to /admin with the passkey and warns while fewer than two admins have one', async () => {
@@ -265,6 +271,90 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await shot(page, '16-audit-log');
   });
 
+  it('adds a person, makes them admin, deactivates and reactivates them; Okta-owned people say so', async () => {
+    const { page } = admin;
+    await nav(page, 'Identities').click();
+    await page.getByRole('button', { name: 'Add person' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add person' });
+    await dialog.getByLabel('Username', { exact: true }).fill('contractor@partner.test');
+    await dialog.getByLabel('Given name').fill('Casey');
+    await dialog.getByLabel('Family name').fill('Contractor');
+    await shot(page, '19-add-person');
+    await dialog.getByRole('button', { name: 'Add person' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Casey Contractor' }).waitFor();
+    const casey = (await server.services.identities.findByUserName('contractor@partner.test'))!;
+    expect(casey).toMatchObject({ email: 'contractor@partner.test', externalId: null, active: true });
+    await page.getByRole('button', { name: 'Make admin' }).click();
+    await page.getByRole('button', { name: 'Revoke admin role' }).waitFor();
+    expect((await server.services.identities.require(casey.id)).roles).toContain('admin');
+    await page.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('button', { name: 'Reactivate' }).waitFor();
+    expect((await server.services.identities.require(casey.id)).active).toBe(false);
+    await shot(page, '20-identity-deactivated');
+    await page.getByRole('button', { name: 'Reactivate' }).click();
+    await page.getByRole('button', { name: 'Deactivate' }).waitFor();
+    expect((await server.services.identities.require(casey.id)).active).toBe(true);
+    // A person Okta provisioned: the page says Okta owns them and offers no delete.
+    await page.goto(`${server.url}/admin/identities/${engineers[1].id}`);
+    await expect.poll(() => page.getByRole('note').first().textContent()).toContain('Okta provisioned this person');
+    expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    await expectAccessible(page, 'Okta-provisioned identity');
+  });
+
+  it('creates a group, adds and removes a member, and the audit log shows one entry per change and refusals with their reason', async () => {
+    const { page } = admin;
+    await nav(page, 'Groups').click();
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').fill('Contractors');
+    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Contractors' }).waitFor();
+    await page.getByRole('button', { name: 'Add member' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a member to Contractors' });
+    await dialog.getByLabel('Find a person').fill('contractor@partner');
+    await expect.poll(() => dialog.getByLabel('Person', { exact: true }).locator('option').count()).toBe(2);
+    await dialog.getByLabel('Person', { exact: true }).selectOption({ label: 'Casey Contractor (contractor@partner.test)' });
+    await dialog.getByRole('button', { name: 'Add member' }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Members' }).textContent()).toContain('Casey Contractor');
+    await shot(page, '21-group-managed-here');
+    const group = await server.services.groups.resolve('Contractors');
+    expect(await server.services.groups.members(group.id)).toHaveLength(1);
+    // A refused change: a second group with the same name.
+    await nav(page, 'Groups').click();
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').fill('contractors');
+    await page.getByRole('dialog', { name: 'Create group' }).getByRole('button', { name: 'Create group' }).click();
+    await expect.poll(() => page.getByRole('dialog', { name: 'Create group' }).getByRole('alert').textContent()).toContain('already exists');
+    await expectAccessible(page, 'create group refused');
+    await page.getByRole('dialog', { name: 'Create group' }).getByRole('button', { name: 'Cancel' }).click();
+    const events = await server.services.audit.list({ target: `group:${group.id}`, limit: 20 });
+    expect(events.map((event) => event.action)).toEqual(['group.update', 'group.create']);
+    await nav(page, 'Audit log').click();
+    await page.getByLabel('Kind').selectOption('admin');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const refusal = page.getByRole('row', { name: /console\.refused/ }).first();
+    await expect.poll(() => refusal.textContent()).toContain('already exists');
+    await shot(page, '22-audit-refusal-reason');
+  });
+
+  it('lists the Okta domain of each app and warns before a second Okta app for the same org', async () => {
+    const { page } = admin;
+    await nav(page, 'Applications').click();
+    await expect.poll(() => page.getByRole('row', { name: /Okta/ }).first().textContent()).toContain('https://acme.okta.com');
+    await page.getByRole('button', { name: 'Add application' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add application' });
+    await dialog.getByLabel('Okta domain').fill('acme.okta.com');
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('is already the Okta app for https://acme.okta.com');
+    expect(await dialog.getByRole('button', { name: 'Create a second Okta app' }).count()).toBe(1);
+    await shot(page, '23-second-okta-app-warning');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // The Okta app's Client & endpoints page: this test server's http://localhost is out of a real org's reach.
+    const [okta] = (await server.services.apps.list()).filter((app) => app.kind === 'okta');
+    await page.goto(`${server.url}/admin/apps/${okta.id}/client-endpoints`);
+    await expect.poll(() => page.getByRole('note').first().textContent()).toContain('A real Okta org cannot reach this server');
+    await expectAccessible(page, 'client & endpoints with reachability warning');
+  });
+
   it('refuses the console to a non-admin, and their dashboard shows exactly their tiles', async () => {
     const person = await newPasskeyPage(browser);
     await person.page.setViewportSize({ width: 1100, height: 760 });
@@ -278,6 +368,10 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await page.goto(`${server.url}/admin`);
     await passkeySignIn(page, /\/admin\/callback/);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('The admin console is for administrators');
+    // A way out: her own apps, or signing out to use another account.
+    expect(await page.getByRole('link', { name: 'Go to your apps' }).getAttribute('href')).toBe('/');
+    expect(await page.getByRole('link', { name: 'Sign out to use another account' }).getAttribute('href')).toBe('/logout');
+    await expectAccessible(page, 'console refused to a non-admin');
 
     await page.goto(`${server.url}/`);
     await passkeySignIn(page, new RegExp(`^${server.url}/$`));

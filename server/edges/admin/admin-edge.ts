@@ -16,7 +16,7 @@ import { html, renderPage } from '../../http/html.ts';
 import { renderErrorPage } from '../../http/errors.ts';
 import type { createCsrf } from '../../http/guards.ts';
 import { createConsoleSessions } from './console-session.ts';
-import { createConsoleLogin } from './console-login.ts';
+import { createConsoleLogin, NOT_ADMIN_WAY_OUT } from './console-login.ts';
 import { createAdminApi, type OktaConnectionControls } from './admin-api.ts';
 import { createDashboardApi } from './dashboard-api.ts';
 
@@ -65,7 +65,7 @@ export async function createAdminEdge(deps: { services: Services; csrf: ReturnTy
     const session = await sessions.current(ctx);
     if (!session) return ctx.redirect('/admin/login');
     if (!session.identity.roles.includes(ADMIN_ROLE)) {
-      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', `You are signed in as ${session.identity.userName}, who does not have the admin role. Ask an administrator to grant it, or go on to your own apps.`, html`<div class="actions"><a class="button-link primary" href="/">Go to your apps</a><form method="post" action="/logout-session"><button type="submit">Sign out to use another account</button></form></div>`);
+      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', `You are signed in as ${session.identity.userName}, who does not have the admin role. Ask an administrator to grant it, or go on to your own apps.`, NOT_ADMIN_WAY_OUT);
       return;
     }
     ctx.type = 'html';

@@ -16,9 +16,13 @@ import * as client from 'openid-client';
 import type { Services } from '../../bootstrap.ts';
 import { ADMIN_ROLE, INTERNAL_APP_ID, consoleRedirectUri, dashboardRedirectUri } from '../../domain/apps.ts';
 import { oidcEndpoints } from '../../http/endpoints.ts';
+import { html } from '../../http/html.ts';
 import { renderErrorPage } from '../../http/errors.ts';
 import type { ConsoleSessions } from './console-session.ts';
 import { adminActor, selfActor } from '../../domain/actor.ts';
+
+/** Somewhere to go for a person refused the console: their own apps, or signing out to switch accounts. */
+export const NOT_ADMIN_WAY_OUT = html`<div class="actions"><a class="button-link primary" href="/">Go to your apps</a><a class="button-link" href="/logout">Sign out to use another account</a></div>`;
 
 const FLOW_COOKIE = 'lk_console_flow';
 export type LoginTarget = 'console' | 'dashboard';
@@ -118,6 +122,7 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
         refused && target === 'console'
           ? 'You signed in, but your account does not have the admin role. Ask an administrator to run `latchkey admins add` for you.'
           : String(ctx.query.error_description ?? ctx.query.error),
+        refused && target === 'console' ? NOT_ADMIN_WAY_OUT : undefined,
       );
       return;
     }
@@ -148,7 +153,7 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
       return;
     }
     if (target === 'console' && !identity.roles.includes(ADMIN_ROLE)) {
-      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', 'Your account does not have the admin role.');
+      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', 'Your account does not have the admin role.', NOT_ADMIN_WAY_OUT);
       return;
     }
     await sessions.start(ctx, identity.id);

@@ -23,7 +23,7 @@ export interface OktaConnectionControls {
   /** Re-queues one person's failed delivery, or all of them; returns how many. */
   retry(identityId?: string): Promise<number>;
   /** Compares every person's flag in Okta with Latchkey and queues corrections. */
-  reconcile(): Promise<unknown>;
+  reconcile(actor: Actor): Promise<unknown>;
 }
 
 export interface AdminRouteDeps {

@@ -38,8 +38,7 @@ export function registerOktaRoutes(router: AdminRouter, deps: AdminRouteDeps): v
   });
 
   router.post('/okta/reconcile', async (ctx) => {
-    const result = await okta.reconcile();
-    await services.audit.record({ action: 'okta.reconcile', actor: actorOf(ctx), target: null, detail: Object.fromEntries(Object.entries(result as Record<string, unknown>).filter(([, value]) => typeof value === 'number')) });
-    ctx.body = result;
+    // Audited once, by the reconcile itself, with this admin as the actor.
+    ctx.body = await okta.reconcile(actorOf(ctx));
   });
 }
