@@ -205,7 +205,8 @@ export const migrations: readonly string[] = [
   CREATE INDEX oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
   `,
   // 3: SCIM filters and sources. displayName and every email address get indexed comparison keys
-  // (latchkey_fold is caseKey, registered before migrating), updated/created times an index each;
+  // (latchkey_fold is caseKey, registered before migrating), lastModified an index (created is
+  // filtered without one: each index costs every create a write);
   // `source` says who created a record. Existing rows get a best guess: an identity or group
   // with an externalId, or with a SCIM create in the audit log, came over SCIM; an identity with
   // an admin role or an admin-made create came from the console; anything else from the CLI.
@@ -214,7 +215,6 @@ export const migrations: readonly string[] = [
   UPDATE identities SET display_name_key = latchkey_fold(display_name);
   CREATE INDEX identities_display_name_key ON identities (display_name_key);
   CREATE INDEX identities_updated_at ON identities (updated_at);
-  CREATE INDEX identities_created_at ON identities (created_at);
   CREATE TABLE identity_emails (
     identity_id  TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
     email_key    TEXT NOT NULL,
