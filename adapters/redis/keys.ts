@@ -20,6 +20,7 @@
  *   app:{id} apps:seq apps:all        signing-key:{kid} signing-keys:seq signing-keys:all
  *   scim-token:{id} scim-tokens:seq scim-tokens:all scim-tokens:by-hash:{hash}
  *   setting:{key}                     string
+ *   changes:{topic}                   version counter; pub/sub channel "changes" carries topic names
  *   oidc:{model}:{id}                 hash payload/expiresAt/consumed/index values, PEXPIREAT
  *   oidc:{model}:uid:{uid}  oidc:{model}:userCode:{code}   string -> id
  *   oidc:grant:{grantId}  oidc:account:{accountId}         set of "{model}:{id}"

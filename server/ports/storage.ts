@@ -11,6 +11,8 @@
  * - Lists have a stable order: creation order (a per-collection sequence), then id.
  */
 
+import type { ExportItem, ExportOptions, ImportCounts, ImportOptions } from './store-export.ts';
+
 export type StoreErrorCode = 'conflict' | 'stale' | 'not_found';
 
 export class StoreError extends Error {
@@ -207,6 +209,14 @@ export interface PasskeyRepository {
 
 export type AppKind = 'okta' | 'oidc' | 'bookmark';
 
+/**
+ * How an OIDC client authenticates at the token endpoint. private_key_jwt (RFC 7523, OIDC Core
+ * §9): it signs an assertion with its own key; we hold its public JWKS inline or its jwks_uri.
+ */
+export type ClientAuth =
+  | { method: 'client_secret' }
+  | { method: 'private_key_jwt'; jwks: { keys: Record<string, unknown>[] } | null; jwksUri: string | null };
+
 export interface AppRecord {
   id: string;
   kind: AppKind;
@@ -214,6 +224,9 @@ export interface AppRecord {
   /** OIDC apps: client secret encrypted with the instance secret (recoverable for the console). */
   clientSecretEnc: string | null;
   redirectUris: string[];
+  /** Where RP-initiated logout may return (OIDC RP-Initiated Logout §3); exact match. */
+  postLogoutRedirectUris: string[];
+  clientAuth: ClientAuth;
   oktaDomain: string | null;
   /** Bookmark apps. */
   loginUrl: string | null;
@@ -269,14 +282,20 @@ export interface SigningKeyRecord {
   /** The private JWK, JSON, encrypted with the instance secret. */
   privateJwkEnc: string;
   createdAt: number;
-  /** Set when a newer key replaces it: stays published until then, deleted after. */
-  retiresAt: number | null;
+  /** From then on it signs; before, it is only published (domain/next-key-set.ts decides). */
+  activatesAt: number;
+  /** Set by `keys revoke`: unpublished and its tokens refused from then on. */
+  revokedAt: number | null;
 }
 
 export interface SigningKeyRepository {
+  /** In insertion order (oldest first). */
   list(): Promise<SigningKeyRecord[]>;
   insert(key: SigningKeyRecord): Promise<void>;
-  setRetiresAt(kid: string, retiresAt: number): Promise<void>;
+  /** False if no such key. */
+  setActivatesAt(kid: string, activatesAt: number): Promise<boolean>;
+  /** False if no such key. */
+  setRevokedAt(kid: string, revokedAt: number): Promise<boolean>;
   delete(kid: string): Promise<boolean>;
 }
 
@@ -405,6 +424,31 @@ export interface JobQueue {
   get(queue: string, key: string): Promise<JobRecord | null>;
   list(queue: string, state: JobRecord['state'] | undefined, limit: number): Promise<JobRecord[]>;
   counts(queue: string): Promise<Record<JobRecord['state'], number>>;
+  /**
+   * The earliest time a pending job of the queue may next be leased (its runAt, or its lease end
+   * while leased), or null when none is pending. Cheap (an index read): /metrics asks at every scrape.
+   */
+  oldestDue(queue: string): Promise<number | null>;
+}
+
+// ---------------------------------------------------------------- change notifications
+
+/**
+ * A listener hears of a publish from any process sharing the store (another instance, the CLI)
+ * within this bound, even when a notification itself was lost (a reconnect): adapters back their
+ * fast path (Redis pub/sub, SQLite's data_version) with a version check at least this often.
+ */
+export const CHANGE_DELIVERY_MS = 2_000;
+
+/**
+ * "Something under this topic changed: read it again", told to every process sharing the store.
+ * Carries no data (the store is the truth), so a listener called twice or spuriously (after a
+ * reconnect) only re-reads. Topics are short names such as "signing-keys".
+ */
+export interface ChangeNotifications {
+  publish(topic: string): Promise<void>;
+  /** Returns a function that stops the listener. Listeners run in this process, never throw into it. */
+  subscribe(topic: string, listener: () => void): () => void;
 }
 
 // ---------------------------------------------------------------- the store
@@ -423,12 +467,19 @@ export interface Store {
   scimTokens: ScimTokenRepository;
   audit: AuditRepository;
   jobs: JobQueue;
-  /** Throws if the backing store cannot be reached (readiness). */
+  changes: ChangeNotifications;
+  /** Throws unless the backing store can write and read back right now (readiness). */
   ping(): Promise<void>;
+  /** True for an error that means the store cannot answer now (disk full, Redis down), not a bug. */
+  unavailable(error: unknown): boolean;
   /**
    * Deletes oidc-provider models and one-time values expired at `now` (they are already invisible
    * to reads); returns how many. Stores with native expiry (Redis TTLs) may return 0.
    */
   sweepExpired(now: number): Promise<number>;
+  /** Every record from one consistent point in time, in the portable format (backup, migrate). */
+  exportAll(options: ExportOptions): AsyncIterable<ExportItem>;
+  /** Writes exported records keeping ids, versions, times, counters and job states. */
+  importAll(items: AsyncIterable<ExportItem> | Iterable<ExportItem>, options?: ImportOptions): Promise<ImportCounts>;
   close(): Promise<void>;
 }

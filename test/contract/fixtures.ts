@@ -93,6 +93,8 @@ export function app(over: Partial<AppRecord> = {}): AppRecord {
     name: 'Wiki',
     clientSecretEnc: 'enc:v1:abc',
     redirectUris: ['https://wiki.example.test/cb'],
+    postLogoutRedirectUris: [],
+    clientAuth: { method: 'client_secret' },
     oktaDomain: null,
     loginUrl: null,
     iconDataUri: null,

@@ -4,6 +4,7 @@
  * Times are ISO 8601 strings (UTC); the browser shows them in its own locale and zone.
  */
 import { displayNameOf } from '../../domain/identities.ts';
+import { managedByOkta } from '../../domain/ownership.ts';
 import { authenticatorModel } from '../../domain/authenticator-models.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
 import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord, RecordSource } from '../../ports/storage.ts';
@@ -48,6 +49,8 @@ export interface AppDetailView {
   assignedGroups: NamedRef[];
   endpoints?: Record<string, string>;
   scimUrl?: string;
+  /** Why a real Okta org could not reach PUBLIC_URL (http or loopback), else null. */
+  reachability?: string | null;
 }
 
 export interface IdentityView {
@@ -84,7 +87,7 @@ export function describeProfile(identity: IdentityRecord): ProfileView {
     name: displayNameOf(identity),
     externalId: identity.externalId,
     source: identity.source,
-    scimManaged: identity.source === 'scim',
+    scimManaged: managedByOkta(identity),
     active: identity.active,
     roles: identity.roles,
     createdAt: iso(identity.createdAt)!,
@@ -179,7 +182,7 @@ export interface GroupView {
 }
 
 export function describeGroup(group: GroupRecord): GroupView {
-  return { id: group.id, displayName: group.displayName, externalId: group.externalId, source: group.source, scimManaged: group.source === 'scim', createdAt: iso(group.createdAt)! };
+  return { id: group.id, displayName: group.displayName, externalId: group.externalId, source: group.source, scimManaged: managedByOkta(group), createdAt: iso(group.createdAt)! };
 }
 
 export interface GroupRow extends GroupView {

@@ -23,7 +23,7 @@ export function ProfilePanel({ detail, onChange }: { detail: IdentityDetail; onC
     <div class="grid-2">
       <div class="card">
         <h2>Profile</h2>
-        {readOnly && <p class="notice notice-info">Managed by Okta over SCIM: change these attributes in Okta.</p>}
+        {readOnly && <p class="notice notice-info">Okta provisioned this profile over SCIM: change these attributes in Okta.</p>}
         <form
           onSubmit={async (event) => {
             event.preventDefault();
