@@ -115,13 +115,13 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
   const remove = db.prepare('DELETE FROM identities WHERE id = ?');
   const clearEmails = db.prepare('DELETE FROM identity_emails WHERE identity_id = ?');
   const addEmail = db.prepare('INSERT OR IGNORE INTO identity_emails (identity_id, email_key) VALUES (?, ?)');
-  const writeEmails = (identity: IdentityRecord) => {
-    clearEmails.run(identity.id);
+  const writeEmails = (identity: IdentityRecord, replace: boolean) => {
+    if (replace) clearEmails.run(identity.id);
     for (const key of addressesOf(identity)) addEmail.run(identity.id, key);
   };
   const insertWithEmails = db.transaction((identity: IdentityRecord) => {
     insert.run(toParams(identity));
-    writeEmails(identity);
+    writeEmails(identity, false);
   });
   const membersOf = db.prepare<[string], string>('SELECT identity_id FROM group_members WHERE group_id = ?').pluck();
   const statuses = db.prepare<[number, string], { id: string; status: EnrollmentStatus }>(`
@@ -137,7 +137,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     }
     const written = { ...identity, createdAt: current.created_at, version: expectedVersion + 1 };
     update.run(toParams(written));
-    writeEmails(written);
+    writeEmails(written, true);
     return written;
   });
   const deleteWithJobs = db.transaction((id: string, jobs: Parameters<JobWriter>[0]): boolean => {
