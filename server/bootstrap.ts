@@ -17,6 +17,7 @@ import { createSigningKeyService } from './domain/signing-keys.ts';
 import { createScimTokenService } from './domain/scim-tokens.ts';
 import { createSealer, randomToken } from './domain/secrets.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
+import { createSecurityNotices } from './domain/security-notices.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
@@ -58,6 +59,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const base = { store, clock, audit };
   // Change listeners: each records durable jobs in the same write as the change it reacts to.
   const oktaSync = oktaSyncListeners(clock);
+  const notices = createSecurityNotices({ store, clock });
   return {
     config,
     store,
@@ -67,7 +69,8 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     identities: createIdentityService({ ...base, onDelete: [oktaSync.onIdentityDelete] }),
     groups: createGroupService(base),
     apps: createAppService({ ...base, sealer }),
-    passkeys: createPasskeyService({ ...base, onChange: [oktaSync.onPasskeyChange] }),
+    notices,
+    passkeys: createPasskeyService({ ...base, onChange: [oktaSync.onPasskeyChange, notices.onPasskeyChange] }),
     invites: createInviteService({ ...base, publicUrl: config.publicUrl, defaultTtlMs: config.enrollmentLinkTtlMs }),
     signingKeys: createSigningKeyService({ ...base, sealer, retireAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
     scimTokens: createScimTokenService(base),

@@ -81,7 +81,7 @@ export function createDashboardApi(deps: { services: Services; sessions: Console
     if (remaining <= 1 && !(input.success && input.data.confirmLast)) {
       throw new AppError('conflict', 'This is your only passkey: without it you cannot sign in until an administrator sends you a new enrollment link.');
     }
-    await services.passkeys.revoke(passkey.id, selfActor(me(ctx).id));
+    await services.passkeys.revoke(passkey.id, selfActor(me(ctx).id), { userAgent: ctx.get('user-agent') });
     ctx.body = { ok: true, remaining: remaining - 1 };
   });
 
