@@ -204,6 +204,11 @@ export const migrations: readonly string[] = [
   CREATE INDEX oidc_models_user_code ON oidc_models (user_code) WHERE user_code IS NOT NULL;
   CREATE INDEX oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
   `,
+  // N: sessions record the passkey that opened them, so revoking the passkey ends them.
+  `
+  ALTER TABLE oidc_models ADD COLUMN passkey_id TEXT;
+  CREATE INDEX oidc_models_passkey ON oidc_models (passkey_id) WHERE passkey_id IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: BetterSqlite3.Database): void {
