@@ -55,6 +55,7 @@ export async function createApp(deps: AppDeps) {
     services,
     csrf,
     enrollmentMail,
+    openedBy: (accessToken) => oidc.openedBy(accessToken),
     okta: {
       status: (options) => oktaStatus(services, options),
       configure: (input, actor) => configureOkta(services, input, actor),

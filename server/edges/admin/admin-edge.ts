@@ -15,7 +15,7 @@ import { html, renderPage } from '../../http/html.ts';
 import { renderErrorPage } from '../../http/errors.ts';
 import type { createCsrf } from '../../http/guards.ts';
 import { createConsoleSessions } from './console-session.ts';
-import { createConsoleLogin } from './console-login.ts';
+import { createConsoleLogin, type OpenedBy } from './console-login.ts';
 import { createAdminApi, type OktaConnectionControls } from './admin-api.ts';
 import { createDashboardApi } from './dashboard-api.ts';
 
@@ -32,12 +32,19 @@ function renderShell(options: { title: string; orgName: string; script: string; 
   });
 }
 
-export async function createAdminEdge(deps: { services: Services; csrf: ReturnType<typeof createCsrf>; enrollmentMail: EnrollmentMail; okta: OktaConnectionControls }) {
+export async function createAdminEdge(deps: {
+  services: Services;
+  csrf: ReturnType<typeof createCsrf>;
+  enrollmentMail: EnrollmentMail;
+  okta: OktaConnectionControls;
+  /** The passkey and grant behind an access token of Latchkey's own client (from the OIDC edge). */
+  openedBy: OpenedBy;
+}) {
   const { services, csrf, enrollmentMail } = deps;
   const { config } = services;
   await services.apps.ensureInternalClient(config.publicUrl);
   const sessions = createConsoleSessions(services);
-  const login = createConsoleLogin(services, sessions);
+  const login = createConsoleLogin(services, sessions, deps.openedBy);
   const admins = createAdminService({ store: services.store, identities: services.identities, now: () => services.clock.now() });
 
   const router = new Router();

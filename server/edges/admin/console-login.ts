@@ -55,7 +55,9 @@ function loopbackFetch(ctx: Context): typeof fetch {
   }) as typeof fetch;
 }
 
-export function createConsoleLogin(services: Services, sessions: ConsoleSessions) {
+export type OpenedBy = (accessToken: string) => Promise<{ passkeyId: string | null; grantId: string | null }>;
+
+export function createConsoleLogin(services: Services, sessions: ConsoleSessions, openedBy: OpenedBy) {
   const { config, apps, sealer, store, audit } = services;
   const secure = config.publicUrl.startsWith('https://');
   const endpoints = oidcEndpoints(config.issuer);
@@ -129,6 +131,7 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
       return;
     }
     let sub: string;
+    let accessToken: string;
     try {
       const tokens = await client.authorizationCodeGrant(await configurationFor(ctx), new URL(ctx.originalUrl, config.publicUrl), {
         pkceCodeVerifier: flow.verifier,
@@ -137,6 +140,7 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
         idTokenExpected: true,
       });
       sub = tokens.claims()!.sub;
+      accessToken = tokens.access_token;
     } catch (error) {
       ctx.state.loginError = error;
       renderErrorPage(ctx, config.orgName, 400, 'Sign-in could not be completed', 'The sign-in response was not valid. Go back and sign in again.');
@@ -151,7 +155,8 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
       renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', 'Your account does not have the admin role.');
       return;
     }
-    await sessions.start(ctx, identity.id);
+    // The session records the passkey that signed in, so revoking that passkey ends it too.
+    await sessions.start(ctx, identity.id, await openedBy(accessToken));
     await audit.record({ kind: target === 'console' ? 'admin' : 'auth', action: `${target}.signin`, actor: target === 'console' ? adminActor(identity.id) : selfActor(identity.id), target: null });
     ctx.redirect(home);
   }

@@ -146,8 +146,20 @@ export async function createOidcEdge(deps: {
     }
   });
 
+  /**
+   * Which passkey opened the provider session an access token was issued in, and its grant: the
+   * console and dashboard record both on the session they open from a sign-in (app.ts wires it).
+   */
+  async function openedBy(accessToken: string): Promise<{ passkeyId: string | null; grantId: string | null }> {
+    const token = await provider.AccessToken.find(accessToken);
+    if (!token) return { passkeyId: null, grantId: null };
+    const session = token.sessionUid ? await store.oidc.findByUid('Session', token.sessionUid, services.clock.now()) : null;
+    return { passkeyId: typeof session?.passkeyId === 'string' ? session.passkeyId : null, grantId: token.grantId ?? null };
+  }
+
   return {
     routes: router.routes() as Middleware,
+    openedBy,
     /** Everything else (authorize, token, userinfo, jwks, discovery, logout) is the provider's. */
     provider: ((ctx, next) => mounted(ctx, next)) as Middleware,
     get current(): Provider {
