@@ -56,6 +56,7 @@ export async function createApp(deps: AppDeps) {
     csrf,
     enrollmentMail,
     openedBy: (accessToken) => oidc.openedBy(accessToken),
+    signIns,
     okta: {
       status: (options) => oktaStatus(services, options),
       configure: (input, actor) => configureOkta(services, input, actor),

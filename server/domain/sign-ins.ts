@@ -8,13 +8,17 @@
  * - the person must be active and may sign in to this app (apps.assertMaySignIn);
  * - every outcome is audited; the result names the passkey, so the session it opens records it
  *   and revoking that passkey can end it.
+ * - A step-up is a fresh ceremony by someone already signed in, before a sensitive action (adding
+ *   a passkey, minting a link for an administrator): a challenge bound to their session, answered
+ *   with one of their own passkeys with user verification, in the same request as the action.
+ *   Challenges expire after 5 minutes and are consumed on use, so the proof is never older.
  */
 import type { IdentityRecord, PasskeyRecord, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { PasskeyCeremonies } from '../ports/passkey-ceremonies.ts';
 import type { AuditLog } from './audit.ts';
 import type { AppService } from './apps.ts';
-import { selfActor } from './actor.ts';
+import { selfActor, type Actor } from './actor.ts';
 import { AppError, isAppError } from './errors.ts';
 
 export interface SignInAttempt {
@@ -86,7 +90,30 @@ export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLo
     }
   }
 
-  return { authenticate, verifyPasskey };
+  /** The challenge of a step-up, offered for the person's own passkeys only. */
+  async function stepUpOptions(identityId: string, binding: string) {
+    const own = await store.passkeys.listByIdentity(identityId);
+    if (own.length === 0) throw new AppError('forbidden', 'You have no passkey to confirm this with; ask an administrator for an enrollment link.');
+    return ceremonies.authenticationOptions(binding, own);
+  }
+
+  /** Verifies a step-up assertion by this person for `purpose`; returns the passkey that confirmed it. */
+  async function stepUp(input: { identityId: string; binding: string; response: unknown; purpose: string; actor: Actor }): Promise<PasskeyRecord> {
+    try {
+      if (input.response === undefined || input.response === null) throw new AppError('forbidden', 'Confirm with your passkey first: this action needs a fresh passkey check (step-up).');
+      const { passkey, userVerified } = await verifyPasskey(input.binding, input.response, input.identityId, null);
+      // The ceremony port already requires it (WebAuthn L3 §6.2.3); a step-up must never rest on presence alone.
+      if (!userVerified) throw new AppError('passkey_invalid', 'The passkey did not verify you (no PIN or biometric check).');
+      await audit.record({ action: 'stepup.success', actor: input.actor, target: `identity:${input.identityId}`, detail: { purpose: input.purpose, passkeyId: passkey.id } });
+      return passkey;
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      await audit.record({ action: 'stepup.failure', actor: input.actor, target: `identity:${input.identityId}`, outcome: 'failure', detail: { purpose: input.purpose, reason: error.code } });
+      throw error;
+    }
+  }
+
+  return { authenticate, verifyPasskey, stepUpOptions, stepUp };
 }
 
 export type SignIns = ReturnType<typeof createSignIns>;

@@ -16,6 +16,7 @@ import { renderErrorPage } from '../../http/errors.ts';
 import type { createCsrf } from '../../http/guards.ts';
 import { createConsoleSessions } from './console-session.ts';
 import { createConsoleLogin, type OpenedBy } from './console-login.ts';
+import type { SignIns } from '../../domain/sign-ins.ts';
 import { createAdminApi, type OktaConnectionControls } from './admin-api.ts';
 import { createDashboardApi } from './dashboard-api.ts';
 
@@ -39,6 +40,8 @@ export async function createAdminEdge(deps: {
   okta: OktaConnectionControls;
   /** The passkey and grant behind an access token of Latchkey's own client (from the OIDC edge). */
   openedBy: OpenedBy;
+  /** Step-up ceremonies before sensitive actions. */
+  signIns: SignIns;
 }) {
   const { services, csrf, enrollmentMail } = deps;
   const { config } = services;
@@ -87,7 +90,7 @@ export async function createAdminEdge(deps: {
 
   const pages = router.routes() as Middleware;
   const adminApi = createAdminApi({ services, sessions, csrf, admins, enrollmentMail, okta: deps.okta });
-  const dashboardApi = createDashboardApi({ services, sessions, csrf });
+  const dashboardApi = createDashboardApi({ services, sessions, csrf, signIns: deps.signIns });
   return {
     admins,
     routes: (async (ctx, next) => adminApi(ctx, () => dashboardApi(ctx, () => pages(ctx, next)))) as Middleware,
