@@ -95,6 +95,17 @@ export function passkeyChangeNotice(change: PasskeyChange): SecurityNotice {
   };
 }
 
+/** The notice to an administrator that someone started an enrollment for their account. */
+export function adminEnrollmentNotice(input: { by: string; delivery: 'link' | 'email'; at: number; from: string | null }): SecurityNotice {
+  return {
+    event: 'admin.enrollment_issued',
+    subject: 'A passkey enrollment was started for your administrator account',
+    summary: `${input.by} created an enrollment ${input.delivery} for your administrator account. Whoever uses it can add a passkey that signs in as you.`,
+    at: input.at,
+    facts: [['Done by', input.by], ['From', input.from ?? 'the Latchkey server command line']],
+  };
+}
+
 export function createSecurityNotices(deps: { store: Store; clock: Clock }) {
   const { store } = deps;
 

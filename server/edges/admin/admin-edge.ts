@@ -89,7 +89,7 @@ export async function createAdminEdge(deps: {
   });
 
   const pages = router.routes() as Middleware;
-  const adminApi = createAdminApi({ services, sessions, csrf, admins, enrollmentMail, okta: deps.okta });
+  const adminApi = createAdminApi({ services, sessions, csrf, admins, enrollmentMail, okta: deps.okta, signIns: deps.signIns });
   const dashboardApi = createDashboardApi({ services, sessions, csrf, signIns: deps.signIns });
   return {
     admins,
