@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { startAuthentication } from '@simplewebauthn/browser';
 import { api, formatTime } from '../ui/api.ts';
 import { ConfirmDialog, ErrorNote, Loading, Modal, ToastProvider, useLoad, useToast } from '../ui/components.tsx';
+import { BrandMark } from '../ui/brand-mark.tsx';
 
 interface Me {
   me: { name: string; userName: string; email: string; isAdmin: boolean };
@@ -29,9 +30,7 @@ function Dashboard() {
     <>
       <header class="topbar">
         <div class="brand">
-          <span class="brand-mark" aria-hidden="true">
-            ◆
-          </span>
+          <BrandMark />
           {data.orgName}
         </div>
         <div class="topbar-right">
@@ -79,7 +78,7 @@ function Dashboard() {
                   const { options } = await api<{ options: Record<string, unknown> }>('POST', '/api/me/passkeys/new/options');
                   const assertion = await startAuthentication({ optionsJSON: options as never });
                   const { url } = await api<{ url: string }>('POST', '/api/me/passkeys/new', { assertion });
-                  window.location.assign(url);
+                  window.location.assign(`${url}?from=dashboard`);
                 } catch (failure) {
                   toast((failure as Error).message, 'error');
                 }
