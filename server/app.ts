@@ -13,6 +13,7 @@ import { createHealthRoutes } from './http/health.ts';
 import { assetsDirectory, staticAssets } from './http/static-assets.ts';
 import { createPasskeyCeremonies } from './edges/webauthn/ceremonies.ts';
 import { createOidcEdge } from './edges/oidc/oidc-edge.ts';
+import { createSignIns } from './domain/sign-ins.ts';
 import { createRateLimit, limitRequests } from './http/rate-limit.ts';
 import { createEnrollmentEdge } from './edges/enrollment/enrollment-edge.ts';
 import { createScimEdge } from './edges/scim/scim-edge.ts';
@@ -53,13 +54,16 @@ export async function createApp(deps: AppDeps) {
   const ceremonies = createPasskeyCeremonies({ oneTime: store.oneTime, clock, rpId: config.rpId, rpName: config.orgName, origin: config.origin });
   // One budget per client address for every passkey ceremony request (sign-in and enrollment).
   const ceremonyLimit = limitRequests(createRateLimit(config.signinRateLimitPerMinute, 60), (ctx) => ctx.ip);
-  const oidc = await createOidcEdge({ services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit });
+  const signIns = createSignIns({ store, clock, audit: services.audit, apps: services.apps, ceremonies });
+  const oidc = await createOidcEdge({ services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit, signIns });
   const enrollment = createEnrollmentEdge({ services, ceremonies, csrf, ceremonyLimit });
   const enrollmentMail = deps.enrollmentMail ?? createMailSending(services, openMailer(config, logger), logger).enrollmentMail;
   const admin = await createAdminEdge({
     services,
     csrf,
     enrollmentMail,
+    openedBy: (accessToken) => oidc.openedBy(accessToken),
+    signIns,
     okta: {
       status: (options) => oktaStatus(services, options),
       configure: (input, actor) => configureOkta(services, input, actor),

@@ -20,6 +20,7 @@ import { StartupError, causeOf, withoutCredentials } from './runtime/startup-err
 import { createMetrics } from './metrics/metrics.ts';
 import { instrumentStore } from './metrics/instrument-store.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
+import { createSecurityNotices } from './domain/security-notices.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
@@ -76,6 +77,7 @@ export function createServices(config: Config, rawStore: Store, clock: Clock = s
   const base = { store, clock, audit };
   // Change listeners: each records durable jobs in the same write as the change it reacts to.
   const oktaSync = oktaSyncListeners(clock);
+  const notices = createSecurityNotices({ store, clock });
   return {
     config,
     store,
@@ -86,7 +88,8 @@ export function createServices(config: Config, rawStore: Store, clock: Clock = s
     identities: createIdentityService({ ...base, onDelete: [oktaSync.onIdentityDelete] }),
     groups: createGroupService(base),
     apps: createAppService({ ...base, sealer }),
-    passkeys: createPasskeyService({ ...base, onChange: [oktaSync.onPasskeyChange] }),
+    notices,
+    passkeys: createPasskeyService({ ...base, onChange: [oktaSync.onPasskeyChange, notices.onPasskeyChange] }),
     invites: createInviteService({ ...base, publicUrl: config.publicUrl, defaultTtlMs: config.enrollmentLinkTtlMs }),
     signingKeys: createSigningKeyService({ ...base, sealer, activationDelayMs: config.keyActivationDelayMs, retainAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
     scimTokens: createScimTokenService(base),

@@ -13,5 +13,5 @@ export function outboxDirectory(config: Pick<Config, 'dataDir'>): string {
 export function openMailer(config: Config, logger: Logger): Mailer {
   if (config.smtpUrl) return createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom });
   logger.warn({ outbox: outboxDirectory(config) }, 'SMTP_URL is not set: invitation emails are written to the outbox directory, not sent');
-  return createOutboxMailer({ directory: outboxDirectory(config), from: config.mailFrom, logger, logLinks: config.env === 'development' });
+  return createOutboxMailer({ directory: outboxDirectory(config), from: config.mailFrom, logger });
 }

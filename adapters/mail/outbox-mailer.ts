@@ -1,12 +1,9 @@
 /**
  * The development outbox, used when SMTP_URL is not set: each message is written, fully encoded
  * by nodemailer's stream transport, as an .eml file in DATA_DIR/outbox/ (open it with any mail
- * client), and its action link is printed in the server log so a first-time user can enroll
- * without a mail server.
- *
- * That log line is the ONE place Latchkey ever logs a link (STYLE.md habit 5 forbids it
- * everywhere else). It is development convenience only: outside development the line is not
- * written, and production deployments are expected to set SMTP_URL.
+ * client). The log says which file a message went to, never its link: the file is where a
+ * first-time user finds the enrollment link (STYLE.md habit 5: a link is never logged, at any
+ * level). Production deployments are expected to set SMTP_URL.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +12,7 @@ import type { Logger } from '../../server/logger.ts';
 import { MailSendError, type Mailer, type MailMessage } from '../../server/ports/mailer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
 
-export function createOutboxMailer(options: { directory: string; from: string; logger: Logger; logLinks: boolean }): Mailer {
+export function createOutboxMailer(options: { directory: string; from: string; logger: Logger }): Mailer {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   let sequence = 0;
   return {
@@ -38,10 +35,8 @@ export function createOutboxMailer(options: { directory: string; from: string; l
       } catch (error) {
         throw new MailSendError(`cannot write the outbox file: ${(error as Error).message}`, { transient: true, cause: error });
       }
-      if (options.logLinks && message.actionLink) {
-        // Development only (see the file comment): the single place a link reaches a log.
-        options.logger.info({ to: message.to, file: name, link: message.actionLink }, `development outbox: mail to ${message.to}, link ${message.actionLink}`);
-      }
+      const file = path.join(options.directory, name);
+      options.logger.info({ to: message.to, file }, `development outbox: mail to ${message.to} written to ${file}`);
       return { messageId: info.messageId };
     },
     close() {

@@ -21,7 +21,7 @@ const OIDC_LUA = `
 local function unindex(model, id)
   local rk = K('oidc', model, id)
   local member = model .. ':' .. id
-  local f = redis.call('HMGET', rk, 'grantId', 'userCode', 'uid', 'accountId')
+  local f = redis.call('HMGET', rk, 'grantId', 'userCode', 'uid', 'accountId', 'passkeyId')
   if f[1] then redis.call('SREM', K('oidc', 'grant', f[1]), member) end
   if f[2] and redis.call('GET', K('oidc', model, 'userCode', f[2])) == id then
     redis.call('DEL', K('oidc', model, 'userCode', f[2]))
@@ -30,6 +30,7 @@ local function unindex(model, id)
     redis.call('DEL', K('oidc', model, 'uid', f[3]))
   end
   if f[4] then redis.call('SREM', K('oidc', 'account', f[4]), member) end
+  if f[5] then redis.call('SREM', K('oidc', 'passkey', f[5]), member) end
 end
 local function destroy(model, id)
   unindex(model, id)
@@ -37,7 +38,7 @@ local function destroy(model, id)
 end
 `;
 
-// A: model, id, payload, expiresAt, gc time, grantId, userCode, uid, accountId ('' = none)
+// A: model, id, payload, expiresAt, gc time, grantId, userCode, uid, accountId, passkeyId ('' = none)
 const UPSERT = `${OIDC_LUA}
 local model, id, gcAt = A[1], A[2], num(A[5])
 local rk = K('oidc', model, id)
@@ -57,7 +58,7 @@ local function add_to_set(key)
 end
 destroy(model, id)
 redis.call('HSET', rk, 'payload', A[3])
-local names = { [4] = 'expiresAt', [6] = 'grantId', [7] = 'userCode', [8] = 'uid', [9] = 'accountId' }
+local names = { [4] = 'expiresAt', [6] = 'grantId', [7] = 'userCode', [8] = 'uid', [9] = 'accountId', [10] = 'passkeyId' }
 for i, name in pairs(names) do
   if A[i] ~= '' then redis.call('HSET', rk, name, A[i]) end
 end
@@ -66,6 +67,7 @@ if A[6] ~= '' then add_to_set(K('oidc', 'grant', A[6])) end
 if A[7] ~= '' then redis.call('SET', K('oidc', model, 'userCode', A[7]), id); expire(K('oidc', model, 'userCode', A[7])) end
 if A[8] ~= '' then redis.call('SET', K('oidc', model, 'uid', A[8]), id); expire(K('oidc', model, 'uid', A[8])) end
 if A[9] ~= '' then add_to_set(K('oidc', 'account', A[9])) end
+if A[10] ~= '' then add_to_set(K('oidc', 'passkey', A[10])) end
 return 1
 `;
 
@@ -94,18 +96,43 @@ redis.call('HSET', rk, 'consumed', A[3])
 return 1
 `;
 
-// A: 'one', model, id | 'grant', grantId | 'account', accountId
+// A: 'one', model, id | 'grant', grantId | 'account', accountId | 'passkey', passkeyId
 const REVOKE = `${OIDC_LUA}
+local function revoke_set(set)
+  for _, member in ipairs(redis.call('SMEMBERS', set)) do
+    local sep = string.find(member, ':', 1, true)
+    destroy(string.sub(member, 1, sep - 1), string.sub(member, sep + 1))
+  end
+  redis.call('DEL', set)
+end
 if A[1] == 'one' then
   destroy(A[2], A[3])
   return 1
 end
-local set = K('oidc', A[1], A[2])
-for _, member in ipairs(redis.call('SMEMBERS', set)) do
-  local sep = string.find(member, ':', 1, true)
-  destroy(string.sub(member, 1, sep - 1), string.sub(member, sep + 1))
+if A[1] == 'passkey' then
+  -- The sessions this passkey opened, then every grant they hold (own grantId index, or a
+  -- provider Session's authorizations[*].grantId) with its codes and tokens: one script, atomic.
+  local set = K('oidc', 'passkey', A[2])
+  local members = redis.call('SMEMBERS', set)
+  local grants = {}
+  for _, member in ipairs(members) do
+    local sep = string.find(member, ':', 1, true)
+    local f = redis.call('HMGET', K('oidc', string.sub(member, 1, sep - 1), string.sub(member, sep + 1)), 'payload', 'grantId')
+    if f[2] then grants[f[2]] = true end
+    if f[1] then
+      local ok, payload = pcall(cjson.decode, f[1])
+      if ok and type(payload) == 'table' and type(payload.authorizations) == 'table' then
+        for _, authorization in pairs(payload.authorizations) do
+          if type(authorization) == 'table' and type(authorization.grantId) == 'string' then grants[authorization.grantId] = true end
+        end
+      end
+    end
+  end
+  revoke_set(set)
+  for grantId in pairs(grants) do revoke_set(K('oidc', 'grant', grantId)) end
+  return #members
 end
-redis.call('DEL', set)
+revoke_set(K('oidc', A[1], A[2]))
 return 1
 `;
 
@@ -138,6 +165,7 @@ export function createOidcModelRepository(redis: Redis, keys: Keys): OidcModelRe
         indexes.userCode ?? '',
         indexes.uid ?? '',
         indexes.accountId ?? '',
+        indexes.passkeyId ?? '',
       );
     },
     find: (model, id, now) => load(model, 'id', id, now),
@@ -154,6 +182,9 @@ export function createOidcModelRepository(redis: Redis, keys: Keys): OidcModelRe
     },
     async revokeByAccountId(accountId) {
       await revoke('account', accountId);
+    },
+    async revokeByPasskeyId(passkeyId) {
+      return Number(await revoke('passkey', passkeyId));
     },
   };
 }

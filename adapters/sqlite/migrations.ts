@@ -255,6 +255,11 @@ export const migrations: readonly string[] = [
   `
   DROP INDEX IF EXISTS identities_created_at;
   `,
+  // 7: sessions record the passkey that opened them, so revoking the passkey ends them.
+  `
+  ALTER TABLE oidc_models ADD COLUMN passkey_id TEXT;
+  CREATE INDEX oidc_models_passkey ON oidc_models (passkey_id) WHERE passkey_id IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: BetterSqlite3.Database): void {

@@ -23,13 +23,22 @@ function toPayload(row: ModelRow | undefined): Record<string, unknown> | null {
 
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 
+/** The grants a provider Session holds, one per app it signed in to (oidc-provider's `authorizations`). */
+function grantIdsOf(payload: Record<string, unknown>): string[] {
+  const authorizations = payload.authorizations;
+  if (!authorizations || typeof authorizations !== 'object') return [];
+  return Object.values(authorizations as Record<string, { grantId?: unknown }>)
+    .map((authorization) => authorization?.grantId)
+    .filter((grantId): grantId is string => typeof grantId === 'string');
+}
+
 export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModelRepository {
   const upsert = db.prepare(`
-    INSERT INTO oidc_models (model, id, payload, expires_at, consumed_at, grant_id, uid, user_code, account_id)
-    VALUES (@model, @id, @payload, @expiresAt, NULL, @grantId, @uid, @userCode, @accountId)
+    INSERT INTO oidc_models (model, id, payload, expires_at, consumed_at, grant_id, uid, user_code, account_id, passkey_id)
+    VALUES (@model, @id, @payload, @expiresAt, NULL, @grantId, @uid, @userCode, @accountId, @passkeyId)
     ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at,
       consumed_at = NULL, grant_id = excluded.grant_id, uid = excluded.uid, user_code = excluded.user_code,
-      account_id = excluded.account_id`);
+      account_id = excluded.account_id, passkey_id = excluded.passkey_id`);
   const find = db.prepare<{ model: string; id: string; now: number }, ModelRow>(
     `SELECT payload, consumed_at FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE}`,
   );
@@ -45,6 +54,20 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
   const destroy = db.prepare('DELETE FROM oidc_models WHERE model = ? AND id = ?');
   const revokeByGrant = db.prepare('DELETE FROM oidc_models WHERE grant_id = ?');
   const revokeByAccount = db.prepare('DELETE FROM oidc_models WHERE account_id = ?');
+  const openedBy = db.prepare<[string], { model: string; payload: string; grant_id: string | null }>('SELECT model, payload, grant_id FROM oidc_models WHERE passkey_id = ?');
+  const revokeByPasskey = db.prepare('DELETE FROM oidc_models WHERE passkey_id = ?');
+  // One transaction: no request can read a session whose grants are already gone, or the reverse.
+  const revokePasskeySessions = db.transaction((passkeyId: string): number => {
+    const rows = openedBy.all(passkeyId);
+    const grants = new Set<string>();
+    for (const row of rows) {
+      if (row.grant_id) grants.add(row.grant_id);
+      for (const grantId of grantIdsOf(JSON.parse(row.payload) as Record<string, unknown>)) grants.add(grantId);
+    }
+    revokeByPasskey.run(passkeyId);
+    for (const grantId of grants) revokeByGrant.run(grantId);
+    return rows.length;
+  });
 
   return {
     async upsert(model, id, payload, expiresAt, indexes) {
@@ -57,6 +80,7 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
         uid: indexes.uid ?? null,
         userCode: indexes.userCode ?? null,
         accountId: indexes.accountId ?? null,
+        passkeyId: indexes.passkeyId ?? null,
       });
     },
     async find(model, id, now) {
@@ -79,6 +103,9 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
     },
     async revokeByAccountId(accountId) {
       revokeByAccount.run(accountId);
+    },
+    async revokeByPasskeyId(passkeyId) {
+      return revokePasskeySessions.immediate(passkeyId);
     },
   };
 }

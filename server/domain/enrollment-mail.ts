@@ -1,5 +1,6 @@
 /**
- * Invitations by email. Rules:
+ * Invitations by email, and the one durable mail queue they share with security notices
+ * (security-notices.ts: jobs with `kind: 'security-notice'`, dispatched by deliver()). Rules:
  * - an invitation is recorded before anything is sent: the invite and its mail job (queue
  *   `enrollment-mail`, keyed by invite id) are written in ONE store call, so no crash can leave
  *   an invite without its mail or a mail without its invite;
@@ -31,8 +32,10 @@ import { isAppError } from './errors.ts';
 import { systemActor, type Actor } from './actor.ts';
 import { hashToken, type Sealer } from './secrets.ts';
 import { renderInvitationEmail } from './invitation-email.ts';
+import { createSecurityNoticeDelivery, isNoticeJob, MAIL_QUEUE } from './security-notices.ts';
 
-export const ENROLLMENT_MAIL_QUEUE = 'enrollment-mail';
+/** Invitations and security notices alike (the name predates notices; queued jobs keep it). */
+export const ENROLLMENT_MAIL_QUEUE = MAIL_QUEUE;
 
 const MAIL_ACTOR = systemActor('mail');
 
@@ -84,6 +87,7 @@ export function createEnrollmentMail(deps: {
 }) {
   const { store, clock, audit, sealer, invites, mailer, logger, orgName, defaultTtlMs } = deps;
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAIL_MAX_ATTEMPTS;
+  const deliverNotice = createSecurityNoticeDelivery({ store, audit, mailer, logger, orgName, maxAttempts });
 
   /**
    * Same rules as invites.issue() (and the same store call, which revokes the person's older
@@ -135,8 +139,9 @@ export function createEnrollmentMail(deps: {
     return null;
   }
 
-  /** The job handler: renders and sends one invitation, then records the outcome on the invite. */
+  /** The job handler: a security notice, or one invitation (rendered and sent, outcome recorded on the invite). */
   async function deliver(job: JobRecord): Promise<JobOutcome> {
+    if (isNoticeJob(job)) return deliverNotice(job);
     const payload = job.payload as unknown as MailJobPayload;
     const invite = await store.invites.get(payload.inviteId);
     if (!invite) return { kind: 'done' }; // the identity was deleted with its invites

@@ -2,6 +2,7 @@
  * Passkeys held by identities. A person may hold several. Every addition and removal lets each
  * listener (passed in by bootstrap.ts: the Okta registration flag, the person's security notice)
  * enqueue durable work in the same atomic write, so none of them can miss a change.
+ * Revoking a passkey ends every session it opened (and, for the last one, all the person's).
  */
 import type { JobInput, PasskeyRecord, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -62,7 +63,12 @@ export function createPasskeyService(deps: { store: Store; clock: Clock; audit: 
   async function revoke(id: string, actor: Actor, context: ChangeContext = {}): Promise<PasskeyRecord> {
     const passkey = await require(id);
     await store.passkeys.delete(id, { enqueue: await jobsFor({ change: 'removed', passkey, actor, at: clock.now(), userAgent: context.userAgent ?? null }) });
-    await audit.record({ action: 'passkey.revoke', actor, target: `identity:${passkey.identityId}`, detail: { passkeyId: id, name: passkey.name } });
+    // What this passkey opened ends now, on every instance (the state lives in the store): its
+    // sessions, the grants and tokens they issued. Without any passkey left, every session ends.
+    const sessionsEnded = await store.oidc.revokeByPasskeyId(id);
+    const lastPasskey = (await store.passkeys.listByIdentity(passkey.identityId)).length === 0;
+    if (lastPasskey) await store.oidc.revokeByAccountId(passkey.identityId);
+    await audit.record({ action: 'passkey.revoke', actor, target: `identity:${passkey.identityId}`, detail: { passkeyId: id, name: passkey.name, sessionsEnded, lastPasskey } });
     return passkey;
   }
 

@@ -18,10 +18,7 @@ export interface MailMessage {
    */
   messageId?: string;
   headers?: Record<string, string>;
-  /**
-   * The message's one action link. Only the development outbox reads it, to print it in the
-   * server log; an SMTP transport ignores it.
-   */
+  /** The message's one action link (a secret: never logged). Transports put it nowhere but the message. */
   actionLink?: string;
 }
 

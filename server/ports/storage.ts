@@ -313,6 +313,8 @@ export interface OidcModelIndexes {
   userCode?: string;
   uid?: string;
   accountId?: string;
+  /** The passkey that opened a session (provider Session, ConsoleSession): revoking it ends them. */
+  passkeyId?: string;
 }
 
 export interface OidcModelRepository {
@@ -331,6 +333,13 @@ export interface OidcModelRepository {
   revokeByGrantId(grantId: string): Promise<void>;
   /** Removes every session, grant and token of an account (deactivation ends sessions at once). */
   revokeByAccountId(accountId: string): Promise<void>;
+  /**
+   * In one atomic step, removes every model indexed with this passkeyId (the sessions it opened)
+   * and everything indexed by a grant those sessions hold: the grantId index of each removed row,
+   * and for provider sessions each `authorizations[*].grantId` of their payload (grants, codes,
+   * tokens). Returns how many sessions were removed.
+   */
+  revokeByPasskeyId(passkeyId: string): Promise<number>;
 }
 
 // ---------------------------------------------------------------- one-time values

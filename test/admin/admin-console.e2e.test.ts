@@ -217,15 +217,18 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await page.getByLabel('Select all identities on this page').check();
     await page.getByLabel('Select ada.lovelace@acme.test').uncheck();
     await shot(page, '09-identities');
+    // Security notices of the passkeys enrolled so far go first, so the drain below counts invitations.
+    const { worker } = mailSendingFor(server.services);
+    await worker.drain();
+    const before = sink.messages.length;
     await page.getByRole('button', { name: 'Add passkey(s) (7)' }).click();
     await page.getByRole('button', { name: 'Send 7 enrollment emails' }).click();
     await expect.poll(() => page.getByTestId('bulk-progress').textContent()).toContain('7 waiting');
-    const { worker } = mailSendingFor(server.services);
     expect(await worker.drain()).toBe(7);
     await expect.poll(() => page.getByTestId('bulk-progress').textContent(), { timeout: 10_000 }).toContain('7 sent');
     await shot(page, '10-bulk-add-passkeys');
     const expected = engineers.filter((person) => person.userName !== 'ada.lovelace@acme.test').map((person) => person.email).sort();
-    expect(sink.messages.flatMap((message) => message.to).sort()).toEqual(expected);
+    expect(sink.messages.slice(before).flatMap((message) => message.to).sort()).toEqual(expected);
     await page.getByRole('button', { name: 'Done' }).click();
   });
 

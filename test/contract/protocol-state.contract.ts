@@ -78,6 +78,32 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       expect(await ctx.store.oidc.find('Session', 's2', NOW)).toEqual({ a: 2 });
     });
 
+    it('revokes the sessions a passkey opened, with the grants, codes and tokens they hold, and nothing else', async () => {
+      const session = { accountId: 'a1', authorizations: { appA: { grantId: 'gA', sid: 'x' }, appB: { grantId: 'gB' } } };
+      await ctx.store.oidc.upsert('Session', 's1', session, NOW + HOUR, { uid: 'u1', accountId: 'a1', passkeyId: 'pk1' });
+      await ctx.store.oidc.upsert('ConsoleSession', 'cs1', { identityId: 'a1' }, NOW + HOUR, { accountId: 'a1', passkeyId: 'pk1', grantId: 'gC' });
+      await ctx.store.oidc.upsert('Grant', 'gA', {}, NOW + HOUR, { accountId: 'a1', grantId: 'gA' });
+      await ctx.store.oidc.upsert('AccessToken', 'atA', {}, NOW + HOUR, { grantId: 'gA', accountId: 'a1' });
+      await ctx.store.oidc.upsert('AuthorizationCode', 'acB', {}, NOW + HOUR, { grantId: 'gB' });
+      await ctx.store.oidc.upsert('AccessToken', 'atC', {}, NOW + HOUR, { grantId: 'gC', accountId: 'a1' });
+      // The same person's session opened with another passkey, and its grant, stay.
+      await ctx.store.oidc.upsert('Session', 's2', { accountId: 'a1', authorizations: { appA: { grantId: 'gZ' } } }, NOW + HOUR, { uid: 'u2', accountId: 'a1', passkeyId: 'pk2' });
+      await ctx.store.oidc.upsert('AccessToken', 'atZ', {}, NOW + HOUR, { grantId: 'gZ', accountId: 'a1' });
+
+      expect(await ctx.store.oidc.revokeByPasskeyId('pk1')).toBe(2);
+      for (const [model, id] of [['Session', 's1'], ['ConsoleSession', 'cs1'], ['Grant', 'gA'], ['AccessToken', 'atA'], ['AuthorizationCode', 'acB'], ['AccessToken', 'atC']]) {
+        expect({ model, id, found: await ctx.store.oidc.find(model, id, NOW) }).toEqual({ model, id, found: null });
+      }
+      expect(await ctx.store.oidc.findByUid('Session', 'u1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Session', 's2', NOW)).not.toBeNull();
+      expect(await ctx.store.oidc.find('AccessToken', 'atZ', NOW)).toEqual({});
+      expect(await ctx.store.oidc.revokeByPasskeyId('pk1')).toBe(0);
+      // A re-save of a session without its passkey drops it from the passkey's index.
+      await ctx.store.oidc.upsert('Session', 's2', { accountId: 'a1' }, NOW + HOUR, { uid: 'u2', accountId: 'a1' });
+      expect(await ctx.store.oidc.revokeByPasskeyId('pk2')).toBe(0);
+      expect(await ctx.store.oidc.find('Session', 's2', NOW)).not.toBeNull();
+    });
+
     it('destroys one model', async () => {
       await ctx.store.oidc.upsert('Session', 's1', {}, null, { uid: 'u1' });
       await ctx.store.oidc.upsert('Interaction', 's1', {}, null, {});

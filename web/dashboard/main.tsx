@@ -4,6 +4,7 @@
  */
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
+import { startAuthentication } from '@simplewebauthn/browser';
 import { api, formatTime } from '../ui/api.ts';
 import { ConfirmDialog, ErrorNote, Loading, Modal, ToastProvider, useLoad, useToast } from '../ui/components.tsx';
 import { BrandMark } from '../ui/brand-mark.tsx';
@@ -73,7 +74,10 @@ function Dashboard() {
               class="button button-primary"
               onClick={async () => {
                 try {
-                  const { url } = await api<{ url: string }>('POST', '/api/me/passkeys/new');
+                  // Step-up: confirm with an existing passkey in this same flow before a new one may be added.
+                  const { options } = await api<{ options: Record<string, unknown> }>('POST', '/api/me/passkeys/new/options');
+                  const assertion = await startAuthentication({ optionsJSON: options as never });
+                  const { url } = await api<{ url: string }>('POST', '/api/me/passkeys/new', { assertion });
                   window.location.assign(`${url}?from=dashboard`);
                 } catch (failure) {
                   toast((failure as Error).message, 'error');

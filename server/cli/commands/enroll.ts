@@ -18,6 +18,8 @@ import type { EnrollmentStatus, IdentityRecord, InviteRecord } from '../../ports
 import { mailQueueHealth, mailWorkerIsRunning } from '../../workers/enrollment-mail-worker.ts';
 import { describeQueueHealth } from '../../workers/queue-pause.ts';
 import { CLI_ACTOR, iso, knownPublicUrl, mailSending, print, services } from '../context.ts';
+import { ADMIN_ROLE } from '../../domain/apps.ts';
+import { adminEnrollmentNotice } from '../../domain/security-notices.ts';
 
 const statuses: EnrollmentStatus[] = ['unenrolled', 'pending', 'enrolled'];
 const PAGE = 1000;
@@ -148,6 +150,8 @@ export function registerEnrollCommand(program: Command): void {
         if (selecting || usernames.length !== 1) throw new AppError('invalid_input', '--link makes one link for one person; use --send to invite several people');
         const identity = await svc.identities.resolve(usernames[0]);
         const issued = await svc.invites.issue(identity, { actor: CLI_ACTOR, delivery: 'link', ttlMs });
+        // The CLI is the operator's root path: allowed, but an administrator is still told.
+        if (identity.roles.includes(ADMIN_ROLE)) await svc.notices.notify(identity.id, adminEnrollmentNotice({ by: 'an operator on the server command line', delivery: 'link', at: svc.clock.now(), from: null }));
         print({ username: identity.userName, url: issued.url, expires_at: iso(issued.invite.expiresAt) });
         return;
       }
@@ -155,6 +159,9 @@ export function registerEnrollCommand(program: Command): void {
       const identities = await selectIdentities(usernames, options);
       const { enrollmentMail } = await mailSending();
       const batch = await enrollmentMail.sendInvites({ identities, ttlMs, actor: CLI_ACTOR });
+      for (const { identity } of batch.queued.filter((entry) => entry.identity.roles.includes(ADMIN_ROLE))) {
+        await svc.notices.notify(identity.id, adminEnrollmentNotice({ by: 'an operator on the server command line', delivery: 'email', at: svc.clock.now(), from: null }));
+      }
       const result = await deliverBatch(batch.queued.map((entry) => entry.invite.id), waitMs);
       const userNameOf = new Map(identities.map((identity) => [identity.id, identity.userName]));
       if (result.waiting > 0) {

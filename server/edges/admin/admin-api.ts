@@ -43,10 +43,11 @@ export function createAdminApi(deps: {
   csrf: ReturnType<typeof createCsrf>;
   admins: AdminService;
   enrollmentMail: EnrollmentMail;
+  signIns: AdminRouteDeps['signIns'];
 }): Middleware {
   const { services, sessions, csrf, admins } = deps;
   const { config, audit } = services;
-  const routeDeps: AdminRouteDeps = { services, admins, enrollmentMail: deps.enrollmentMail, okta: deps.okta, scimUrl: `${config.publicUrl}/scim/v2` };
+  const routeDeps: AdminRouteDeps = { services, admins, enrollmentMail: deps.enrollmentMail, okta: deps.okta, signIns: deps.signIns, scimUrl: `${config.publicUrl}/scim/v2` };
 
   const requireAdmin: Middleware = async (ctx, next) => {
     const session = await sessions.current(ctx);

@@ -16,7 +16,8 @@ import { html, renderPage } from '../../http/html.ts';
 import { renderErrorPage } from '../../http/errors.ts';
 import type { createCsrf } from '../../http/guards.ts';
 import { createConsoleSessions } from './console-session.ts';
-import { createConsoleLogin, NOT_ADMIN_WAY_OUT } from './console-login.ts';
+import { createConsoleLogin, NOT_ADMIN_WAY_OUT, type OpenedBy } from './console-login.ts';
+import type { SignIns } from '../../domain/sign-ins.ts';
 import { createAdminApi, type OktaConnectionControls } from './admin-api.ts';
 import { createDashboardApi } from './dashboard-api.ts';
 
@@ -33,14 +34,23 @@ function renderShell(options: { title: string; orgName: string; script: string; 
   });
 }
 
-export async function createAdminEdge(deps: { services: Services; csrf: ReturnType<typeof createCsrf>; enrollmentMail: EnrollmentMail; okta: OktaConnectionControls }) {
+export async function createAdminEdge(deps: {
+  services: Services;
+  csrf: ReturnType<typeof createCsrf>;
+  enrollmentMail: EnrollmentMail;
+  okta: OktaConnectionControls;
+  /** The passkey and grant behind an access token of Latchkey's own client (from the OIDC edge). */
+  openedBy: OpenedBy;
+  /** Step-up ceremonies before sensitive actions. */
+  signIns: SignIns;
+}) {
   const { services, csrf, enrollmentMail } = deps;
   const { config } = services;
   await services.apps.ensureInternalClient(config.publicUrl);
   // The CLI prints links on this address (server/cli/context.ts), not on a PORT-derived guess.
   await services.store.settings.set(PUBLIC_URL_SETTING, config.publicUrl);
   const sessions = createConsoleSessions(services);
-  const login = createConsoleLogin(services, sessions);
+  const login = createConsoleLogin(services, sessions, deps.openedBy);
   const admins = createAdminService({ store: services.store, identities: services.identities, now: () => services.clock.now() });
 
   const router = new Router();
@@ -82,8 +92,8 @@ export async function createAdminEdge(deps: { services: Services; csrf: ReturnTy
   });
 
   const pages = router.routes() as Middleware;
-  const adminApi = createAdminApi({ services, sessions, csrf, admins, enrollmentMail, okta: deps.okta });
-  const dashboardApi = createDashboardApi({ services, sessions, csrf });
+  const adminApi = createAdminApi({ services, sessions, csrf, admins, enrollmentMail, okta: deps.okta, signIns: deps.signIns });
+  const dashboardApi = createDashboardApi({ services, sessions, csrf, signIns: deps.signIns });
   return {
     admins,
     routes: (async (ctx, next) => adminApi(ctx, () => dashboardApi(ctx, () => pages(ctx, next)))) as Middleware,

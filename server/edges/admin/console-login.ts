@@ -59,7 +59,9 @@ function loopbackFetch(ctx: Context): typeof fetch {
   }) as typeof fetch;
 }
 
-export function createConsoleLogin(services: Services, sessions: ConsoleSessions) {
+export type OpenedBy = (accessToken: string) => Promise<{ passkeyId: string | null; grantId: string | null }>;
+
+export function createConsoleLogin(services: Services, sessions: ConsoleSessions, openedBy: OpenedBy) {
   const { config, apps, sealer, store, audit } = services;
   const secure = config.publicUrl.startsWith('https://');
   const endpoints = oidcEndpoints(config.issuer);
@@ -134,6 +136,7 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
       return;
     }
     let sub: string;
+    let accessToken: string;
     try {
       const tokens = await client.authorizationCodeGrant(await configurationFor(ctx), new URL(ctx.originalUrl, config.publicUrl), {
         pkceCodeVerifier: flow.verifier,
@@ -142,6 +145,7 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
         idTokenExpected: true,
       });
       sub = tokens.claims()!.sub;
+      accessToken = tokens.access_token;
     } catch (error) {
       ctx.state.loginError = error;
       renderErrorPage(ctx, config.orgName, 400, 'Sign-in could not be completed', 'The sign-in response was not valid. Go back and sign in again.');
@@ -156,7 +160,8 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
       renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', 'Your account does not have the admin role.', NOT_ADMIN_WAY_OUT);
       return;
     }
-    await sessions.start(ctx, identity.id);
+    // The session records the passkey that signed in, so revoking that passkey ends it too.
+    await sessions.start(ctx, identity.id, await openedBy(accessToken));
     await audit.record({ kind: target === 'console' ? 'admin' : 'auth', action: `${target}.signin`, actor: target === 'console' ? adminActor(identity.id) : selfActor(identity.id), target: null });
     ctx.redirect(home);
   }

@@ -10,6 +10,8 @@
  * expire or delete) reads without consuming, expires by itself, deletes on sign-out, and is what
  * identities.update() already calls revokeByAccountId() on at deactivation: the console session
  * disappears in the same step as the person's OIDC sessions and grants, on SQLite and Redis alike.
+ * A session also records the passkey that opened it (index passkeyId) and the grant it came from:
+ * revoking that passkey removes it (revokeByPasskeyId), and it is checked again on every read.
  */
 import type { Context } from 'koa';
 import type { Services } from '../../bootstrap.ts';
@@ -23,6 +25,8 @@ export interface ConsoleSession {
   /** sha256 of the cookie value: the CSRF token is bound to it. */
   key: string;
   identity: IdentityRecord;
+  /** The passkey whose sign-in opened this session. */
+  passkeyId: string | null;
   expiresAt: number;
 }
 
@@ -30,10 +34,11 @@ export function createConsoleSessions(services: Services) {
   const { store, clock, config } = services;
   const secure = config.publicUrl.startsWith('https://');
 
-  async function start(ctx: Context, identityId: string): Promise<void> {
+  async function start(ctx: Context, identityId: string, openedBy: { passkeyId: string | null; grantId: string | null }): Promise<void> {
     const id = randomToken(32);
     const expiresAt = clock.now() + config.sessionTtlMs;
-    await store.oidc.upsert(MODEL, hashToken(id), { identityId, createdAt: clock.now() }, expiresAt, { accountId: identityId });
+    const passkeyId = openedBy.passkeyId ?? undefined;
+    await store.oidc.upsert(MODEL, hashToken(id), { identityId, passkeyId: openedBy.passkeyId, createdAt: clock.now() }, expiresAt, { accountId: identityId, passkeyId, grantId: openedBy.grantId ?? undefined });
     ctx.cookies.set(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure, path: '/', expires: new Date(expiresAt), signed: false, overwrite: true });
   }
 
@@ -44,11 +49,12 @@ export function createConsoleSessions(services: Services) {
     const record = await store.oidc.find(MODEL, key, clock.now());
     if (!record || typeof record.identityId !== 'string') return null;
     const identity = await store.identities.get(record.identityId);
-    if (!identity || !identity.active) {
+    const passkeyGone = typeof record.passkeyId === 'string' && !(await store.passkeys.get(record.passkeyId));
+    if (!identity || !identity.active || passkeyGone) {
       await store.oidc.destroy(MODEL, key);
       return null;
     }
-    return { key, identity, expiresAt: Number(record.exp ?? 0) };
+    return { key, identity, passkeyId: typeof record.passkeyId === 'string' ? record.passkeyId : null, expiresAt: Number(record.exp ?? 0) };
   }
 
   async function end(ctx: Context): Promise<void> {

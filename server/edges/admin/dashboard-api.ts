@@ -4,7 +4,9 @@
  * - removing the last passkey needs an explicit confirmation (the person could not sign in
  *   again without a new enrollment link);
  * - "add another" hands out a fresh, short-lived enrollment link of the person's own, which the
- *   browser opens at once (the ordinary enrollment ceremony).
+ *   browser opens at once (the ordinary enrollment ceremony), only after a fresh passkey ceremony
+ *   with user verification in the same flow (options, then the assertion with the request): a
+ *   stolen session alone cannot plant a passkey.
  */
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
@@ -18,12 +20,13 @@ import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { sendJsonError } from '../../http/errors.ts';
 import type { ConsoleSessions } from './console-session.ts';
 import { selfActor } from '../../domain/actor.ts';
+import type { SignIns } from '../../domain/sign-ins.ts';
 
 const SELF_ENROLL_TTL_MS = 15 * 60_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function createDashboardApi(deps: { services: Services; sessions: ConsoleSessions; csrf: ReturnType<typeof createCsrf> }): Middleware {
-  const { services, sessions, csrf } = deps;
+export function createDashboardApi(deps: { services: Services; sessions: ConsoleSessions; csrf: ReturnType<typeof createCsrf>; signIns: Pick<SignIns, 'stepUp' | 'stepUpOptions'> }): Middleware {
+  const { services, sessions, csrf, signIns } = deps;
   const router = new Router({ prefix: '/api/me' });
 
   router.use(async (ctx, next) => {
@@ -81,11 +84,19 @@ export function createDashboardApi(deps: { services: Services; sessions: Console
     if (remaining <= 1 && !(input.success && input.data.confirmLast)) {
       throw new AppError('conflict', 'This is your only passkey: without it you cannot sign in until an administrator sends you a new enrollment link.');
     }
-    await services.passkeys.revoke(passkey.id, selfActor(me(ctx).id));
+    await services.passkeys.revoke(passkey.id, selfActor(me(ctx).id), { userAgent: ctx.get('user-agent') });
     ctx.body = { ok: true, remaining: remaining - 1 };
   });
 
+  const stepUpBinding = (ctx: Context) => `step-up:${ctx.state.consoleSession!.key}`;
+
+  router.post('/passkeys/new/options', async (ctx) => {
+    ctx.body = { options: await signIns.stepUpOptions(me(ctx).id, stepUpBinding(ctx)) };
+  });
+
   router.post('/passkeys/new', async (ctx) => {
+    const body = (ctx.request.body ?? {}) as { assertion?: unknown };
+    await signIns.stepUp({ identityId: me(ctx).id, binding: stepUpBinding(ctx), response: body.assertion, purpose: 'passkey.add', actor: selfActor(me(ctx).id) });
     const { url, invite } = await services.invites.issue(me(ctx), { actor: selfActor(me(ctx).id), delivery: 'link', ttlMs: SELF_ENROLL_TTL_MS });
     ctx.body = { url, expiresAt: iso(invite.expiresAt) };
   });

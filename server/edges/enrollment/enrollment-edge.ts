@@ -89,7 +89,7 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
     const credential = await ceremonies.verifyRegistration(`invite:${invite.id}`, body.response);
     await services.invites.spend(invite);
     const name = typeof body.name === 'string' && body.name.trim() ? body.name : defaultPasskeyName(credential.aaguid, credential.deviceType);
-    const passkey = await services.passkeys.add({ ...credential, identityId: identity.id, name }, selfActor(identity.id));
+    const passkey = await services.passkeys.add({ ...credential, identityId: identity.id, name }, selfActor(identity.id), { userAgent: ctx.get('user-agent') });
     ctx.body = { ok: true, passkey: { id: passkey.id, name: passkey.name, model: authenticatorModel(passkey.aaguid), deviceType: passkey.deviceType } };
   });
 

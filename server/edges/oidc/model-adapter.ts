@@ -4,8 +4,12 @@
  * - consume() is atomic in the store, so of two token requests racing for one authorization
  *   code exactly one wins; the loser revokes everything the code issued (RFC 6749 §4.1.2,
  *   RFC 9700 §4.5: a replayed code means it leaked).
+ * - A Session records the passkey that opened it (index passkeyId, from the login result of the
+ *   request that signed in, carried over on every later save); a session whose passkey no longer
+ *   exists is not found, so revoking the passkey ends it even against a racing re-save.
+ * - A Grant is indexed under its own id as grantId, so revoking a grant removes the grant too.
  */
-import { errors } from 'oidc-provider';
+import { Provider, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Store } from '../../ports/storage.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AppRecord } from '../../ports/storage.ts';
@@ -14,11 +18,20 @@ import { hashToken } from '../../domain/secrets.ts';
 type Payload = Record<string, unknown>;
 
 /**
- * Opaque bearer artifacts whose id IS the secret a client presents. They are stored under the
- * SHA-256 of the id and without their `jti`, so a copy of the store yields no usable code or
- * token; the id is put back on read (the caller just presented it).
+ * Opaque bearer artifacts whose id IS the secret a client presents (the Session id is the value of
+ * the browser's session cookie). They are stored under the SHA-256 of the id and without their
+ * `jti`, so a copy of the store yields no usable code, token or SSO session; the id is put back on
+ * read (the caller just presented it). A Session found by its uid (oidc-provider does that only to
+ * read it) comes back without its id, which the store no longer knows.
  */
-const HASHED_MODELS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'InitialAccessToken', 'RegistrationAccessToken']);
+const HASHED_MODELS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'InitialAccessToken', 'RegistrationAccessToken', 'Session']);
+
+/** The passkey of the sign-in finished in this request, if any (oidc-edge puts it in the login result). */
+function passkeyOfLogin(accountId: unknown): string | undefined {
+  const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+  const login = (ctx?.oidc?.result as { login?: { accountId?: unknown; passkeyId?: unknown } } | undefined)?.login;
+  return login && login.accountId === accountId && typeof login.passkeyId === 'string' ? login.passkeyId : undefined;
+}
 
 export function createModelAdapter(deps: { store: Store; clock: Clock; clientMetadata: (app: AppRecord) => Payload | null }) {
   const { store, clock, clientMetadata } = deps;
@@ -36,6 +49,21 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
       return this.hashed ? hashToken(id) : id;
     }
 
+    /** A session keeps the passkey it was opened with across saves, until the next login replaces it. */
+    private async sessionPasskey(id: string, payload: Payload): Promise<string | undefined> {
+      if (typeof payload.accountId !== 'string') return undefined;
+      const fresh = passkeyOfLogin(payload.accountId);
+      if (fresh) return fresh;
+      const previous = await store.oidc.find(this.name, this.key(id), clock.now());
+      return previous && previous.accountId === payload.accountId && typeof previous.passkeyId === 'string' ? previous.passkeyId : undefined;
+    }
+
+    /** A session opened by a passkey that is gone (revoked, removed) is over. */
+    private async alive(payload: Payload | null): Promise<Payload | null> {
+      if (!payload || this.name !== 'Session' || typeof payload.passkeyId !== 'string') return payload;
+      return (await store.passkeys.get(payload.passkeyId)) ? payload : null;
+    }
+
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? clock.now() + expiresIn * 1000 : null;
       let stored = payload;
@@ -43,11 +71,14 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         const { jti: _jti, ...rest } = payload;
         stored = rest;
       }
+      const passkeyId = this.name === 'Session' ? await this.sessionPasskey(id, payload) : undefined;
+      if (passkeyId) stored = { ...stored, passkeyId };
       await store.oidc.upsert(this.name, this.key(id), stored, expiresAt, {
-        grantId: typeof payload.grantId === 'string' ? payload.grantId : undefined,
+        grantId: this.name === 'Grant' ? id : typeof payload.grantId === 'string' ? payload.grantId : undefined,
         userCode: typeof payload.userCode === 'string' ? payload.userCode : undefined,
         uid: typeof payload.uid === 'string' ? payload.uid : undefined,
         accountId: typeof payload.accountId === 'string' ? payload.accountId : undefined,
+        passkeyId,
       });
     }
 
@@ -56,13 +87,13 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         const app = await store.apps.get(id);
         return (app && clientMetadata(app)) ?? undefined;
       }
-      const payload = await store.oidc.find(this.name, this.key(id), clock.now());
+      const payload = await this.alive(await store.oidc.find(this.name, this.key(id), clock.now()));
       if (!payload) return undefined;
       return this.hashed ? { ...payload, jti: id } : payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      return (await store.oidc.findByUid(this.name, uid, clock.now())) ?? undefined;
+      return (await this.alive(await store.oidc.findByUid(this.name, uid, clock.now()))) ?? undefined;
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {

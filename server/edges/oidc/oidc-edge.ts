@@ -3,8 +3,8 @@
  * - The provider is rebuilt when the signing key set changes (signing-key-watch.ts: a rotation or
  *   revocation anywhere, an activation time reached), so every instance publishes and signs the
  *   same keys. /jwks and discovery carry a Cache-Control max-age shorter than the key lead time.
- * - The interaction is finished only after a verified assertion, by an active person assigned
- *   to the app; refusals go back to the app as access_denied after a page that says why.
+ * - The interaction is finished only after domain/sign-ins.ts accepted the passkey (verified, active,
+ *   assigned to the app); refusals go back to the app as access_denied after a page that says why.
  * - With login_hint, only that person's passkeys are offered; without it, discoverable login.
  */
 import Router from '@koa/router';
@@ -16,6 +16,7 @@ import type { Services } from '../../bootstrap.ts';
 import type { PasskeyCeremonies } from '../../ports/passkey-ceremonies.ts';
 import type { PasskeyRecord } from '../../ports/storage.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
+import { SignInRefused, type SignIns } from '../../domain/sign-ins.ts';
 import { createProvider } from './provider.ts';
 import { watchSigningKeys } from './signing-key-watch.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
@@ -44,8 +45,9 @@ export async function createOidcEdge(deps: {
   logger: Logger;
   /** Budget for passkey ceremony requests, per client address. */
   ceremonyLimit: Middleware;
+  signIns: SignIns;
 }) {
-  const { services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit } = deps;
+  const { services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit, signIns } = deps;
   const { store, config, clock, audit } = services;
   const admins = createAdminService({ store, identities: services.identities, now: () => clock.now() });
 
@@ -142,8 +144,20 @@ export async function createOidcEdge(deps: {
   router.post('/interaction/:uid/passkey/verify', guard, jsonBody(), async (ctx) => {
     const details = await detailsOf(ctx);
     const clientId = String(details.params.client_id);
-    const refuse = async (error: AppError, identityId: string | null) => {
-      await audit.record({ kind: 'auth', action: 'signin.failure', actor: identityId ? selfActor(identityId) : 'anonymous', target: `app:${clientId}`, outcome: 'failure', detail: { reason: error.code } });
+    try {
+      const signIn = await signIns.authenticate({
+        response: ctx.request.body as unknown,
+        binding: `interaction:${details.uid}`,
+        loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : null,
+        clientId,
+        redirectUri: typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : undefined,
+      });
+      // passkeyId is ours, not oidc-provider's: the model adapter stores it with the session it opens.
+      const login = { accountId: signIn.identity.id, amr: amrFor(signIn.passkey, signIn.userVerified), passkeyId: signIn.passkey.id };
+      ctx.body = { redirect: await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false }) };
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      const identityId = error instanceof SignInRefused ? error.identityId : null;
       if (error.code === 'counter_regression') logger.warn({ requestId: ctx.state.requestId, identityId }, 'passkey signature counter regression refused');
       // Person-level refusals end the attempt with access_denied for the app; a failed ceremony lets the person retry.
       if (error.code === 'inactive' || error.code === 'not_assigned') {
@@ -153,42 +167,23 @@ export async function createOidcEdge(deps: {
         return;
       }
       sendJsonError(ctx, error);
-    };
-
-    const body = ctx.request.body as unknown;
-    let passkey: PasskeyRecord | null = null;
-    try {
-      passkey = await store.passkeys.get(ceremonies.credentialIdOf(body));
-      if (!passkey) throw new AppError('passkey_invalid', 'This passkey is not registered with this sign-in service. Use another passkey or ask for an enrollment link.');
-      const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : null;
-      const hinted = hint ? await store.identities.getByUserName(hint) : null;
-      if (hinted && hinted.id !== passkey.identityId) {
-        throw new AppError('passkey_invalid', `This passkey belongs to another account, not ${hint}.`);
-      }
-      const result = await ceremonies.verifyAuthentication(`interaction:${details.uid}`, body, passkey);
-      if (!(await store.passkeys.recordUse(passkey.id, passkey.counter, result.newCounter, clock.now()))) {
-        throw new AppError('passkey_invalid', 'This passkey was used by another sign-in at the same moment; try again.');
-      }
-      const identity = await store.identities.get(passkey.identityId);
-      if (!identity) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
-      const redirectUri = typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : undefined;
-      await services.apps.assertMaySignIn(clientId, identity, redirectUri);
-      const redirect = await provider.interactionResult(
-        ctx.req,
-        ctx.res,
-        { login: { accountId: identity.id, amr: amrFor(passkey, result.userVerified) } },
-        { mergeWithLastSubmission: false },
-      );
-      await audit.record({ kind: 'auth', action: 'signin.success', actor: selfActor(identity.id), target: `app:${clientId}`, detail: { passkeyId: passkey.id } });
-      ctx.body = { redirect };
-    } catch (error) {
-      if (!isAppError(error)) throw error;
-      await refuse(error, passkey?.identityId ?? null);
     }
   });
 
+  /**
+   * Which passkey opened the provider session an access token was issued in, and its grant: the
+   * console and dashboard record both on the session they open from a sign-in (app.ts wires it).
+   */
+  async function openedBy(accessToken: string): Promise<{ passkeyId: string | null; grantId: string | null }> {
+    const token = await provider.AccessToken.find(accessToken);
+    if (!token) return { passkeyId: null, grantId: null };
+    const session = token.sessionUid ? await store.oidc.findByUid('Session', token.sessionUid, services.clock.now()) : null;
+    return { passkeyId: typeof session?.passkeyId === 'string' ? session.passkeyId : null, grantId: token.grantId ?? null };
+  }
+
   return {
     routes: router.routes() as Middleware,
+    openedBy,
     /** Everything else (authorize, token, userinfo, jwks, discovery, logout) is the provider's. */
     provider: (async (ctx, next) => {
       await mounted(ctx, next);

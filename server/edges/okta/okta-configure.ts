@@ -4,6 +4,9 @@
  *   an error names which of the two failed and quotes Okta's errorSummary.
  * - Only a working token is stored (sealed). Failed deliveries are re-queued: they may have
  *   failed because of the old token.
+ * - In production the domain must resolve to public addresses only: an "Okta domain" on a
+ *   loopback or private address would make Latchkey send its Okta API token (and every profile
+ *   update) to a host inside the network (server-side request forgery).
  */
 import { describeQueueHealth, queueHealth } from '../../workers/queue-pause.ts';
 import type { Services } from '../../bootstrap.ts';
@@ -14,8 +17,25 @@ import { createOktaClient } from './okta-client.ts';
 import { loadOktaConnection, saveOktaConnection } from './okta-connection.ts';
 import { OKTA_SYNC_QUEUE, requeueFailedSyncJobs } from './okta-sync.ts';
 import { type Actor } from '../../domain/actor.ts';
+import { lookup } from 'node:dns/promises';
+import { nonPublicReason } from '../../http/public-reachability.ts';
 
-type Deps = Pick<Services, 'store' | 'sealer' | 'clock' | 'audit'>;
+type Deps = Pick<Services, 'store' | 'sealer' | 'clock' | 'audit' | 'config'>;
+
+/** Refuses an Okta domain whose name resolves to any loopback, private or link-local address. */
+export async function assertPublicOktaDomain(domain: string, resolve: (host: string) => Promise<string[]> = async (host) => (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address)): Promise<void> {
+  const host = new URL(domain).hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  try {
+    addresses = await resolve(host);
+  } catch (error) {
+    throw new AppError('invalid_input', `Okta domain ${domain} does not resolve (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the org URL`, { field: 'domain', cause: error });
+  }
+  for (const address of addresses) {
+    const reason = nonPublicReason(address);
+    if (reason) throw new AppError('invalid_input', `Okta domain ${domain} is refused in production: ${host} resolves to ${reason}. An Okta org is on the internet; use its org URL, e.g. https://dev-123456.okta.com`, { field: 'domain' });
+  }
+}
 
 /** Turns a failed token check into one line that says whether the domain or the token is wrong. */
 export function explainTokenCheckFailure(domain: string, error: unknown): AppError {
@@ -47,6 +67,7 @@ export async function configureOkta(services: Deps, input: { domain: string; tok
   const domain = validateOktaDomain(input.domain);
   const token = (input.token ?? '').trim();
   if (!token) throw new AppError('invalid_input', 'Okta API token is empty: pass --token <api token>', { field: 'token' });
+  if (services.config.env === 'production') await assertPublicOktaDomain(domain);
   const owner = await checkOktaToken(createOktaClient({ domain, token, fetch: options.fetch }));
   await saveOktaConnection(services, { domain, token, tokenOwner: { id: owner.id, login: owner.profile.login } });
   await services.audit.record({ action: 'okta.configure', actor, target: null, detail: { domain, tokenOwner: owner.profile.login } });

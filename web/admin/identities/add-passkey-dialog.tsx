@@ -1,5 +1,6 @@
 /** "Add passkey" for one person: an enrollment email, or a link to hand over yourself. */
 import { useState } from 'preact/hooks';
+import { startAuthentication } from '@simplewebauthn/browser';
 import { api, formatTime } from '../../ui/api.ts';
 import { CopyField, ErrorNote, Modal, useToast } from '../../ui/components.tsx';
 import type { IdentityView } from '../../../server/edges/admin/views.ts';
@@ -43,7 +44,13 @@ export function AddPasskeyDialog({ identity, onClose }: { identity: IdentityView
           onSubmit={async (event) => {
             event.preventDefault();
             try {
-              const result = await api<{ url?: string; expiresAt: string; to?: string }>('POST', `/admin/api/identities/${identity.id}/invite`, { delivery: how, ttlHours: Number(ttl) });
+              // For an administrator, confirm with your own passkey first (step-up).
+              let stepUp: unknown;
+              if (identity.roles.includes('admin')) {
+                const { options } = await api<{ options: Record<string, unknown> }>('POST', '/admin/api/step-up/options');
+                stepUp = await startAuthentication({ optionsJSON: options as never });
+              }
+              const result = await api<{ url?: string; expiresAt: string; to?: string }>('POST', `/admin/api/identities/${identity.id}/invite`, { delivery: how, ttlHours: Number(ttl), stepUp });
               if (how === 'link') setLink({ url: result.url!, expiresAt: result.expiresAt });
               else {
                 toast(`Enrollment email queued for ${result.to}`);

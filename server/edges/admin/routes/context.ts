@@ -10,6 +10,7 @@ import type { AdminService } from '../../../domain/admins.ts';
 import { AppError } from '../../../domain/errors.ts';
 import type { EnrollmentMail } from '../../../domain/enrollment-mail.ts';
 import { adminActor, type Actor } from '../../../domain/actor.ts';
+import type { SignIns } from '../../../domain/sign-ins.ts';
 
 /**
  * The Okta connection as the console needs it. Provided by the composition root (app.ts) from the
@@ -33,6 +34,8 @@ export interface AdminRouteDeps {
   okta: OktaConnectionControls;
   /** The SCIM base URL Okta provisions to. */
   scimUrl: string;
+  /** Fresh passkey ceremonies (step-up) before acting on another administrator. */
+  signIns: Pick<SignIns, 'stepUp' | 'stepUpOptions'>;
 }
 
 export type AdminRouter = Router;

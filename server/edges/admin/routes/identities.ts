@@ -104,7 +104,7 @@ export function registerIdentityRoutes(router: AdminRouter, deps: AdminRouteDeps
   router.post('/identities/:id/passkeys/:passkeyId/revoke', async (ctx) => {
     const passkey = await services.passkeys.require(ctx.params.passkeyId);
     if (passkey.identityId !== ctx.params.id) throw new AppError('not_found', 'no such passkey for this identity');
-    await services.passkeys.revoke(passkey.id, actorOf(ctx));
+    await services.passkeys.revoke(passkey.id, actorOf(ctx), { userAgent: ctx.get('user-agent') });
     ctx.body = { revoked: passkey.id };
   });
 }

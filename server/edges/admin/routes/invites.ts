@@ -1,6 +1,14 @@
-/** Enrollment invitations: one person's link or email, a bulk email send, and its progress. */
+/**
+ * Enrollment invitations: one person's link or email, a bulk email send, and its progress.
+ * A link or invitation for an administrator (a way into the console) needs a fresh passkey check
+ * by the acting admin (step-up) and tells the target by email; the bulk send skips administrators.
+ */
 import { z } from 'zod';
+import type { Context } from 'koa';
 import { AppError } from '../../../domain/errors.ts';
+import { ADMIN_ROLE } from '../../../domain/apps.ts';
+import { displayNameOf } from '../../../domain/identities.ts';
+import { adminEnrollmentNotice, describeBrowser } from '../../../domain/security-notices.ts';
 import type { IdentityRecord } from '../../../ports/storage.ts';
 import { iso, type BulkInviteResult } from '../views.ts';
 import { actorOf, parse, type AdminRouteDeps, type AdminRouter } from './context.ts';
@@ -8,18 +16,29 @@ import { actorOf, parse, type AdminRouteDeps, type AdminRouter } from './context
 const HOUR_MS = 3_600_000;
 
 const schemas = {
-  invite: z.object({ delivery: z.enum(['email', 'link']), ttlHours: z.number().int().min(1).max(24 * 30).optional() }),
+  invite: z.object({ delivery: z.enum(['email', 'link']), ttlHours: z.number().int().min(1).max(24 * 30).optional(), stepUp: z.unknown().optional() }),
   bulkInvite: z.object({ identityIds: z.array(z.string().min(1).max(100)).min(1).max(1000), ttlHours: z.number().int().min(1).max(24 * 30).optional() }),
   inviteIds: z.object({ ids: z.string().max(40_000) }),
 };
 
 export function registerInviteRoutes(router: AdminRouter, deps: AdminRouteDeps): void {
-  const { services, enrollmentMail } = deps;
+  const { services, enrollmentMail, signIns } = deps;
   const { store } = services;
+  const stepUpBinding = (ctx: Context) => `step-up:${ctx.state.consoleSession!.key}`;
+
+  router.post('/step-up/options', async (ctx) => {
+    ctx.body = { options: await signIns.stepUpOptions(ctx.state.consoleSession!.identity.id, stepUpBinding(ctx)) };
+  });
 
   router.post('/identities/:id/invite', async (ctx) => {
     const identity = await services.identities.require(ctx.params.id);
     const input = parse(schemas.invite, ctx.request.body);
+    if (identity.roles.includes(ADMIN_ROLE)) {
+      const acting = ctx.state.consoleSession!.identity;
+      await signIns.stepUp({ identityId: acting.id, binding: stepUpBinding(ctx), response: input.stepUp, purpose: `invite.admin:${identity.id}`, actor: actorOf(ctx) });
+      const by = `the administrator ${displayNameOf(acting)} (${acting.userName}), in the admin console`;
+      await services.notices.notify(identity.id, adminEnrollmentNotice({ by, delivery: input.delivery, at: services.clock.now(), from: describeBrowser(ctx.get('user-agent')) }));
+    }
     const ttlMs = input.ttlHours ? input.ttlHours * HOUR_MS : undefined;
     if (input.delivery === 'link') {
       const { url, invite } = await services.invites.issue(identity, { actor: actorOf(ctx), delivery: 'link', ttlMs });
@@ -35,8 +54,11 @@ export function registerInviteRoutes(router: AdminRouter, deps: AdminRouteDeps):
     const input = parse(schemas.bulkInvite, ctx.request.body);
     const found = await Promise.all(input.identityIds.map((id) => store.identities.get(id)));
     const missing = input.identityIds.filter((_id, index) => !found[index]);
-    const batch = await enrollmentMail.sendInvites({ identities: found.filter((identity) => identity !== null) as IdentityRecord[], actor: actorOf(ctx), ttlMs: input.ttlHours ? input.ttlHours * HOUR_MS : undefined });
+    const people = found.filter((identity) => identity !== null) as IdentityRecord[];
+    const admins = people.filter((identity) => identity.roles.includes(ADMIN_ROLE));
+    const batch = await enrollmentMail.sendInvites({ identities: people.filter((identity) => !identity.roles.includes(ADMIN_ROLE)), actor: actorOf(ctx), ttlMs: input.ttlHours ? input.ttlHours * HOUR_MS : undefined });
     const results: BulkInviteResult[] = [
+      ...admins.map((identity) => ({ identityId: identity.id, userName: identity.userName, email: identity.email, outcome: 'refused' as const, reason: 'an administrator: send from their own page, with a passkey check' })),
       ...batch.queued.map(({ identity, invite }) => ({ identityId: identity.id, userName: identity.userName, email: identity.email, outcome: 'queued' as const, inviteId: invite.id })),
       ...batch.refused.map(({ identity, reason }) => ({ identityId: identity.id, userName: identity.userName, email: identity.email, outcome: 'refused' as const, reason })),
       ...missing.map((id) => ({ identityId: id, userName: null, email: null, outcome: 'refused' as const, reason: 'no such identity' })),
