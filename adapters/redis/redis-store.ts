@@ -27,10 +27,12 @@ export async function openRedisStore(options: { url: string; keyPrefix?: string 
   const redis = new Redis(options.url, { lazyConnect: true });
   await redis.connect();
   const keys = new Keys(options.keyPrefix ?? 'latchkey:');
+  const identities = createIdentityRepository(redis, keys);
+  await identities.migrateKeys();
 
   return {
     kind: 'redis',
-    identities: createIdentityRepository(redis, keys),
+    identities,
     groups: createGroupRepository(redis, keys),
     passkeys: createPasskeyRepository(redis, keys),
     apps: createAppRepository(redis, keys),

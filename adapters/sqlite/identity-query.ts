@@ -2,10 +2,11 @@
  * Translates an IdentityQuery into a parameterized WHERE clause over the identities table (alias i).
  * - Values only ever travel as bound parameters; attribute names come from a fixed whitelist.
  * - userName and email compare case-insensitively (SCIM caseExact=false, RFC 7643 §4.1), through
- *   the *_key columns lowercased in JS so non-ASCII letters fold too; the other attributes are exact.
+ *   the *_key columns (NFKC + case fold in JS, identity-keys.ts); the other attributes are exact.
  * - Enrollment status is derived with EXISTS over passkeys and invites, never stored, so it cannot
  *   drift from the records it summarizes.
  */
+import { emailKey, userNameKey } from '../../server/ports/identity-keys.ts';
 import type { EnrollmentStatus, IdentityFilter, IdentityQuery } from '../../server/ports/storage.ts';
 
 export const HAS_PASSKEY = 'EXISTS (SELECT 1 FROM passkeys p WHERE p.identity_id = i.id)';
@@ -73,10 +74,10 @@ function filterSql(filter: IdentityFilter, params: unknown[]): string {
       params.push(String(value));
       return 'i.id = ?';
     case 'userName':
-      params.push(foldCase(String(value)));
+      params.push(userNameKey(String(value)));
       return 'i.user_name_key = ?';
     case 'email':
-      params.push(foldCase(String(value)));
+      params.push(emailKey(String(value)));
       return 'i.email_key = ?';
     case 'externalId':
       params.push(String(value));

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { openRedisStore } from '../../adapters/redis/redis-store.ts';
+import { describe, expect, it } from 'vitest';
 import { describeStoreContract } from './store-contract.ts';
 
 const url = process.env.LATCHKEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -26,3 +27,49 @@ async function removeRunKeys(): Promise<void> {
 }
 
 describeStoreContract('redis', () => openRedisStore({ url, keyPrefix: `${runPrefix}${++stores}:` }), removeRunKeys);
+
+describe('Redis: re-keying records written before unique claims', () => {
+  it('gives each key to the oldest holder and keeps younger duplicates editable, unverified', async () => {
+    const prefix = `${runPrefix}legacy:`;
+    const first = await openRedisStore({ url, keyPrefix: prefix });
+    const base = {
+      emailVerified: true, givenName: null, familyName: null, displayName: null, externalId: null,
+      oktaUserId: null, locale: null, active: true, roles: [], attributes: {}, createdAt: 1, updatedAt: 1, version: 1,
+    };
+    await first.identities.create({ ...base, id: 'old', userName: 'jos\u00e9', email: 'Shared@example.test' });
+    await first.identities.create({ ...base, id: 'young', userName: 'someone', email: 'other@example.test' });
+    await first.close();
+
+    // Rewrite both into the previous release's layout: one lowercased userName key, no claims,
+    // email only in a non-unique set, and the younger one sharing the older one's address.
+    const redis = new Redis(url);
+    try {
+      const all = await redis.keys(`${prefix}identities:by-*`);
+      if (all.length) await redis.del(...all);
+      await redis.del(`${prefix}schema:identity-claims`);
+      await redis.hdel(`${prefix}identity:old`, '_claims');
+      await redis.hdel(`${prefix}identity:young`, '_claims');
+      await redis.hset(`${prefix}identity:old`, '_ukey', `${prefix}identities:by-userName:jos\u00e9`);
+      await redis.hset(`${prefix}identity:young`, '_ukey', `${prefix}identities:by-userName:jose\u0301`,
+        'userName', JSON.stringify('jose\u0301'), 'email', JSON.stringify('shared@EXAMPLE.test'));
+      await redis.set(`${prefix}identities:by-userName:jos\u00e9`, 'old');
+      await redis.set(`${prefix}identities:by-userName:jose\u0301`, 'young');
+    } finally {
+      await redis.quit();
+    }
+
+    const store = await openRedisStore({ url, keyPrefix: prefix });
+    try {
+      expect((await store.identities.getByUserName('JOSE\u0301'))?.id).toBe('old');
+      const byEmail = await store.identities.query({ filter: { attr: 'email', value: 'SHARED@example.test' }, offset: 0, limit: 10, now: Date.now() });
+      expect(byEmail.items.map((item) => item.id)).toEqual(['old']);
+      const young = await store.identities.get('young');
+      expect(young?.emailVerified).toBe(false);
+      const deactivated = await store.identities.update({ ...young!, active: false }, young!.version);
+      await store.identities.update({ ...deactivated, email: 'young@example.test', userName: 'young' }, deactivated.version);
+      await expect(store.identities.create({ ...base, id: 'new', userName: 'JOSÉ', email: 'n@example.test' })).rejects.toMatchObject({ field: 'userName' });
+    } finally {
+      await store.close();
+    }
+  });
+});
