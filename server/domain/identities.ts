@@ -16,7 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { emailKey } from '../ports/identity-keys.ts';
 import { StoreError, type JobInput, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
-import { AppError } from './errors.ts';
+import { AppError, translateStoreError } from './errors.ts';
+import { selfActor, type Actor } from './actor.ts';
 import type { AuditLog } from './audit.ts';
 
 export interface IdentityInput {
@@ -51,23 +52,13 @@ function validate(input: { userName: string; email: string }): void {
   }
 }
 
-export function translateStoreError(error: unknown, what: string): never {
-  if (error instanceof StoreError) {
-    if (error.code === 'conflict') {
-      throw new AppError('conflict', `${what} with that ${error.field ?? 'value'} already exists`, { field: error.field, cause: error });
-    }
-    if (error.code === 'stale') throw new AppError('stale', `${what} was changed by someone else; read it again and retry`, { cause: error });
-    if (error.code === 'not_found') throw new AppError('not_found', `${what} not found`, { cause: error });
-  }
-  throw error;
-}
-
 /** Durable work to record in the same write that deletes an identity (e.g. clearing its Okta flag). */
 export type IdentityDeleteJobs = (identity: IdentityRecord) => Promise<JobInput[]> | JobInput[];
 
-export function createIdentityService(deps: { store: Store; clock: Clock; audit: AuditLog }) {
+export function createIdentityService(deps: { store: Store; clock: Clock; audit: AuditLog; onDelete?: IdentityDeleteJobs[] }) {
   const { store, clock, audit } = deps;
-  let jobsOnDelete: IdentityDeleteJobs = () => [];
+  const deleteListeners = deps.onDelete ?? [];
+  const jobsOnDelete = async (identity: IdentityRecord) => (await Promise.all(deleteListeners.map((listener) => listener(identity)))).flat();
 
   async function require(id: string): Promise<IdentityRecord> {
     const identity = await store.identities.get(id);
@@ -86,7 +77,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     return identity;
   }
 
-  async function create(input: IdentityInput, actor: string): Promise<IdentityRecord> {
+  async function create(input: IdentityInput, actor: Actor): Promise<IdentityRecord> {
     validate(input);
     const now = clock.now();
     const identity: IdentityRecord = {
@@ -112,7 +103,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     } catch (error) {
       translateIdentityConflict(error, identity);
     }
-    await audit.record({ kind: actorKind(actor), action: 'identity.create', actor, target: `identity:${identity.id}`, detail: { userName: identity.userName } });
+    await audit.record({ action: 'identity.create', actor, target: `identity:${identity.id}`, detail: { userName: identity.userName } });
     return identity;
   }
 
@@ -120,7 +111,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
    * Applies changes to the version the caller read (or the current one). Deactivation revokes
    * sessions and grants in the same call so no request can slip in with an old session.
    */
-  async function update(id: string, changes: IdentityChanges, actor: string, expectedVersion?: number): Promise<IdentityRecord> {
+  async function update(id: string, changes: IdentityChanges, actor: Actor, expectedVersion?: number): Promise<IdentityRecord> {
     const current = await require(id);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
       throw new AppError('stale', 'identity was changed by someone else; read it again and retry');
@@ -145,7 +136,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     if (emailMoved) await revokeOpenInvites(id);
     if (current.active && !saved.active) await store.oidc.revokeByAccountId(id);
     const action = current.active !== saved.active ? (saved.active ? 'identity.activate' : 'identity.deactivate') : 'identity.update';
-    await audit.record({ kind: actorKind(actor), action, actor, target: `identity:${id}`, detail: { userName: saved.userName, changed: Object.keys(changes) } });
+    await audit.record({ action, actor, target: `identity:${id}`, detail: { userName: saved.userName, changed: Object.keys(changes) } });
     return saved;
   }
 
@@ -171,16 +162,16 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
         if (error instanceof StoreError && error.code === 'stale') continue;
         throw error;
       }
-      await audit.record({ kind: 'enrollment', action: 'identity.email_verified', actor: `identity:${id}`, target: `identity:${id}`, detail: { inviteId } });
+      await audit.record({ kind: 'enrollment', action: 'identity.email_verified', actor: selfActor(id), target: `identity:${id}`, detail: { inviteId } });
       return;
     }
   }
 
-  async function remove(id: string, actor: string): Promise<void> {
+  async function remove(id: string, actor: Actor): Promise<void> {
     const identity = await require(id);
     await store.oidc.revokeByAccountId(id);
     await store.identities.delete(id, { enqueue: await jobsOnDelete(identity) });
-    await audit.record({ kind: actorKind(actor), action: 'identity.delete', actor, target: `identity:${id}`, detail: { userName: identity.userName } });
+    await audit.record({ action: 'identity.delete', actor, target: `identity:${id}`, detail: { userName: identity.userName } });
   }
 
   async function list(query: Omit<IdentityQuery, 'now'>): Promise<Page<IdentityWithStatus>> {
@@ -203,10 +194,6 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     remove,
     list,
     status,
-    /** Wired by the Okta edge, keeping this service free of Okta knowledge. */
-    onDelete(listener: IdentityDeleteJobs) {
-      jobsOnDelete = listener;
-    },
   };
 }
 
@@ -218,8 +205,8 @@ export function canonicalUserName(userName: string): string {
 }
 
 /** Okta provisioned the address over SCIM: Okta vouches for it. Nobody else does. */
-function vouchesForEmail(actor: string): boolean {
-  return actorKind(actor) === 'scim';
+function vouchesForEmail(actor: Actor): boolean {
+  return actor.kind === 'scim';
 }
 
 /** Each unique key gets a message that says what collided and how names are compared. */
@@ -234,13 +221,6 @@ function translateIdentityConflict(error: unknown, identity: IdentityRecord): ne
     if (message) throw new AppError('conflict', message, { field: error.field === 'email' ? 'email' : 'userName', cause: error });
   }
   translateStoreError(error, 'an identity');
-}
-
-/** "scim-token:abc" -> "scim"; "identity:..." -> "admin"; "cli" -> "cli". */
-export function actorKind(actor: string): string {
-  if (actor.startsWith('scim')) return 'scim';
-  if (actor.startsWith('identity:')) return 'admin';
-  return actor.split(':')[0];
 }
 
 export function displayNameOf(identity: Pick<IdentityRecord, 'displayName' | 'givenName' | 'familyName' | 'userName'>): string {

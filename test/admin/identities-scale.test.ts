@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const PEOPLE = 10_000;
 
@@ -16,7 +17,7 @@ describe('identities API at 10,000 identities', { timeout: 120_000 }, () => {
     server = await startTestServer({ store: 'sqlite' });
     const { store } = server.services;
     const now = Date.now();
-    const group = await server.services.groups.create({ displayName: 'Everyone odd' }, 'test');
+    const group = await server.services.groups.create({ displayName: 'Everyone odd' }, CLI_ACTOR);
     const odd: string[] = [];
     for (let index = 0; index < PEOPLE; index++) {
       const record: IdentityRecord = {
@@ -40,7 +41,7 @@ describe('identities API at 10,000 identities', { timeout: 120_000 }, () => {
       await store.identities.create(record);
       if (index % 2) odd.push(record.id);
     }
-    await server.services.groups.change(group.id, { members: { add: odd } }, 'test');
+    await server.services.groups.change(group.id, { members: { add: odd } }, CLI_ACTOR);
   });
   afterAll(async () => server?.close());
 

@@ -1,6 +1,7 @@
 /** Rate limits answer in each protocol's own error shape, with a Retry-After in whole seconds. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 describe('rate limits', () => {
   let server: TestServer;
@@ -10,8 +11,8 @@ describe('rate limits', () => {
   afterAll(async () => server?.close());
 
   it('SCIM: 429 with the SCIM error schema and an integer Retry-After, per token', async () => {
-    const { token } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, 'test');
-    const { token: other } = await server.services.scimTokens.create({ name: 'Second token' }, 'test');
+    const { token } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, CLI_ACTOR);
+    const { token: other } = await server.services.scimTokens.create({ name: 'Second token' }, CLI_ACTOR);
     const get = (bearer: string) => fetch(`${server.url}/scim/v2/Users?filter=${encodeURIComponent('userName eq "x@example.com"')}`, { headers: { authorization: `Bearer ${bearer}` } });
     const responses = await Promise.all(Array.from({ length: 6 }, () => get(token)));
     const limited = responses.filter((response) => response.status === 429);

@@ -3,6 +3,7 @@
  * bearer token, Okta's User-Agent, application/scim+json, against a real running Latchkey.
  */
 import { startTestServer, type StoreKind, type TestServer } from '../support/test-server.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 export const SCIM = {
   user: 'urn:ietf:params:scim:schemas:core:2.0:User',
@@ -40,7 +41,7 @@ export interface ScimHarness {
 
 export async function startScimHarness(store: StoreKind, env: Record<string, string> = {}): Promise<ScimHarness> {
   const server = await startTestServer({ store, env });
-  const { token, info } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, 'cli');
+  const { token, info } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, CLI_ACTOR);
   const base = `${server.url}/scim/v2`;
 
   async function request(method: string, path: string, options: ScimRequestOptions = {}): Promise<ScimResponse> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, randomToken } from '../../server/domain/secrets.ts';
 import { STORE_KINDS } from '../support/test-server.ts';
 import { SCIM, query, startScimHarness, type ScimHarness, type ScimResponse } from './scim-client.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 function expectScimError(response: ScimResponse, status: number, scimType?: string, detail?: RegExp): void {
   expect(response.status, JSON.stringify(response.body)).toBe(status);
@@ -46,8 +47,8 @@ describe.each(STORE_KINDS)('SCIM bad input (%s)', (kind) => {
   describe('authentication', () => {
     it('missing, malformed, wrong, revoked and expired tokens all get the identical 401', async () => {
       const { store, clock, scimTokens } = scim.server.services;
-      const revoked = await scimTokens.create({ name: 'old' }, 'cli');
-      await scimTokens.revoke(revoked.info.id, 'cli');
+      const revoked = await scimTokens.create({ name: 'old' }, CLI_ACTOR);
+      await scimTokens.revoke(revoked.info.id, CLI_ACTOR);
       const expired = randomToken();
       await store.scimTokens.create({ id: `expired-${kind}`, name: 'expired', tokenHash: hashToken(expired), createdAt: clock.now() - 10_000, expiresAt: clock.now() - 1, lastUsedAt: null, revokedAt: null });
       const variants: (string | null)[] = [null, 'Bearer', `Basic ${scim.token}`, `Bearer ${randomToken()}`, `Bearer ${revoked.token}`, `Bearer ${expired}`];

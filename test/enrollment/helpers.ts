@@ -4,12 +4,13 @@ import { createLogger } from '../../server/logger.ts';
 import { openMailer } from '../../adapters/mail/open-mailer.ts';
 import { createMailSending } from '../../server/workers/enrollment-mail-worker.ts';
 import type { EnrollmentStatus, IdentityRecord } from '../../server/ports/storage.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 export async function createPeople(services: Services, count: number, prefix = 'person'): Promise<IdentityRecord[]> {
   const people: IdentityRecord[] = [];
   for (let index = 1; index <= count; index++) {
     const name = `${prefix}${String(index).padStart(2, '0')}`;
-    people.push(await services.identities.create({ userName: `${name}@acme.test`, email: `${name}@acme.test`, givenName: `Given${index}`, familyName: `Family${index}` }, 'cli'));
+    people.push(await services.identities.create({ userName: `${name}@acme.test`, email: `${name}@acme.test`, givenName: `Given${index}`, familyName: `Family${index}` }, CLI_ACTOR));
   }
   return people;
 }

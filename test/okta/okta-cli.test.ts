@@ -10,6 +10,7 @@ import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { startOktaSim, type OktaSim } from '../okta-sim/okta-sim.ts';
 import { OKTA_SYNC_QUEUE } from '../../server/edges/okta/okta-sync.ts';
 import { addPasskey } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
 
@@ -78,7 +79,7 @@ describe('latchkey okta (CLI)', () => {
   }, 120_000);
 
   it('records an Okta update when a passkey is revoked from the CLI', async () => {
-    const identity = await server.services.identities.create({ userName: 'cli-revoke@example.com', email: 'cli-revoke@example.com' }, 'cli');
+    const identity = await server.services.identities.create({ userName: 'cli-revoke@example.com', email: 'cli-revoke@example.com' }, CLI_ACTOR);
     const passkey = await addPasskey(server.services, identity.id);
     const revoked = await latchkey(server, 'passkeys', 'revoke', passkey.id);
     expect(revoked.code, revoked.stderr).toBe(0);

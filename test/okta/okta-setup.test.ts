@@ -12,20 +12,21 @@ import { oidcEndpoints } from '../../server/http/endpoints.ts';
 import { hashToken } from '../../server/domain/secrets.ts';
 import type { Services } from '../../server/bootstrap.ts';
 import { addPasskey, connect } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const writes = (sim: OktaSim) => sim.requests.filter((request) => request.method !== 'GET').length;
 
 async function healthyLatchkey(services: Services) {
   for (const name of ['root@example.com', 'second@example.com']) {
-    const admin = await services.identities.create({ userName: name, email: name, roles: ['admin'] }, 'cli');
+    const admin = await services.identities.create({ userName: name, email: name, roles: ['admin'] }, CLI_ACTOR);
     await addPasskey(services, admin.id);
   }
   const now = services.clock.now();
   await services.store.scimTokens.create({ id: randomUUID(), name: 'okta', tokenHash: hashToken(randomUUID()), createdAt: now, expiresAt: now + 90 * DAY, lastUsedAt: null, revokedAt: null });
-  const group = await services.groups.create({ displayName: 'Beyond Identity' }, 'cli');
+  const group = await services.groups.create({ displayName: 'Beyond Identity' }, CLI_ACTOR);
   const [app] = (await services.apps.list()).filter((candidate) => candidate.kind === 'okta');
-  await services.apps.setAssignment(app.id, group.id, true, 'cli');
+  await services.apps.setAssignment(app.id, group.id, true, CLI_ACTOR);
 }
 
 for (const store of STORE_KINDS) {
@@ -48,7 +49,7 @@ for (const store of STORE_KINDS) {
       const { services } = server;
       const issuer = services.config.issuer;
 
-      const plan = await setupOkta(services, { dryRun: true }, 'cli');
+      const plan = await setupOkta(services, { dryRun: true }, CLI_ACTOR);
       expect(plan.steps.map((step) => [step.step, step.action])).toEqual([
         ['attribute', 'would_create'],
         ['group', 'would_create'],
@@ -59,7 +60,7 @@ for (const store of STORE_KINDS) {
       expect(writes(sim)).toBe(0);
       expect(await services.apps.list()).toEqual([]);
 
-      const result = await setupOkta(services, { group: 'Beyond Identity' }, 'cli');
+      const result = await setupOkta(services, { group: 'Beyond Identity' }, CLI_ACTOR);
       expect(result.changed).toBe(true);
       expect(result.steps.every((step) => step.action === 'created')).toBe(true);
       expect(result.warnings).toContain(SUPER_ADMIN_WARNING);
@@ -109,7 +110,7 @@ for (const store of STORE_KINDS) {
       });
 
       const before = writes(sim);
-      const again = await setupOkta(services, { group: 'Beyond Identity' }, 'cli');
+      const again = await setupOkta(services, { group: 'Beyond Identity' }, CLI_ACTOR);
       expect(again.changed).toBe(false);
       expect(again.steps.map((step) => step.action)).toEqual(['found', 'found', 'found', 'found', 'found']);
       expect(again.steps.find((step) => step.step === 'identity_provider')?.id).toBe(idp.id);
@@ -129,17 +130,17 @@ for (const store of STORE_KINDS) {
         policy: {},
       };
       sim.idps.set(foreign.id, foreign);
-      await expect(setupOkta(services, {}, 'cli')).rejects.toThrow(/already has an identity provider named "Latchkey".*--idp-name/);
+      await expect(setupOkta(services, {}, CLI_ACTOR)).rejects.toThrow(/already has an identity provider named "Latchkey".*--idp-name/);
       expect(sim.idps.get(foreign.id)).toEqual(foreign);
 
-      const result = await setupOkta(services, { idpName: 'Latchkey passkeys' }, 'cli');
+      const result = await setupOkta(services, { idpName: 'Latchkey passkeys' }, CLI_ACTOR);
       expect(result.steps.find((step) => step.step === 'identity_provider')).toMatchObject({ action: 'created', name: 'Latchkey passkeys' });
       expect(sim.idps.get(foreign.id)).toEqual(foreign);
     });
 
     it('doctor passes on a good setup and names each broken link with a fix', async () => {
       const { services } = server;
-      await setupOkta(services, {}, 'cli');
+      await setupOkta(services, {}, CLI_ACTOR);
       await healthyLatchkey(services);
 
       const good = await doctorOkta(services);
@@ -157,7 +158,7 @@ for (const store of STORE_KINDS) {
       for (const token of await services.store.scimTokens.list()) await services.store.scimTokens.revoke(token.id, now);
       await services.store.scimTokens.create({ id: randomUUID(), name: 'okta-old', tokenHash: hashToken(randomUUID()), createdAt: now, expiresAt: now + 3 * DAY, lastUsedAt: null, revokedAt: null });
       const second = await services.identities.resolve('second@example.com');
-      await services.identities.update(second.id, { roles: [] }, 'cli');
+      await services.identities.update(second.id, { roles: [] }, CLI_ACTOR);
 
       const broken = await doctorOkta({ ...services, config: { ...services.config, env: 'production' } });
       const byName = Object.fromEntries(broken.checks.map((check) => [check.check, check]));

@@ -7,6 +7,7 @@
  *   look-alike (Unicode TR39 skeleton) of an existing userName is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminActor, CLI_ACTOR } from '../../server/domain/actor.ts';
 import * as oidc from 'openid-client';
 import { STORE_KINDS } from '../support/test-server.ts';
 import { SCIM, query, startScimHarness, type ScimHarness } from '../conformance/scim-client.ts';
@@ -51,7 +52,7 @@ describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
   });
 
   it('refuses the same email from the console/CLI with a clear conflict', async () => {
-    await expect(scim.server.services.identities.create({ userName: 'carl', email: 'Ann@example.com' }, 'cli')).rejects.toMatchObject({
+    await expect(scim.server.services.identities.create({ userName: 'carl', email: 'Ann@example.com' }, CLI_ACTOR)).rejects.toMatchObject({
       code: 'conflict',
       field: 'email',
       message: expect.stringMatching(/email "Ann@example.com" is already used/),
@@ -83,9 +84,9 @@ describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
     const okta = await setUpOkta(scim.server);
     const created = await scim.request('POST', '/Users', { body: user('vera@example.com') });
     const id = created.body.id as string;
-    await services.groups.change(okta.group.id, { members: { add: [id] } }, 'test');
+    await services.groups.change(okta.group.id, { members: { add: [id] } }, CLI_ACTOR);
     const authenticator = new SoftAuthenticator({ origin: scim.server.url });
-    const { url } = await services.invites.issue(await services.identities.require(id), { actor: 'test', delivery: 'link' });
+    const { url } = await services.invites.issue(await services.identities.require(id), { actor: CLI_ACTOR, delivery: 'link' });
     expect((await enrollOverHttp(url, authenticator)).status).toBe(200);
 
     async function idTokenClaims() {
@@ -99,18 +100,18 @@ describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
     expect(await idTokenClaims()).toMatchObject({ email: 'vera@example.com', email_verified: true });
 
     // An admin retypes it in the console: nobody has proved the new address yet.
-    const edited = await services.identities.update(id, { email: 'vera.new@example.com' }, 'identity:some-admin');
+    const edited = await services.identities.update(id, { email: 'vera.new@example.com' }, adminActor('some-admin'));
     expect(edited.emailVerified).toBe(false);
     expect(await idTokenClaims()).toMatchObject({ email: 'vera.new@example.com', email_verified: false });
 
     // A link handed over by hand proves nothing about the mailbox...
-    const byHand = await services.invites.issue(edited, { actor: 'test', delivery: 'link' });
+    const byHand = await services.invites.issue(edited, { actor: CLI_ACTOR, delivery: 'link' });
     expect((await enrollOverHttp(byHand.url, new SoftAuthenticator({ origin: scim.server.url }))).status).toBe(200);
     expect((await services.identities.require(id)).emailVerified).toBe(false);
 
     // ...an invitation mailed to the address and used does.
     const { enrollmentMail, worker } = mailSendingFor(services);
-    await enrollmentMail.sendInvites({ identities: [await services.identities.require(id)], actor: 'test' });
+    await enrollmentMail.sendInvites({ identities: [await services.identities.require(id)], actor: CLI_ACTOR });
     await worker.drain();
     const message = sink.messages.find((candidate) => candidate.to.includes('vera.new@example.com'))!;
     expect((await enrollOverHttp(linkIn(message.parsed.text!), new SoftAuthenticator({ origin: scim.server.url }))).status).toBe(200);
@@ -119,10 +120,10 @@ describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
 
   it('revokes open enrollment links when an operator changes the address they were sent to', async () => {
     const { services } = scim.server;
-    const person = await services.identities.create({ userName: 'wendy', email: 'wendy@example.com' }, 'cli');
+    const person = await services.identities.create({ userName: 'wendy', email: 'wendy@example.com' }, CLI_ACTOR);
     expect(person.emailVerified).toBe(false);
-    const { invite } = await services.invites.issue(person, { actor: 'test', delivery: 'email' });
-    await services.identities.update(person.id, { email: 'wendy@elsewhere.example' }, 'cli');
+    const { invite } = await services.invites.issue(person, { actor: CLI_ACTOR, delivery: 'email' });
+    await services.identities.update(person.id, { email: 'wendy@elsewhere.example' }, CLI_ACTOR);
     expect((await services.store.invites.get(invite.id))!.revokedAt).not.toBeNull();
   });
 });

@@ -4,6 +4,7 @@
  * format (SCIM error schema, {error, error_description}, OAuth error), never a 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { browse, CookieJar, follow, pageData, signInOverHttp } from '../support/http-login.ts';
 import { authorizationUrl, enrolledPerson, setUpOkta } from '../support/okta-fixture.ts';
@@ -32,9 +33,9 @@ describe.each(STORE_KINDS)('hostile JSON bodies (%s)', (kind) => {
   beforeAll(async () => {
     server = await startTestServer({ store: kind });
     okta = await setUpOkta(server);
-    scimToken = (await server.services.scimTokens.create({ name: 'okta' }, 'cli')).token;
+    scimToken = (await server.services.scimTokens.create({ name: 'okta' }, CLI_ACTOR)).token;
     const admin = await enrolledPerson(server, 'root@acme.test');
-    await server.services.identities.update(admin.identity.id, { roles: [ADMIN_ROLE] }, 'test');
+    await server.services.identities.update(admin.identity.id, { roles: [ADMIN_ROLE] }, CLI_ACTOR);
     person = await enrolledPerson(server, 'pat@acme.test', okta.group.id);
     userId = person.identity.id;
     groupId = okta.group.id;
@@ -129,7 +130,7 @@ describe.each(STORE_KINDS)('hostile JSON bodies (%s)', (kind) => {
     });
 
     it('answers 400 / 413 on the enrollment link endpoints', async () => {
-      const { url } = await server.services.invites.issue(person.identity, { actor: 'test', delivery: 'link' });
+      const { url } = await server.services.invites.issue(person.identity, { actor: CLI_ACTOR, delivery: 'link' });
       const jar = new CookieJar();
       const data = pageData(await (await browse(jar, url)).text());
       const headers = { origin: server.url, 'x-csrf-token': data.csrf, 'content-type': 'application/json' };
