@@ -10,6 +10,7 @@
  *   change of the address (console, CLI) makes it unverified, and revokes the links still open,
  *   which were sent to the old one;
  * - deactivating ends every session and grant at once, not at their next expiry;
+ * - what a SCIM token may do to admins is scim-authority.ts, checked here for every write;
  * - `id` is opaque and never changes: it is the OIDC `sub`, Okta's link key.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,6 +20,7 @@ import type { Clock } from '../ports/clock.ts';
 import { AppError, translateStoreError } from './errors.ts';
 import { selfActor, type Actor } from './actor.ts';
 import type { AuditLog } from './audit.ts';
+import { createScimAuthority, type PrivilegedScimChangeListener } from './scim-authority.ts';
 
 export interface IdentityInput {
   userName: string;
@@ -55,8 +57,16 @@ function validate(input: { userName: string; email: string }): void {
 /** Durable work to record in the same write that deletes an identity (e.g. clearing its Okta flag). */
 export type IdentityDeleteJobs = (identity: IdentityRecord) => Promise<JobInput[]> | JobInput[];
 
-export function createIdentityService(deps: { store: Store; clock: Clock; audit: AuditLog; onDelete?: IdentityDeleteJobs[] }) {
+export function createIdentityService(deps: {
+  store: Store;
+  clock: Clock;
+  audit: AuditLog;
+  onDelete?: IdentityDeleteJobs[];
+  /** Told about every SCIM change to an identity holding a role (see scim-authority.ts). */
+  onPrivilegedScimChange?: PrivilegedScimChangeListener[];
+}) {
   const { store, clock, audit } = deps;
+  const scimAuthority = createScimAuthority({ store, clock, audit, onPrivilegedChange: deps.onPrivilegedScimChange });
   const deleteListeners = deps.onDelete ?? [];
   const jobsOnDelete = async (identity: IdentityRecord) => (await Promise.all(deleteListeners.map((listener) => listener(identity)))).flat();
 
@@ -127,6 +137,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     if (changes.email !== undefined && vouchesForEmail(actor)) next.emailVerified = true;
     else if (emailMoved) next.emailVerified = false;
     next.updatedAt = clock.now();
+    await scimAuthority.checkUpdate(current, next, actor);
     let saved: IdentityRecord;
     try {
       saved = await store.identities.update(next, current.version);
@@ -137,6 +148,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     if (current.active && !saved.active) await store.oidc.revokeByAccountId(id);
     const action = current.active !== saved.active ? (saved.active ? 'identity.activate' : 'identity.deactivate') : 'identity.update';
     await audit.record({ action, actor, target: `identity:${id}`, detail: { userName: saved.userName, changed: Object.keys(changes) } });
+    await scimAuthority.reportChange(current, saved, changedFields(current, saved), actor);
     return saved;
   }
 
@@ -169,9 +181,11 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
 
   async function remove(id: string, actor: Actor): Promise<void> {
     const identity = await require(id);
+    await scimAuthority.checkRemove(identity, actor);
     await store.oidc.revokeByAccountId(id);
     await store.identities.delete(id, { enqueue: await jobsOnDelete(identity) });
     await audit.record({ action: 'identity.delete', actor, target: `identity:${id}`, detail: { userName: identity.userName } });
+    await scimAuthority.reportChange(identity, null, [], actor);
   }
 
   async function list(query: Omit<IdentityQuery, 'now'>): Promise<Page<IdentityWithStatus>> {
@@ -202,6 +216,12 @@ export type IdentityService = ReturnType<typeof createIdentityService>;
 /** NFKC, so "josé" typed precomposed or decomposed is stored the same; case is kept for display. */
 export function canonicalUserName(userName: string): string {
   return userName.normalize('NFKC').trim();
+}
+
+/** The record fields a write actually changed (bookkeeping left out). */
+function changedFields(before: IdentityRecord, after: IdentityRecord): string[] {
+  const ignored = new Set(['version', 'updatedAt', 'createdAt']);
+  return Object.keys(after).filter((key) => !ignored.has(key) && JSON.stringify(before[key as keyof IdentityRecord]) !== JSON.stringify(after[key as keyof IdentityRecord]));
 }
 
 /** Okta provisioned the address over SCIM: Okta vouches for it. Nobody else does. */
