@@ -29,7 +29,27 @@ export interface PrivilegedScimChange {
   at: number;
 }
 
-export type PrivilegedScimChangeListener = (change: PrivilegedScimChange) => Promise<void>;
+export type PrivilegedScimChangeListener = (change: PrivilegedScimChange) => Promise<unknown>;
+
+/**
+ * The notice the other admins get (the shape of security-notices.ts's SecurityNotice): what SCIM
+ * changed on whom, with which token, and what to do if Okta did not mean it.
+ */
+export function privilegedScimChangeNotice(change: PrivilegedScimChange) {
+  const verbs = { update: 'changed', deactivate: 'deactivated', activate: 'reactivated', delete: 'deleted' } as const;
+  const who = `${change.identity.userName} (${change.identity.roles.join(', ')})`;
+  return {
+    event: `identity.scim_${change.action}`,
+    subject: `SCIM ${verbs[change.action]} ${change.identity.userName}, who holds a Latchkey role`,
+    summary: `Okta's provisioning (a SCIM token) ${verbs[change.action]} ${who}. If nobody changed this person in Okta, the SCIM token may have leaked: revoke it in the Latchkey console (Provisioning) or with \`latchkey scim-tokens revoke ${change.tokenId}\`, and check the audit log.`,
+    at: change.at,
+    facts: [
+      ['Person', who] as [string, string],
+      ['Change', change.changed.length ? change.changed.join(', ') : change.action] as [string, string],
+      ['SCIM token', change.tokenId] as [string, string],
+    ],
+  };
+}
 
 const isAdmin = (identity: Pick<IdentityRecord, 'roles'>) => identity.roles.includes(ADMIN_ROLE);
 
