@@ -13,7 +13,7 @@ import { STORE_KINDS } from '../support/test-server.ts';
 import { SCIM, query, startScimHarness, type ScimHarness } from '../conformance/scim-client.ts';
 import { authorizationUrl, setUpOkta } from '../support/okta-fixture.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
-import { enrollOverHttp, signInOverHttp } from '../support/http-login.ts';
+import { CookieJar, enrollOverHttp, follow, pageData, signInOverHttp } from '../support/http-login.ts';
 import { linkIn, startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { mailSendingFor } from '../enrollment/helpers.ts';
 
@@ -116,6 +116,23 @@ describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
     const message = sink.messages.find((candidate) => candidate.to.includes('vera.new@example.com'))!;
     expect((await enrollOverHttp(linkIn(message.parsed.text!), new SoftAuthenticator({ origin: scim.server.url }))).status).toBe(200);
     expect(await idTokenClaims()).toMatchObject({ email: 'vera.new@example.com', email_verified: true });
+  });
+
+  it('resolves login_hint after NFKC + case folding: fullwidth, decomposed and upper case find the person', async () => {
+    const { services } = scim.server;
+    const okta = await setUpOkta(scim.server);
+    const created = await scim.request('POST', '/Users', { body: user('ren\u00e9@example.com') });
+    await services.groups.change(okta.group.id, { members: { add: [created.body.id] } }, CLI_ACTOR);
+    const { url } = await services.invites.issue(await services.identities.require(created.body.id), { actor: CLI_ACTOR, delivery: 'link' });
+    const authenticator = new SoftAuthenticator({ origin: scim.server.url });
+    expect((await enrollOverHttp(url, authenticator)).status).toBe(200);
+    const [credential] = await services.passkeys.listFor(created.body.id);
+    for (const hint of ['RENE\u0301@EXAMPLE.COM', '\uff52\uff45\uff4e\u00e9@example.com']) {
+      const jar = new CookieJar();
+      const landing = await follow(jar, authorizationUrl(okta.rp, { login_hint: hint }).url, scim.server.url);
+      const options = JSON.parse(pageData(await landing.response.text()).options);
+      expect(options.allowCredentials?.map((allowed: { id: string }) => allowed.id), hint).toEqual([credential.id]);
+    }
   });
 
   it('revokes open enrollment links when an operator changes the address they were sent to', async () => {
