@@ -175,7 +175,7 @@ for (const store of STORE_KINDS) {
       const good = await doctorOkta(services);
       expect(good.checks.filter((check) => check.status !== 'pass')).toEqual([]);
       expect(good.ok).toBe(true);
-      expect(good.checks.map((check) => check.check)).toEqual(['okta_connection', 'registration_attribute', 'latchkey_app', 'identity_provider', 'routing_rule', 'flag_delivery', 'scim_tokens', 'admins_with_passkeys', 'public_url']);
+      expect(good.checks.map((check) => check.check)).toEqual(['okta_connection', 'registration_attribute', 'latchkey_app', 'identity_provider', 'routing_rule', 'flag_delivery', 'scim_tokens', 'admins_with_passkeys', 'public_url', 'okta_reaches_latchkey']);
 
       // Break it: the IdP's token endpoint, the rule's status, a SCIM token about to expire,
       // one admin fewer, and an http PUBLIC_URL in production.
