@@ -28,10 +28,12 @@ const user = (userName: string, email = userName) => ({
 describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
   let scim: ScimHarness;
   let sink: SmtpSink;
+  let okta: Awaited<ReturnType<typeof setUpOkta>>;
 
   beforeAll(async () => {
     sink = await startSmtpSink();
     scim = await startScimHarness(kind, { SMTP_URL: sink.url, MAIL_FROM: 'it@acme.test' });
+    okta = await setUpOkta(scim.server);
   });
   afterAll(async () => {
     await scim?.close();
@@ -81,7 +83,6 @@ describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
 
   it('says email_verified only for an address Okta provisioned or the person proved', async () => {
     const { services } = scim.server;
-    const okta = await setUpOkta(scim.server);
     const created = await scim.request('POST', '/Users', { body: user('vera@example.com') });
     const id = created.body.id as string;
     await services.groups.change(okta.group.id, { members: { add: [id] } }, CLI_ACTOR);
@@ -120,7 +121,6 @@ describe.each(STORE_KINDS)('account linking claims (%s)', (kind) => {
 
   it('resolves login_hint after NFKC + case folding: fullwidth, decomposed and upper case find the person', async () => {
     const { services } = scim.server;
-    const okta = await setUpOkta(scim.server);
     const created = await scim.request('POST', '/Users', { body: user('ren\u00e9@example.com') });
     await services.groups.change(okta.group.id, { members: { add: [created.body.id] } }, CLI_ACTOR);
     const { url } = await services.invites.issue(await services.identities.require(created.body.id), { actor: CLI_ACTOR, delivery: 'link' });
