@@ -9,7 +9,9 @@
  *   identities:seq / identities:all   creation counter / zset identity id -> seq (order + paging)
  *   identities:by-userName:{key}      string -> id (uniqueness; keys per server/ports/identity-keys.ts)
  *   identities:by-skeleton:{skeleton} identities:by-emailKey:{key}   string -> id (uniqueness)
- *   identities:by-{attr}:{value}      set of ids: externalId, active, oktaUserId, role
+ *   identities:by-{attr}:{value}      set of ids: email (every address, folded), externalId, active,
+ *                                     oktaUserId, role, displayName (folded), source
+ *   identities:by-createdAt / by-updatedAt   zset id -> epoch ms (range filters)
  *   schema:identity-claims            "1" once records written before claims were re-keyed
  *   identities:with-passkey           set of ids owning at least one passkey
  *   identities:pending-invite         zset id -> latest expiresAt of an unspent, unrevoked invite
@@ -20,6 +22,7 @@
  *   app:{id} apps:seq apps:all        signing-key:{kid} signing-keys:seq signing-keys:all
  *   scim-token:{id} scim-tokens:seq scim-tokens:all scim-tokens:by-hash:{hash}
  *   setting:{key}                     string
+ *   changes:{topic}                   version counter; pub/sub channel "changes" carries topic names
  *   oidc:{model}:{id}                 hash payload/expiresAt/consumed/index values, PEXPIREAT
  *   oidc:{model}:uid:{uid}  oidc:{model}:userCode:{code}   string -> id
  *   oidc:grant:{grantId}  oidc:account:{accountId}         set of "{model}:{id}"
@@ -49,8 +52,9 @@ export class Keys {
   identityByUserName = (key: string) => this.key('identities', 'by-userName', key);
   identityBySkeleton = (skeleton: string) => this.key('identities', 'by-skeleton', skeleton);
   identityByEmail = (key: string) => this.key('identities', 'by-emailKey', key);
-  identitiesBy = (attr: 'externalId' | 'active' | 'oktaUserId' | 'role', value: string) =>
+  identitiesBy = (attr: 'email' | 'externalId' | 'active' | 'oktaUserId' | 'role' | 'displayName' | 'source', value: string) =>
     this.key('identities', `by-${attr}`, value);
+  identitiesByTime = (attr: 'createdAt' | 'updatedAt') => this.key('identities', `by-${attr}`);
   withPasskey = () => this.key('identities', 'with-passkey');
   pendingInvite = () => this.key('identities', 'pending-invite');
 
@@ -59,6 +63,7 @@ export class Keys {
   groupsAll = () => this.key('groups', 'all');
   groupByDisplayName = (lower: string) => this.key('groups', 'by-displayName', lower);
   groupsByExternalId = (value: string) => this.key('groups', 'by-externalId', value);
+  groupsBySource = (value: string) => this.key('groups', 'by-source', value);
 
   passkey = (id: string) => this.key('passkey', id);
   invite = (id: string) => this.key('invite', id);

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { emailKey } from '../ports/identity-keys.ts';
-import { StoreError, type JobInput, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type Store } from '../ports/storage.ts';
+import { StoreError, type JobInput, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type RecordSource, type Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import { AppError, translateStoreError } from './errors.ts';
 import { selfActor, type Actor } from './actor.ts';
@@ -104,6 +104,7 @@ export function createIdentityService(deps: {
       active: input.active ?? true,
       roles: input.roles ?? [],
       attributes: input.attributes ?? {},
+      source: sourceOf(actor),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -241,6 +242,13 @@ function translateIdentityConflict(error: unknown, identity: IdentityRecord): ne
     if (message) throw new AppError('conflict', message, { field: error.field === 'email' ? 'email' : 'userName', cause: error });
   }
   translateStoreError(error, 'an identity');
+}
+
+/** Where a record created by `actor` came from: a SCIM token, the console (a person), or the CLI. */
+export function sourceOf(actor: Actor): RecordSource {
+  if (actor.kind === 'scim') return 'scim';
+  if (actor.kind === 'admin' || actor.kind === 'self') return 'console';
+  return 'cli';
 }
 
 export function displayNameOf(identity: Pick<IdentityRecord, 'displayName' | 'givenName' | 'familyName' | 'userName'>): string {

@@ -7,6 +7,8 @@ import { Redis } from 'ioredis';
 import { openRedisStore } from '../../adapters/redis/redis-store.ts';
 import { describe, expect, it } from 'vitest';
 import { describeStoreContract } from './store-contract.ts';
+import { describeChangeNotificationsContract } from './changes.contract.ts';
+import { CHANGE_DELIVERY_MS } from '../../server/ports/storage.ts';
 
 const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `latchkey-test:${randomUUID()}:`;
@@ -34,7 +36,7 @@ describe('Redis: re-keying records written before unique claims', () => {
     const first = await openRedisStore({ url, keyPrefix: prefix });
     const base = {
       emailVerified: true, givenName: null, familyName: null, displayName: null, externalId: null,
-      oktaUserId: null, locale: null, active: true, roles: [], attributes: {}, createdAt: 1, updatedAt: 1, version: 1,
+      oktaUserId: null, locale: null, active: true, roles: [], attributes: {}, source: 'cli' as const, createdAt: 1, updatedAt: 1, version: 1,
     };
     await first.identities.create({ ...base, id: 'old', userName: 'jos\u00e9', email: 'Shared@example.test' });
     await first.identities.create({ ...base, id: 'young', userName: 'someone', email: 'other@example.test' });
@@ -62,7 +64,10 @@ describe('Redis: re-keying records written before unique claims', () => {
     try {
       expect((await store.identities.getByUserName('JOSE\u0301'))?.id).toBe('old');
       const byEmail = await store.identities.query({ filter: { attr: 'email', value: 'SHARED@example.test' }, offset: 0, limit: 10, now: Date.now() });
-      expect(byEmail.items.map((item) => item.id)).toEqual(['old']);
+      // Both still carry the address (the email filter matches every address a person has); only
+      // the older one holds the unique claim, so nobody new can take it.
+      expect(byEmail.items.map((item) => item.id).sort()).toEqual(['old', 'young']);
+      await expect(store.identities.create({ ...(await store.identities.get('old'))!, id: 'third', userName: 'third', email: 'SHARED@example.test' })).rejects.toMatchObject({ field: 'email' });
       const young = await store.identities.get('young');
       expect(young?.emailVerified).toBe(false);
       const deactivated = await store.identities.update({ ...young!, active: false }, young!.version);
@@ -70,6 +75,33 @@ describe('Redis: re-keying records written before unique claims', () => {
       await expect(store.identities.create({ ...base, id: 'new', userName: 'JOSÉ', email: 'n@example.test' })).rejects.toMatchObject({ field: 'userName' });
     } finally {
       await store.close();
+    }
+  });
+});
+
+describeChangeNotificationsContract('redis', async () => {
+  const keyPrefix = `${runPrefix}${++stores}:`;
+  return [await openRedisStore({ url, keyPrefix }), await openRedisStore({ url, keyPrefix })];
+});
+
+describe('redis change notifications without pub/sub', () => {
+  it('a change whose message was lost (subscriber away) still reaches listeners by the version check', async () => {
+    const keyPrefix = `${runPrefix}${++stores}:`;
+    const store = await openRedisStore({ url, keyPrefix });
+    const redis = new Redis(url);
+    try {
+      let called = 0;
+      store.changes.subscribe('topic-a', () => called++);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = called;
+      // What publish() does, minus the PUBLISH: as if the subscriber had been disconnected.
+      await redis.incr(`${keyPrefix}changes:topic-a`);
+      const start = Date.now();
+      while (called === before && Date.now() - start < 2 * CHANGE_DELIVERY_MS + 500) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(called).toBe(before + 1);
+    } finally {
+      await store.close();
+      await redis.quit();
     }
   });
 });

@@ -16,6 +16,7 @@ import { describeIdentitiesGroupsContract } from './identities-groups.contract.t
 import { describeIdentityKeysContract } from './identity-keys.contract.ts';
 import { describeCredentialsContract } from './credentials.contract.ts';
 import { describeProtocolStateContract } from './protocol-state.contract.ts';
+import { describeFiltersContract } from './filters.contract.ts';
 
 export function describeStoreContract(
   name: string,
@@ -52,5 +53,6 @@ export function describeStoreContract(
     describeIdentityKeysContract(ctx);
     describeCredentialsContract(ctx);
     describeProtocolStateContract(ctx);
+    describeFiltersContract(ctx);
   });
 }
