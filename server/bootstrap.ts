@@ -21,6 +21,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { instrumentStore } from './metrics/instrument-store.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
 import { createSecurityNotices } from './domain/security-notices.ts';
+import { privilegedScimChangeNotice } from './domain/scim-authority.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
@@ -85,7 +86,12 @@ export function createServices(config: Config, rawStore: Store, clock: Clock = s
     metrics,
     sealer,
     audit,
-    identities: createIdentityService({ ...base, onDelete: [oktaSync.onIdentityDelete] }),
+    identities: createIdentityService({
+      ...base,
+      onDelete: [oktaSync.onIdentityDelete],
+      // A SCIM change to someone holding a role is told to every other admin (issue 9: a leaked token shows).
+      onPrivilegedScimChange: [(change) => notices.notifyAdmins(privilegedScimChangeNotice(change), { except: change.identity.id })],
+    }),
     groups: createGroupService(base),
     apps: createAppService({ ...base, sealer }),
     notices,

@@ -1,7 +1,9 @@
 /**
  * Identities in Redis.
- * - identities:by-userName:{lower} carries the case-insensitive uniqueness; it is claimed in the
- *   same script that writes the record, so two instances racing on a name cannot both win.
+ * - identities:by-userName:{key}, by-skeleton:{skeleton} and by-emailKey:{key} carry the uniqueness
+ *   (identity-keys.ts); they are claimed in the same script that writes the record, so two
+ *   instances racing on a name or an address cannot both win. The record lists what it holds
+ *   (_claims), so an update or delete releases exactly those.
  * - Every non-unique index key a record belongs to is remembered on the record (_idx), so an update
  *   or delete removes exactly the memberships it added, even if lowercasing rules ever change.
  * - Enrollment status is never stored on the record: it is read from identities:with-passkey
@@ -21,6 +23,7 @@ import type {
   IdentityRecord,
   IdentityRepository,
 } from '../../server/ports/storage.ts';
+import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/identity-keys.ts';
 import {
   addressesOf,
   candidateFilter,
@@ -38,16 +41,35 @@ import type { Keys } from './keys.ts';
 import { decodeFlat, decodeHash, defineScript, fail, fieldArgs, GET_BY_REF } from './script.ts';
 import { runSetQuery, searchText, SET_QUERY_LUA, type SetNode } from './set-query.ts';
 
-// A: id, userName key, index keys (JSON), fields...
-const CREATE = `
-local id, ukey = A[1], A[2]
+// Unique claims: a JSON list of {field, key, source field, source JSON value}, in the order
+// conflicts are reported (userName before its skeleton, then email). A key of '' claims nothing.
+const CLAIMS_LUA = `
+local function stored_claims(rk)
+  local f = redis.call('HMGET', rk, '_claims', '_ukey')
+  if f[1] then return cjson.decode(f[1]) end
+  if f[2] then return { { 'userName', f[2], 'userName', false } } end
+  return {}
+end
+local function release_claims(id, claims)
+  for _, c in ipairs(claims) do
+    if c[2] ~= '' and redis.call('GET', c[2]) == id then redis.call('DEL', c[2]) end
+  end
+end
+`;
+
+// A: id, claims (JSON), index keys (JSON), fields...
+const CREATE = `${CLAIMS_LUA}
+local id = A[1]
+local claims = cjson.decode(A[2])
 local rk = K('identity', id)
 if redis.call('EXISTS', rk) == 1 then return { 'conflict', 'id' } end
-if redis.call('EXISTS', ukey) == 1 then return { 'conflict', 'userName' } end
+for _, c in ipairs(claims) do
+  if redis.call('EXISTS', c[2]) == 1 then return { 'conflict', c[1] } end
+end
 local seq = redis.call('INCR', K('identities', 'seq'))
 hset_pairs(rk, 5, tonumber(A[4]))
-redis.call('HSET', rk, '_seq', seq, '_ukey', ukey, '_idx', A[3])
-redis.call('SET', ukey, id)
+redis.call('HSET', rk, '_seq', seq, '_claims', A[2], '_idx', A[3])
+for _, c in ipairs(claims) do redis.call('SET', c[2], id) end
 for _, key in ipairs(cjson.decode(A[3])) do redis.call('SADD', key, id) end
 redis.call('ZADD', K('identities', 'all'), seq, id)
 redis.call('ZADD', K('identities', 'by-createdAt'), tonumber(redis.call('HGET', rk, 'createdAt')), id)
@@ -55,29 +77,77 @@ redis.call('ZADD', K('identities', 'by-updatedAt'), tonumber(redis.call('HGET', 
 return { 'ok' }
 `;
 
-// A: id, expected version, userName key, index keys (JSON), fields...
-const UPDATE = `
-local id, ukey = A[1], A[3]
+// A: id, expected version, claims (JSON), index keys (JSON), fields...
+// A claim whose source value did not change keeps the key it holds: a record that lost a key to
+// an older one during reindexing stays editable until that value itself changes.
+const UPDATE = `${CLAIMS_LUA}
+local id = A[1]
 local rk = K('identity', id)
-local f = redis.call('HMGET', rk, 'version', '_ukey', '_idx', 'createdAt')
+local f = redis.call('HMGET', rk, 'version', '_idx', 'createdAt')
 if not f[1] then return { 'not_found' } end
 if tonumber(f[1]) ~= tonumber(A[2]) then return { 'stale' } end
-if f[2] ~= ukey then
-  local owner = redis.call('GET', ukey)
-  if owner and owner ~= id then return { 'conflict', 'userName' } end
-  if redis.call('GET', f[2]) == id then redis.call('DEL', f[2]) end
-  redis.call('SET', ukey, id)
+local old = stored_claims(rk)
+local held = {}
+for _, c in ipairs(old) do held[c[1]] = c end
+local next_claims = {}
+for _, c in ipairs(cjson.decode(A[3])) do
+  local h = held[c[1]]
+  if h and redis.call('HGET', rk, c[3]) == c[4] then
+    next_claims[#next_claims + 1] = h
+  else
+    if not h or h[2] ~= c[2] then
+      local owner = redis.call('GET', c[2])
+      if owner and owner ~= id then return { 'conflict', c[1] } end
+    end
+    next_claims[#next_claims + 1] = c
+  end
 end
-for _, key in ipairs(cjson.decode(f[3])) do redis.call('SREM', key, id) end
+local keep = {}
+for _, c in ipairs(next_claims) do keep[c[2]] = true end
+for _, c in ipairs(old) do
+  if not keep[c[2]] and c[2] ~= '' and redis.call('GET', c[2]) == id then redis.call('DEL', c[2]) end
+end
+for _, c in ipairs(next_claims) do if c[2] ~= '' then redis.call('SET', c[2], id) end end
+for _, key in ipairs(cjson.decode(f[2])) do redis.call('SREM', key, id) end
 for _, key in ipairs(cjson.decode(A[4])) do redis.call('SADD', key, id) end
 hset_pairs(rk, 6, tonumber(A[5]))
-redis.call('HSET', rk, '_ukey', ukey, '_idx', A[4])
+redis.call('HSET', rk, '_claims', cjson.encode(next_claims), '_idx', A[4])
+redis.call('HDEL', rk, '_ukey')
 redis.call('ZADD', K('identities', 'by-updatedAt'), tonumber(redis.call('HGET', rk, 'updatedAt')), id)
-return { 'ok', f[4] }
+return { 'ok', f[3] }
+`;
+
+// A: id, claims (JSON), index keys (JSON). Re-keys a record written before claims existed (the
+// first-come key layout): each key goes to it unless another record holds it already, in which
+// case this one keeps no key for that field and, for email, loses emailVerified.
+const REINDEX = `${CLAIMS_LUA}
+local id = A[1]
+local rk = K('identity', id)
+local f = redis.call('HMGET', rk, '_claims', '_ukey', '_idx')
+if f[1] or not f[3] then return 0 end
+local next_claims = {}
+for _, c in ipairs(cjson.decode(A[2])) do
+  local owner = redis.call('GET', c[2])
+  if owner and owner ~= id then
+    next_claims[#next_claims + 1] = { c[1], '', c[3], c[4] }
+    if c[1] == 'email' then redis.call('HSET', rk, 'emailVerified', 'false') end
+  else
+    next_claims[#next_claims + 1] = c
+    redis.call('SET', c[2], id)
+  end
+end
+local keep = {}
+for _, c in ipairs(next_claims) do keep[c[2]] = true end
+if f[2] and not keep[f[2]] and redis.call('GET', f[2]) == id then redis.call('DEL', f[2]) end
+for _, key in ipairs(cjson.decode(f[3])) do redis.call('SREM', key, id) end
+for _, key in ipairs(cjson.decode(A[3])) do redis.call('SADD', key, id) end
+redis.call('HSET', rk, '_claims', cjson.encode(next_claims), '_idx', A[3])
+redis.call('HDEL', rk, '_ukey')
+return 1
 `;
 
 // A: id, now, jobs...
-const DELETE = `${ENQUEUE_LUA}
+const DELETE = `${ENQUEUE_LUA}${CLAIMS_LUA}
 local id = A[1]
 local rk = K('identity', id)
 if redis.call('EXISTS', rk) == 0 then return 0 end
@@ -89,9 +159,8 @@ for _, iid in ipairs(redis.call('ZRANGE', invites, 0, -1)) do
   redis.call('DEL', K('invite', iid))
 end
 for _, gid in ipairs(redis.call('ZRANGE', groups, 0, -1)) do redis.call('ZREM', K('group', gid, 'members'), id) end
-local f = redis.call('HMGET', rk, '_ukey', '_idx')
-if f[1] and redis.call('GET', f[1]) == id then redis.call('DEL', f[1]) end
-for _, key in ipairs(cjson.decode(f[2] or '[]')) do redis.call('SREM', key, id) end
+release_claims(id, stored_claims(rk))
+for _, key in ipairs(cjson.decode(redis.call('HGET', rk, '_idx') or '[]')) do redis.call('SREM', key, id) end
 redis.call('DEL', rk, passkeys, invites, groups)
 redis.call('SREM', K('identities', 'with-passkey'), id)
 redis.call('ZREM', K('identities', 'pending-invite'), id)
@@ -101,6 +170,8 @@ redis.call('ZREM', K('identities', 'by-updatedAt'), id)
 enqueue_jobs(3, tonumber(A[2]))
 return 1
 `;
+
+type Claim = [field: string, key: string, sourceField: string, sourceJson: string];
 
 const foldCase = caseKey;
 
@@ -140,13 +211,23 @@ export function identityIndexKeys(keys: Keys, identity: IdentityRecord): string[
 }
 
 
-export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepository {
+export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepository & { migrateKeys(): Promise<void> } {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyIdentities${name}`, body);
   const create = s('Create', CREATE);
   const update = s('Update', UPDATE);
   const remove = s('Delete', DELETE);
   const getByRef = s('GetByRef', GET_BY_REF);
   const query = s('Query', SET_QUERY_LUA);
+  const reindex = s('Reindex', REINDEX);
+
+  /** The unique keys a record holds, in the order conflicts are reported. */
+  function claims(identity: IdentityRecord): Claim[] {
+    return [
+      ['userName', keys.identityByUserName(userNameKey(identity.userName)), 'userName', JSON.stringify(identity.userName)],
+      ['userNameSkeleton', keys.identityBySkeleton(userNameSkeleton(identity.userName)), 'userName', JSON.stringify(identity.userName)],
+      ['email', keys.identityByEmail(emailKey(identity.email)), 'email', JSON.stringify(identity.email)],
+    ];
+  }
 
   const indexKeys = (identity: IdentityRecord) => identityIndexKeys(keys, identity);
 
@@ -230,11 +311,30 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
     return parts.length === 1 ? parts[0] : { t: 'and', c: parts };
   }
 
+  /**
+   * Moves records written before unique claims existed onto them, oldest first, once per key
+   * prefix (several instances starting together may both run it: each record is re-keyed once).
+   */
+  async function migrateKeys(): Promise<void> {
+    const marker = keys.key('schema', 'identity-claims');
+    if ((await redis.get(marker)) === '1') return;
+    const batch = 500;
+    for (let start = 0; ; start += batch) {
+      const ids = await redis.zrange(keys.identitiesAll(), start, start + batch - 1);
+      if (ids.length === 0) break;
+      for (const id of ids) {
+        const record = decodeHash<IdentityRecord>(await redis.hgetall(keys.identity(id)));
+        if (record) await reindex(id, JSON.stringify(claims(record)), JSON.stringify(indexKeys(record)));
+      }
+    }
+    await redis.set(marker, '1');
+  }
+
   return {
+    migrateKeys,
     async create(identity) {
-      const ukey = keys.identityByUserName(foldCase(identity.userName));
       fail(
-        await create(identity.id, ukey, JSON.stringify(indexKeys(identity)), ...fields(identity)),
+        await create(identity.id, JSON.stringify(claims(identity)), JSON.stringify(indexKeys(identity)), ...fields(identity)),
         `identity ${identity.id}`,
       );
     },
@@ -243,17 +343,16 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
     },
     async getByUserName(userName) {
       return decodeFlat<IdentityRecord>(
-        await getByRef(keys.identityByUserName(foldCase(userName)), keys.identity('')),
+        await getByRef(keys.identityByUserName(userNameKey(userName)), keys.identity('')),
       );
     },
     async update(identity, expectedVersion) {
       const written = { ...identity, version: expectedVersion + 1 };
-      const ukey = keys.identityByUserName(foldCase(identity.userName));
       const [createdAt] = fail(
         await update(
           identity.id,
           expectedVersion,
-          ukey,
+          JSON.stringify(claims(written)),
           JSON.stringify(indexKeys(written)),
           ...fields(written, true),
         ),

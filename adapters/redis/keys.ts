@@ -2,15 +2,17 @@
  * The Redis key layout, in one place. Lua scripts build the same names with K(...) (see
  * LUA_PRELUDE), so a key named here and a key named in a script are always the same string.
  *
- *   identity:{id}                     hash, one JSON value per field (+ _seq _search _ukey _idx)
+ *   identity:{id}                     hash, one JSON value per field (+ _seq _search _claims _idx)
  *   identity:{id}:groups              zset group id -> group seq
  *   identity:{id}:passkeys            zset passkey id -> passkey seq
  *   identity:{id}:invites             zset invite id -> invite seq
  *   identities:seq / identities:all   creation counter / zset identity id -> seq (order + paging)
- *   identities:by-userName:{lower}    string -> id (uniqueness)
+ *   identities:by-userName:{key}      string -> id (uniqueness; keys per server/ports/identity-keys.ts)
+ *   identities:by-skeleton:{skeleton} identities:by-emailKey:{key}   string -> id (uniqueness)
  *   identities:by-{attr}:{value}      set of ids: email (every address, folded), externalId, active,
  *                                     oktaUserId, role, displayName (folded), source
  *   identities:by-createdAt / by-updatedAt   zset id -> epoch ms (range filters)
+ *   schema:identity-claims            "1" once records written before claims were re-keyed
  *   identities:with-passkey           set of ids owning at least one passkey
  *   identities:pending-invite         zset id -> latest expiresAt of an unspent, unrevoked invite
  *   group:{id}  group:{id}:members    hash / zset identity id -> identity seq
@@ -47,7 +49,9 @@ export class Keys {
   identityPasskeys = (id: string) => this.key('identity', id, 'passkeys');
   identityInvites = (id: string) => this.key('identity', id, 'invites');
   identitiesAll = () => this.key('identities', 'all');
-  identityByUserName = (lower: string) => this.key('identities', 'by-userName', lower);
+  identityByUserName = (key: string) => this.key('identities', 'by-userName', key);
+  identityBySkeleton = (skeleton: string) => this.key('identities', 'by-skeleton', skeleton);
+  identityByEmail = (key: string) => this.key('identities', 'by-emailKey', key);
   identitiesBy = (attr: 'email' | 'externalId' | 'active' | 'oktaUserId' | 'role' | 'displayName' | 'source', value: string) =>
     this.key('identities', `by-${attr}`, value);
   identitiesByTime = (attr: 'createdAt' | 'updatedAt') => this.key('identities', `by-${attr}`);

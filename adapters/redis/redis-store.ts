@@ -81,10 +81,12 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
   await upgradeIndexes(redis, keys);
   const changes = createChangeNotifications(redis, keys);
   const probeKey = `${options.keyPrefix ?? 'latchkey:'}readiness:${randomUUID()}`;
+  const identities = createIdentityRepository(redis, keys);
+  await identities.migrateKeys();
 
   const store: Store = {
     kind: 'redis',
-    identities: createIdentityRepository(redis, keys),
+    identities,
     groups: createGroupRepository(redis, keys),
     passkeys: createPasskeyRepository(redis, keys),
     apps: createAppRepository(redis, keys),

@@ -1,7 +1,11 @@
 /**
  * Identities in SQLite.
- * - user_name_key carries the case-insensitive uniqueness; search_text the search haystack. Both
- *   are derived here on every write so they cannot go stale.
+ * - user_name_key, user_name_skeleton and email_key carry the uniqueness (identity-keys.ts: NFKC +
+ *   case fold, TR39 skeleton) through unique indexes; search_text is the search haystack. All are
+ *   derived here on every write so they cannot go stale.
+ * - A row that lost its claim to a key when migration 3 found an older row with the same one keeps
+ *   its placeholder key (" " + id) until its userName or email actually changes, so the rest of it
+ *   (deactivation, profile) stays editable.
  * - Deleting an identity cascades (foreign keys) to its passkeys, invites and memberships.
  * - update() checks the version and writes inside one IMMEDIATE transaction: the write lock is
  *   taken before the read, so another process cannot slip a write in between.
@@ -18,16 +22,20 @@ import {
 } from '../../server/ports/storage.ts';
 import { addressesOf, candidateFilter, identitySortValue, leafValues, matchesIdentity, sortRecords } from '../../server/ports/record-filter.ts';
 import { toFlag, withConstraints } from './constraint-errors.ts';
+import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/identity-keys.ts';
 import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
 import { createStatementCache } from './statement-cache.ts';
 
-const FIELDS = { id: 'id', user_name_key: 'userName' };
+const FIELDS = { id: 'id', user_name_key: 'userName', user_name_skeleton: 'userNameSkeleton', email_key: 'email' };
 
 export interface IdentityRow {
   id: string;
   user_name: string;
+  user_name_key: string;
+  user_name_skeleton: string | null;
   email: string;
+  email_key: string;
   email_verified: number;
   given_name: string | null;
   family_name: string | null;
@@ -71,9 +79,10 @@ function toParams(identity: IdentityRecord) {
   return {
     id: identity.id,
     user_name: identity.userName,
-    user_name_key: foldCase(identity.userName),
+    user_name_key: userNameKey(identity.userName),
+    user_name_skeleton: userNameSkeleton(identity.userName) as string | null,
     email: identity.email,
-    email_key: foldCase(identity.email),
+    email_key: emailKey(identity.email),
     email_verified: toFlag(identity.emailVerified),
     given_name: identity.givenName,
     family_name: identity.familyName,
@@ -96,14 +105,15 @@ function toParams(identity: IdentityRecord) {
 
 export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter): IdentityRepository {
   const insert = db.prepare(`
-    INSERT INTO identities (id, user_name, user_name_key, email, email_key, email_verified, given_name,
+    INSERT INTO identities (id, user_name, user_name_key, user_name_skeleton, email, email_key, email_verified, given_name,
       family_name, display_name, display_name_key, external_id, okta_user_id, locale, active, roles, attributes,
       source, search_text, created_at, updated_at, version)
-    VALUES (@id, @user_name, @user_name_key, @email, @email_key, @email_verified, @given_name,
+    VALUES (@id, @user_name, @user_name_key, @user_name_skeleton, @email, @email_key, @email_verified, @given_name,
       @family_name, @display_name, @display_name_key, @external_id, @okta_user_id, @locale, @active, @roles,
       @attributes, @source, @search_text, @created_at, @updated_at, @version)`);
   const update = db.prepare(`
-    UPDATE identities SET user_name = @user_name, user_name_key = @user_name_key, email = @email,
+    UPDATE identities SET user_name = @user_name, user_name_key = @user_name_key,
+      user_name_skeleton = @user_name_skeleton, email = @email,
       email_key = @email_key, email_verified = @email_verified, given_name = @given_name,
       family_name = @family_name, display_name = @display_name, display_name_key = @display_name_key,
       external_id = @external_id,
@@ -136,7 +146,14 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
       throw new StoreError('stale', `identity ${identity.id} is at version ${current.version}, not ${expectedVersion}`);
     }
     const written = { ...identity, createdAt: current.created_at, version: expectedVersion + 1 };
-    update.run(toParams(written));
+    const params = toParams(written);
+    // An unchanged value keeps the key it holds (see the header: migrated duplicates).
+    if (current.user_name === written.userName) {
+      params.user_name_key = current.user_name_key;
+      params.user_name_skeleton = current.user_name_skeleton;
+    }
+    if (current.email === written.email) params.email_key = current.email_key;
+    update.run(params);
     writeEmails(written, true);
     return written;
   });
@@ -162,20 +179,36 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     return { items: matched.slice(offset, offset + limit), total: matched.length };
   });
 
+  /**
+   * SQLite may report the skeleton index before the key index; an exact duplicate is reported as
+   * a userName conflict on every store, the skeleton only when the names merely look alike.
+   */
+  function refineConflict<T>(identity: IdentityRecord, write: () => T): T {
+    try {
+      return withConstraints(FIELDS, write);
+    } catch (error) {
+      if (error instanceof StoreError && error.field === 'userNameSkeleton') {
+        const holder = byUserName.get(userNameKey(identity.userName));
+        if (holder && holder.id !== identity.id) throw new StoreError('conflict', 'userName is already taken', 'userName');
+      }
+      throw error;
+    }
+  }
+
   return {
     async create(identity) {
-      withConstraints(FIELDS, () => insertWithEmails.immediate(identity));
+      refineConflict(identity, () => insertWithEmails.immediate(identity));
     },
     async get(id) {
       const row = byId.get(id);
       return row ? toRecord(row) : null;
     },
     async getByUserName(userName) {
-      const row = byUserName.get(foldCase(userName));
+      const row = byUserName.get(userNameKey(userName));
       return row ? toRecord(row) : null;
     },
     async update(identity, expectedVersion) {
-      return withConstraints(FIELDS, () => updateChecked.immediate(identity, expectedVersion));
+      return refineConflict(identity, () => updateChecked.immediate(identity, expectedVersion));
     },
     async delete(id, options) {
       return deleteWithJobs.immediate(id, options?.enqueue);

@@ -7,6 +7,7 @@
  *   TEXT UNIQUE so foreign keys can point at them.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/identity-keys.ts';
 
 export const migrations: readonly string[] = [
   // 1: initial schema
@@ -260,9 +261,40 @@ export const migrations: readonly string[] = [
   ALTER TABLE oidc_models ADD COLUMN passkey_id TEXT;
   CREATE INDEX oidc_models_passkey ON oidc_models (passkey_id) WHERE passkey_id IS NOT NULL;
   `,
+  // 8: identity keys: userName and email compared after NFKC + case fold, email unique, and a unique
+  // TR39 confusable skeleton of the userName (server/ports/identity-keys.ts; the latchkey_* SQL
+  // functions are those, registered on every connection by registerKeyFunctions). Rows are
+  // re-keyed oldest first; a younger row whose key an older one already holds keeps a placeholder
+  // (" " + id: a real key is trimmed, so it never starts with a space) and, for email, loses
+  // email_verified, so it no longer links at Okta until someone gives it its own address.
+  `
+  ALTER TABLE identities ADD COLUMN user_name_skeleton TEXT;
+  DROP INDEX identities_email_key;
+  UPDATE identities SET user_name_key = ' ' || id, email_key = ' ' || id;
+  UPDATE identities SET user_name_key = k.value FROM (SELECT id, latchkey_user_name_key(user_name) AS value,
+      row_number() OVER (PARTITION BY latchkey_user_name_key(user_name) ORDER BY seq) AS n FROM identities) k
+    WHERE k.id = identities.id AND k.n = 1;
+  UPDATE identities SET user_name_skeleton = k.value FROM (SELECT id, latchkey_user_name_skeleton(user_name) AS value,
+      row_number() OVER (PARTITION BY latchkey_user_name_skeleton(user_name) ORDER BY seq) AS n FROM identities) k
+    WHERE k.id = identities.id AND k.n = 1;
+  UPDATE identities SET email_key = k.value FROM (SELECT id, latchkey_email_key(email) AS value,
+      row_number() OVER (PARTITION BY latchkey_email_key(email) ORDER BY seq) AS n FROM identities) k
+    WHERE k.id = identities.id AND k.n = 1;
+  UPDATE identities SET email_verified = 0 WHERE email_key = ' ' || id;
+  CREATE UNIQUE INDEX identities_email_key ON identities (email_key);
+  CREATE UNIQUE INDEX identities_user_name_skeleton ON identities (user_name_skeleton);
+  `,
 ];
 
+/** The JS key functions migrations call (SQLite cannot do NFKC, case folding or TR39). */
+export function registerKeyFunctions(db: BetterSqlite3.Database): void {
+  db.function('latchkey_user_name_key', { deterministic: true }, (value: unknown) => userNameKey(String(value)));
+  db.function('latchkey_user_name_skeleton', { deterministic: true }, (value: unknown) => userNameSkeleton(String(value)));
+  db.function('latchkey_email_key', { deterministic: true }, (value: unknown) => emailKey(String(value)));
+}
+
 export function migrate(db: BetterSqlite3.Database): void {
+  registerKeyFunctions(db);
   const run = db.transaction(() => {
     // Read inside the transaction: another process may have migrated while we waited for the lock.
     const current = db.pragma('user_version', { simple: true }) as number;

@@ -20,7 +20,9 @@ export type AppErrorCode =
   | 'challenge_invalid'
   | 'passkey_invalid'
   | 'counter_regression'
-  | 'upstream';
+  | 'upstream'
+  /** A request body over the endpoint's size limit (HTTP 413). */
+  | 'too_large';
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

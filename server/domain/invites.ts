@@ -78,11 +78,16 @@ export function createInviteService(deps: { store: Store; clock: Clock; audit: A
     return { invite, identity };
   }
 
-  /** Atomic: of two racing spends exactly one wins. */
-  async function spend(invite: InviteRecord): Promise<void> {
+  /**
+   * Atomic: of two racing spends exactly one wins. A link that was emailed and sent proves the
+   * person reads that mailbox (open links are revoked when the address changes, so it went to the
+   * current one): returns true then, and the caller marks the address verified.
+   */
+  async function spend(invite: InviteRecord): Promise<{ provesEmail: boolean }> {
     const spent = await store.invites.spend(invite.id, clock.now());
     if (!spent) throw new AppError('link_spent', 'This enrollment link has already been used or is no longer valid.');
     await audit.record({ kind: 'enrollment', action: 'invite.spend', actor: selfActor(invite.identityId), target: `identity:${invite.identityId}`, detail: { inviteId: invite.id } });
+    return { provesEmail: invite.delivery === 'email' && invite.sendState === 'sent' };
   }
 
   async function revoke(inviteId: string, actor: Actor): Promise<boolean> {

@@ -26,6 +26,7 @@ const statusByCode: Record<AppErrorCode, number> = {
   passkey_invalid: 400,
   counter_regression: 400,
   upstream: 502,
+  too_large: 413,
 };
 
 export function statusOf(error: AppError): number {

@@ -1,29 +1,30 @@
 /**
  * Guards for the JSON endpoints the browser pages call (sign-in and enrollment ceremonies):
- * - body: JSON only, size-capped, parsed once here so handlers never read raw bodies;
+ * - body: JSON only, size-capped (413) and depth-capped (400) by the shared reader in json-body.ts,
+ *   parsed once here so handlers never read raw bodies;
  * - CSRF: the Origin header must be ours AND the request must carry the page's CSRF token,
  *   an HMAC of what the page is bound to (interaction uid or enrollment link), so a foreign
  *   page can neither forge the request nor reuse a token from another flow.
  */
 import { createHmac } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { bodyParser } from '@koa/bodyparser';
 import { AppError } from '../domain/errors.ts';
 import { constantTimeEqual } from '../domain/secrets.ts';
 import { sendJsonError } from './errors.ts';
+import { createJsonBodyReader, JsonBodyError } from './json-body.ts';
 
 export function jsonBody(limit = '64kb'): Middleware {
-  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: limit, encoding: 'utf-8' });
+  const read = createJsonBodyReader({ limit });
   return async (ctx, next) => {
     if (!ctx.is('application/json')) {
       sendJsonError(ctx, new AppError('invalid_input', 'expected a JSON body (Content-Type: application/json)'));
       return;
     }
     try {
-      await parse(ctx, async () => undefined);
+      await read(ctx);
     } catch (error) {
-      const status = (error as { status?: number }).status;
-      sendJsonError(ctx, new AppError('invalid_input', status === 413 ? `request body is larger than ${limit}` : 'request body is not valid JSON'));
+      if (!(error instanceof JsonBodyError)) throw error;
+      sendJsonError(ctx, new AppError(error.reason === 'too_large' ? 'too_large' : 'invalid_input', error.message));
       return;
     }
     await next();

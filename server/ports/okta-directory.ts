@@ -120,7 +120,7 @@ export interface OktaOidcIdentityProviderInput {
     algorithms?: Record<string, unknown>;
   };
   policy: {
-    accountLink: { action: 'AUTO' | 'DISABLED'; filter: unknown };
+    accountLink: { action: 'AUTO' | 'DISABLED'; filter: OktaAccountLinkFilter | null };
     provisioning: { action: 'AUTO' | 'DISABLED'; profileMaster?: boolean; groups?: { action: string }; conditions?: Record<string, unknown> };
     subject: { userNameTemplate: { template: string }; matchType: 'USERNAME' | 'EMAIL' | 'USERNAME_OR_EMAIL' | 'CUSTOM_ATTRIBUTE'; filter?: string | null };
     maxClockSkew: number;
@@ -162,6 +162,12 @@ export interface OktaPolicyRule extends OktaIdpDiscoveryRuleInput {
   [field: string]: unknown;
 }
 
+/** Which Okta users automatic account linking may link to (OKTA.md "Linking and JIT"). */
+export interface OktaAccountLinkFilter {
+  groups?: { include?: string[] };
+  users?: { exclude?: string[] };
+}
+
 export interface OktaDirectory {
   /** The org's URL this directory talks to ("https://dev-123.okta.com"). */
   readonly domain: string;
@@ -185,4 +191,10 @@ export interface OktaDirectory {
   listPolicies(type: 'IDP_DISCOVERY'): Promise<OktaPolicy[]>;
   listPolicyRules(policyId: string): Promise<OktaPolicyRule[]>;
   createPolicyRule(policyId: string, rule: OktaIdpDiscoveryRuleInput): Promise<OktaPolicyRule>;
+  /**
+   * GET /api/v1/iam/assignees/users: ids of the users holding an admin role assignment (directly;
+   * roles held through a group show up as that group's members in Okta's own view). Used to keep
+   * Okta admins out of IdP account linking.
+   */
+  listAdminUserIds(): Promise<string[]>;
 }

@@ -9,6 +9,7 @@
  * - sorting (§3.4.2.3): case-insensitive strings by caseKey, unassigned values last, ties in
  *   creation order (the candidates arrive in that order and Array.sort is stable).
  */
+import { userNameKey } from './identity-keys.ts';
 import type {
   FilterOperator,
   FilterValue,
@@ -21,7 +22,8 @@ import type {
 } from './storage.ts';
 
 /** The comparison form of a case-insensitive string (RFC 7643 §2.4 caseExact=false). */
-export const caseKey = (value: string): string => value.toLowerCase();
+/** NFKC + full case folding (identity-keys.ts): the store's unique keys use the same function. */
+export const caseKey = (value: string): string => userNameKey(value);
 
 type Scalar = string | number | boolean | null;
 export type Leaf<A extends string> = { attr: A; op?: FilterOperator; value?: FilterValue };

@@ -83,7 +83,14 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 120_000 }, (store) =
     await cli('identities', 'create', '--username', 'bob@example.com', '--email', 'bob@example.com');
     const duplicate = await cli('identities', 'create', '--username', 'BOB@example.com', '--email', 'bob@example.com');
     expect(duplicate.code).toBe(1);
-    expect(duplicate.stderr).toMatch(/already exists/);
+    expect(duplicate.stderr).toMatch(/userName "BOB@example.com" is already in use/);
+    // A look-alike userName (Cyrillic "о") and an address someone already has, each one line.
+    const lookalike = await cli('identities', 'create', '--username', 'b\u043eb@example.com', '--email', 'bob2@example.com');
+    expect(lookalike.code).toBe(1);
+    expect(lookalike.stderr.trim().split('\n')).toEqual([expect.stringMatching(/looks the same as an existing userName/)]);
+    const sharedEmail = await cli('identities', 'create', '--username', 'robert@example.com', '--email', 'Bob@Example.com');
+    expect(sharedEmail.code).toBe(1);
+    expect(sharedEmail.stderr).toMatch(/email "Bob@Example.com" is already used by another identity/);
     const unknown = await cli('enroll', 'nobody@example.com', '--link');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no identity "nobody@example.com"/);

@@ -41,8 +41,8 @@ export interface ScimHarness {
   close(): Promise<void>;
 }
 
-export async function startScimHarness(store: StoreKind): Promise<ScimHarness> {
-  const server = await startTestServer({ store });
+export async function startScimHarness(store: StoreKind, env: Record<string, string> = {}): Promise<ScimHarness> {
+  const server = await startTestServer({ store, env });
   const { token, info } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, CLI_ACTOR);
   const base = `${server.url}/scim/v2`;
 

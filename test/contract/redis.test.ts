@@ -30,6 +30,55 @@ async function removeRunKeys(): Promise<void> {
 
 describeStoreContract('redis', () => openRedisStore({ url, keyPrefix: `${runPrefix}${++stores}:` }), removeRunKeys);
 
+describe('Redis: re-keying records written before unique claims', () => {
+  it('gives each key to the oldest holder and keeps younger duplicates editable, unverified', async () => {
+    const prefix = `${runPrefix}legacy:`;
+    const first = await openRedisStore({ url, keyPrefix: prefix });
+    const base = {
+      emailVerified: true, givenName: null, familyName: null, displayName: null, externalId: null,
+      oktaUserId: null, locale: null, active: true, roles: [], attributes: {}, source: 'cli' as const, createdAt: 1, updatedAt: 1, version: 1,
+    };
+    await first.identities.create({ ...base, id: 'old', userName: 'jos\u00e9', email: 'Shared@example.test' });
+    await first.identities.create({ ...base, id: 'young', userName: 'someone', email: 'other@example.test' });
+    await first.close();
+
+    // Rewrite both into the previous release's layout: one lowercased userName key, no claims,
+    // email only in a non-unique set, and the younger one sharing the older one's address.
+    const redis = new Redis(url);
+    try {
+      const all = await redis.keys(`${prefix}identities:by-*`);
+      if (all.length) await redis.del(...all);
+      await redis.del(`${prefix}schema:identity-claims`);
+      await redis.hdel(`${prefix}identity:old`, '_claims');
+      await redis.hdel(`${prefix}identity:young`, '_claims');
+      await redis.hset(`${prefix}identity:old`, '_ukey', `${prefix}identities:by-userName:jos\u00e9`);
+      await redis.hset(`${prefix}identity:young`, '_ukey', `${prefix}identities:by-userName:jose\u0301`,
+        'userName', JSON.stringify('jose\u0301'), 'email', JSON.stringify('shared@EXAMPLE.test'));
+      await redis.set(`${prefix}identities:by-userName:jos\u00e9`, 'old');
+      await redis.set(`${prefix}identities:by-userName:jose\u0301`, 'young');
+    } finally {
+      await redis.quit();
+    }
+
+    const store = await openRedisStore({ url, keyPrefix: prefix });
+    try {
+      expect((await store.identities.getByUserName('JOSE\u0301'))?.id).toBe('old');
+      const byEmail = await store.identities.query({ filter: { attr: 'email', value: 'SHARED@example.test' }, offset: 0, limit: 10, now: Date.now() });
+      // Both still carry the address (the email filter matches every address a person has); only
+      // the older one holds the unique claim, so nobody new can take it.
+      expect(byEmail.items.map((item) => item.id).sort()).toEqual(['old', 'young']);
+      await expect(store.identities.create({ ...(await store.identities.get('old'))!, id: 'third', userName: 'third', email: 'SHARED@example.test' })).rejects.toMatchObject({ field: 'email' });
+      const young = await store.identities.get('young');
+      expect(young?.emailVerified).toBe(false);
+      const deactivated = await store.identities.update({ ...young!, active: false }, young!.version);
+      await store.identities.update({ ...deactivated, email: 'young@example.test', userName: 'young' }, deactivated.version);
+      await expect(store.identities.create({ ...base, id: 'new', userName: 'JOSÉ', email: 'n@example.test' })).rejects.toMatchObject({ field: 'userName' });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describeChangeNotificationsContract('redis', async () => {
   const keyPrefix = `${runPrefix}${++stores}:`;
   return [await openRedisStore({ url, keyPrefix }), await openRedisStore({ url, keyPrefix })];

@@ -87,3 +87,44 @@ describe('SQLite expiry sweep', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('SQLite migration to canonical identity keys', () => {
+  it('re-keys existing rows oldest first and keeps younger duplicates editable, unverified', async () => {
+    const dataDir = freshDir();
+    // A file as the previous release left it: schema version 2, keys lowercased only.
+    const { default: Database } = await import('better-sqlite3');
+    const { migrations } = await import('../../adapters/sqlite/migrations.ts');
+    const legacy = new Database(join(dataDir, 'latchkey.db'));
+    for (const sql of migrations.slice(0, 2)) legacy.exec(sql);
+    legacy.pragma('user_version = 2');
+    const insert = legacy.prepare(`INSERT INTO identities (id, user_name, user_name_key, email, email_key, email_verified,
+      active, roles, attributes, search_text, created_at, updated_at, version)
+      VALUES (?, ?, ?, ?, ?, 1, 1, '[]', '{}', '', 0, 0, 1)`);
+    insert.run('old', 'jos\u00e9', 'jos\u00e9', 'Shared@example.test', 'shared@example.test');
+    insert.run('young', 'jose\u0301', 'jose\u0301', 'shared@EXAMPLE.test', 'shared@example.test');
+    insert.run('look', 'm\u0430llory', 'm\u0430llory', 'look@example.test', 'look@example.test');
+    insert.run('mallory', 'mallory', 'mallory', 'mallory@example.test', 'mallory@example.test');
+    legacy.close();
+
+    const store = await openSqliteStore({ dataDir });
+    try {
+      expect((await store.identities.getByUserName('JOSE\u0301'))?.id).toBe('old');
+      const byEmail = await store.identities.query({ filter: { attr: 'email', value: 'SHARED@example.test' }, offset: 0, limit: 10, now: Date.now() });
+      // Both still carry the address (the email filter matches every address a person has); only
+      // the older one holds the unique claim, so nobody new can take it.
+      expect(byEmail.items.map((item) => item.id).sort()).toEqual(['old', 'young']);
+      await expect(store.identities.create({ ...(await store.identities.get('old'))!, id: 'third', userName: 'third', email: 'SHARED@example.test' })).rejects.toMatchObject({ field: 'email' });
+      const young = await store.identities.get('young');
+      expect(young?.emailVerified).toBe(false);
+      expect((await store.identities.get('old'))?.emailVerified).toBe(true);
+      // The younger duplicate can still be deactivated, and can take its own address.
+      const deactivated = await store.identities.update({ ...young!, active: false }, young!.version);
+      await store.identities.update({ ...deactivated, email: 'young@example.test' }, deactivated.version);
+      // The older confusable keeps the skeleton: a new look-alike is refused.
+      await expect(store.identities.create({ ...young!, id: 'new', userName: 'rnallory', email: 'n@example.test' })).rejects.toMatchObject({ field: 'userNameSkeleton' });
+      expect((await store.identities.getByUserName('mallory'))?.id).toBe('mallory');
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeEach, describe } from 'vitest';
 import type { IdentityRecord, Store } from '../../server/ports/storage.ts';
 import type { ContractContext } from './fixtures.ts';
 import { describeIdentitiesGroupsContract } from './identities-groups.contract.ts';
+import { describeIdentityKeysContract } from './identity-keys.contract.ts';
 import { describeCredentialsContract } from './credentials.contract.ts';
 import { describeProtocolStateContract } from './protocol-state.contract.ts';
 import { describeFiltersContract } from './filters.contract.ts';
@@ -49,6 +50,7 @@ export function describeStoreContract(
     };
 
     describeIdentitiesGroupsContract(ctx);
+    describeIdentityKeysContract(ctx);
     describeCredentialsContract(ctx);
     describeProtocolStateContract(ctx);
     describeFiltersContract(ctx);

@@ -79,7 +79,7 @@ describe('passkey login for Okta in Chromium', () => {
     expect(callback.href.startsWith(OKTA_CALLBACK)).toBe(true);
     const tokens = await oidc.authorizationCodeGrant(okta.rp, callback, { expectedNonce: request.nonce, expectedState: request.state, idTokenExpected: true });
     const claims = tokens.claims()!;
-    expect(claims).toMatchObject({ sub: aliceId, email: 'alice@example.com', email_verified: true, given_name: 'Alice', family_name: 'Smith', nonce: request.nonce });
+    expect(claims).toMatchObject({ sub: aliceId, email: 'alice@example.com', email_verified: false, given_name: 'Alice', family_name: 'Smith', nonce: request.nonce });
     expect(claims.amr).toContain('pop');
     expect(typeof claims.auth_time).toBe('number');
     const userinfo = await oidc.fetchUserInfo(okta.rp, tokens.access_token, aliceId);

@@ -412,6 +412,10 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
         return [200, group];
       }
     }
+    // Users with an admin role assignment; this API pages in its body.
+    if (path === '/api/v1/iam/assignees/users' && method === 'GET') {
+      return [200, { value: [...admins].map((id) => ({ id, orn: `orn:okta:directory:sim:users:${id}`, _links: {} })), _links: { self: { href: `${baseUrl}${path}` } } }];
+    }
     if (path === '/api/v1/idps') {
       if (method === 'GET') {
         let list = [...idps.values()];

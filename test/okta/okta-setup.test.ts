@@ -90,12 +90,15 @@ for (const store of STORE_KINDS) {
           credentials: { client: { client_id: app.id, client_secret: services.apps.revealSecret(app) } },
         },
         policy: {
-          accountLink: { action: 'AUTO' },
+          // Linking only to the Latchkey group's members, never to an Okta admin, by the Okta
+          // username Latchkey sends as preferred_username; no just-in-time provisioning.
+          accountLink: { action: 'AUTO', filter: { groups: { include: [[...sim.groups.keys()][0]] }, users: { exclude: [sim.admin.id] } } },
           provisioning: { action: 'DISABLED' },
-          subject: { userNameTemplate: { template: 'idpuser.email' }, matchType: 'USERNAME_OR_EMAIL' },
+          subject: { userNameTemplate: { template: 'idpuser.preferred_username' }, matchType: 'USERNAME' },
           maxClockSkew: 120000,
         },
       });
+      expect(result.next_steps.join('\n')).toMatch(/set the IdP's account link policy to Disabled/);
       // The routing rule, first, before Okta's default rule.
       const [policy] = [...sim.policies.values()];
       const rules = sim.rules.get(policy.id as string)!;
@@ -136,6 +139,32 @@ for (const store of STORE_KINDS) {
       const result = await setupOkta(services, { idpName: 'Latchkey passkeys' }, CLI_ACTOR);
       expect(result.steps.find((step) => step.step === 'identity_provider')).toMatchObject({ action: 'created', name: 'Latchkey passkeys' });
       expect(sim.idps.get(foreign.id)).toEqual(foreign);
+    });
+
+    it('doctor warns about every live account-linking setting weaker than setup\'s', async () => {
+      const { services } = server;
+      await setupOkta(services, {}, CLI_ACTOR);
+      await healthyLatchkey(services);
+      const [idp] = [...sim.idps.values()] as Record<string, any>[];
+      const identityProvider = async () => (await doctorOkta(services)).checks.find((check) => check.check === 'identity_provider')!;
+      expect(await identityProvider()).toMatchObject({ status: 'pass', detail: expect.stringContaining('set it to Disabled once everyone is linked') });
+
+      // The guide's old settings: any Okta user matched by username or email, admins included, JIT on.
+      idp.policy.accountLink.filter = null;
+      idp.policy.subject = { userNameTemplate: { template: 'idpuser.email' }, matchType: 'USERNAME_OR_EMAIL', filter: null };
+      idp.policy.provisioning.action = 'AUTO';
+      const weak = await identityProvider();
+      expect(weak.status).toBe('warn');
+      expect(weak.detail).toContain('just-in-time provisioning is on');
+      expect(weak.detail).toContain('not restricted to the Latchkey group');
+      expect(weak.detail).toContain(`may link to 1 Okta admin(s) (${sim.admin.id})`);
+      expect(weak.detail).toContain('links by USERNAME_OR_EMAIL of idpuser.email');
+      expect(weak.fix).toMatch(/admins excluded/);
+
+      // Linking turned off once everyone is linked: the safest state.
+      idp.policy.accountLink = { action: 'DISABLED', filter: null };
+      idp.policy.provisioning.action = 'DISABLED';
+      expect(await identityProvider()).toMatchObject({ status: 'pass', detail: expect.stringContaining('links rest on sub') });
     });
 
     it('doctor passes on a good setup and names each broken link with a fix', async () => {

@@ -87,7 +87,8 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
     const body = ctx.request.body as { response?: unknown; name?: unknown };
     if (!body || typeof body !== 'object' || !body.response) throw new AppError('invalid_input', 'missing the passkey response');
     const credential = await ceremonies.verifyRegistration(`invite:${invite.id}`, body.response);
-    await services.invites.spend(invite);
+    const { provesEmail } = await services.invites.spend(invite);
+    if (provesEmail) await services.identities.confirmEmail(identity.id, invite.id);
     const name = typeof body.name === 'string' && body.name.trim() ? body.name : defaultPasskeyName(credential.aaguid, credential.deviceType);
     const passkey = await services.passkeys.add({ ...credential, identityId: identity.id, name }, selfActor(identity.id), { userAgent: ctx.get('user-agent') });
     ctx.body = { ok: true, passkey: { id: passkey.id, name: passkey.name, model: authenticatorModel(passkey.aaguid), deviceType: passkey.deviceType } };

@@ -165,6 +165,19 @@ export function createOktaClient(options: OktaClientOptions): OktaDirectory {
     findGroupsByName: (name) => list<OktaGroup>('/api/v1/groups', { search: `profile.name eq "${name.replace(/["\\]/g, '\\$&')}"` }),
     createGroup: (profile) => call<OktaGroup>('POST', '/api/v1/groups', { body: { profile } }),
     listIdentityProviders: () => list<OktaIdentityProvider>('/api/v1/idps', { limit: '200' }),
+    async listAdminUserIds() {
+      // This endpoint pages in its body ({value, _links.next}), not in a Link header.
+      const ids: string[] = [];
+      let next: string | null = url('/api/v1/iam/assignees/users', { limit: '200' });
+      for (let page = 0; next && page < 1000; page++) {
+        const { data } = await send('GET', next);
+        const body = (data ?? {}) as { value?: Array<{ id?: unknown }>; _links?: { next?: { href?: string } } };
+        if (!Array.isArray(body.value)) throw new OktaApiError({ kind: 'unexpected', status: 200, errorSummary: 'expected {value: [...]} from GET /api/v1/iam/assignees/users' });
+        for (const entry of body.value) if (typeof entry.id === 'string') ids.push(entry.id);
+        next = body._links?.next?.href ?? null;
+      }
+      return ids;
+    },
     getIdentityProvider: (id) => call<OktaIdentityProvider>('GET', `/api/v1/idps/${encodeURIComponent(id)}`),
     createIdentityProvider: (idp: OktaOidcIdentityProviderInput) => call<OktaIdentityProvider>('POST', '/api/v1/idps', { body: idp }),
     listPolicies: (type) => list<OktaPolicy>('/api/v1/policies', { type }),

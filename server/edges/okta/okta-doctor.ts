@@ -10,7 +10,7 @@ import { oidcEndpoints } from '../../http/endpoints.ts';
 import { isOktaApiError, type OktaDirectory, type OktaIdentityProvider } from '../../ports/okta-directory.ts';
 import { loadOktaConnection } from './okta-connection.ts';
 import { OKTA_SYNC_QUEUE, REGISTRATION_ATTRIBUTE } from './okta-sync.ts';
-import { findIdpDiscoveryPolicy, isRegistrationRule, loadSetupState, MAX_CLOCK_SKEW_MS, OIDC_SCOPES, oktaAppFor, pointsAtLatchkey } from './okta-setup.ts';
+import { findIdpDiscoveryPolicy, isRegistrationRule, LINK_USERNAME_TEMPLATE, loadSetupState, MAX_CLOCK_SKEW_MS, OIDC_SCOPES, oktaAppFor, pointsAtLatchkey } from './okta-setup.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface DoctorCheck {
@@ -46,6 +46,30 @@ export function idpMismatches(idp: OktaIdentityProvider, issuer: string, clientI
   if (missingScopes.length) problems.push(`scopes lack ${missingScopes.join(', ')}`);
   if (idp.status !== 'ACTIVE') problems.push(`status is ${idp.status}`);
   return problems;
+}
+
+/**
+ * Where the IdP's live linking settings are weaker than `okta setup`'s (okta-setup.ts,
+ * accountLinkingPolicy): each is a way for a Latchkey login to be linked to the wrong Okta user.
+ * `adminIds` null: Okta admins could not be listed, so their exclusion cannot be verified.
+ */
+export function accountLinkingWeaknesses(policy: Partial<OktaIdentityProvider['policy']> | undefined, adminIds: string[] | null): string[] {
+  const weaknesses: string[] = [];
+  if (policy?.provisioning?.action === 'AUTO') weaknesses.push('just-in-time provisioning is on: a login nobody is linked to creates a new Okta user');
+  if (policy?.accountLink?.action !== 'AUTO') return weaknesses;
+  const filter = policy.accountLink.filter ?? null;
+  if (!filter?.groups?.include?.length) weaknesses.push('automatic linking is not restricted to the Latchkey group (accountLink.filter.groups.include)');
+  if (adminIds === null) weaknesses.push('could not list Okta admins to check they are excluded from linking');
+  else {
+    const excluded = new Set(filter?.users?.exclude ?? []);
+    const exposed = adminIds.filter((id) => !excluded.has(id));
+    if (exposed.length) weaknesses.push(`automatic linking may link to ${exposed.length} Okta admin(s) (${exposed.join(', ')}): exclude admins`);
+  }
+  const template = policy.subject?.userNameTemplate?.template;
+  if (policy.subject?.matchType !== 'USERNAME' || template !== LINK_USERNAME_TEMPLATE) {
+    weaknesses.push(`links by ${policy.subject?.matchType ?? 'unknown'} of ${template ?? 'unknown'} instead of the Okta username sent as preferred_username (USERNAME of ${LINK_USERNAME_TEMPLATE})`);
+  }
+  return weaknesses;
 }
 
 /** One check from the reachability probes: the worst status, every detail, the first fix. */
@@ -129,8 +153,19 @@ export async function doctorOkta(services: Services, options: { now?: number } =
         const problems = idpMismatches(idp, issuer, app.id);
         const skew = idp.policy?.maxClockSkew;
         if (problems.length) add({ check: 'identity_provider', status: 'fail', detail: `IdP "${idp.name}" (${idp.id}): ${problems.join('; ')}`, fix: `correct it in Okta (Security > Identity Providers > ${idp.name}) with the values from latchkey apps show ${app.id}` });
-        else if (idp.policy?.accountLink?.action !== 'AUTO' || idp.policy?.subject?.matchType !== 'USERNAME_OR_EMAIL') add({ check: 'identity_provider', status: 'warn', detail: `IdP "${idp.name}" points here but account link is ${idp.policy?.accountLink?.action} / match ${idp.policy?.subject?.matchType}`, fix: 'set Account link policy Automatic and Match against Okta Username or Email' });
-        else add({ check: 'identity_provider', status: 'pass', detail: `IdP "${idp.name}" (${idp.id}) points at ${issuer}, client ${app.id}${skew !== undefined && skew < MAX_CLOCK_SKEW_MS ? ` (clock skew ${skew} ms)` : ''}` });
+        else {
+          const adminIds = await directory.listAdminUserIds().catch(() => null);
+          const weaknesses = accountLinkingWeaknesses(idp.policy, adminIds);
+          const linking = idp.policy?.accountLink?.action === 'AUTO' ? 'account linking automatic (set it to Disabled once everyone is linked)' : 'account linking disabled: links rest on sub';
+          if (weaknesses.length) {
+            add({
+              check: 'identity_provider',
+              status: 'warn',
+              detail: `IdP "${idp.name}" points here but its account linking is weaker than setup's: ${weaknesses.join('; ')}`,
+              fix: `in Okta (Security > Identity Providers > ${idp.name}): Account link policy Automatic only for the Latchkey group with admins excluded, Match against Okta Username, IdP username ${LINK_USERNAME_TEMPLATE}, If no match is found: no provisioning; or Disabled once everyone is linked`,
+            });
+          } else add({ check: 'identity_provider', status: 'pass', detail: `IdP "${idp.name}" (${idp.id}) points at ${issuer}, client ${app.id}, ${linking}${skew !== undefined && skew < MAX_CLOCK_SKEW_MS ? ` (clock skew ${skew} ms)` : ''}` });
+        }
       }
     } catch (error) {
       add({ check: 'identity_provider', status: 'fail', detail: `cannot list identity providers: ${okta(error)}`, fix: 'use an API token of a super or org administrator' });

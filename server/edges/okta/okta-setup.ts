@@ -56,7 +56,28 @@ export function registrationAttribute(): OktaSchemaProperty {
   };
 }
 
-export function identityProviderFor(input: { name: string; issuer: string; clientId: string; clientSecret: string }): OktaOidcIdentityProviderInput {
+/**
+ * How Okta links a Latchkey login to an Okta user the first time (after that `sub` decides):
+ * - automatic linking, but only to members of the group(s) Latchkey serves and never to an Okta
+ *   admin, so a Latchkey identity can at worst be linked to a person Latchkey was meant for;
+ * - matched on the Okta username, which Okta itself provisioned over SCIM as the userName and
+ *   Latchkey sends back as `preferred_username`, not on email, which an admin can retype;
+ * - no just-in-time provisioning: a login nobody can be linked to is rejected by Okta.
+ * Okta's advice, repeated by doctor and the README: set linking to DISABLED once everyone is
+ * linked; the link then rests on `sub` alone.
+ */
+export const LINK_USERNAME_TEMPLATE = 'idpuser.preferred_username';
+export const LINK_MATCH_TYPE = 'USERNAME';
+
+export function accountLinkingPolicy(input: { groupIds: string[]; excludedUserIds: string[] }) {
+  return {
+    accountLink: { action: 'AUTO' as const, filter: { groups: { include: input.groupIds }, users: { exclude: input.excludedUserIds } } },
+    provisioning: { action: 'DISABLED' as const, profileMaster: false, groups: { action: 'NONE' }, conditions: { deprovisioned: { action: 'NONE' }, suspended: { action: 'NONE' } } },
+    subject: { userNameTemplate: { template: LINK_USERNAME_TEMPLATE }, matchType: LINK_MATCH_TYPE as 'USERNAME', filter: null },
+  };
+}
+
+export function identityProviderFor(input: { name: string; issuer: string; clientId: string; clientSecret: string; linkGroupIds: string[]; excludedUserIds: string[] }): OktaOidcIdentityProviderInput {
   const endpoints = oidcEndpoints(input.issuer);
   return {
     type: 'OIDC',
@@ -76,11 +97,7 @@ export function identityProviderFor(input: { name: string; issuer: string; clien
       algorithms: { request: { signature: { algorithm: 'HS256', scope: 'REQUEST' } } },
     },
     policy: {
-      // "Account link policy: Automatic", "Match against: Okta Username or Email".
-      accountLink: { action: 'AUTO', filter: null },
-      // "If no match is found: Redirect to Okta sign-in page" = no just-in-time provisioning.
-      provisioning: { action: 'DISABLED', profileMaster: false, groups: { action: 'NONE' }, conditions: { deprovisioned: { action: 'NONE' }, suspended: { action: 'NONE' } } },
-      subject: { userNameTemplate: { template: 'idpuser.email' }, matchType: 'USERNAME_OR_EMAIL', filter: null },
+      ...accountLinkingPolicy({ groupIds: input.linkGroupIds, excludedUserIds: input.excludedUserIds }),
       maxClockSkew: MAX_CLOCK_SKEW_MS,
     },
   };
@@ -192,6 +209,16 @@ export async function setupOkta(services: Services, options: { group?: string; i
   }
   steps.push({ step: 'latchkey_app', action: act(appFound), name: app?.name ?? 'Okta', id: app?.id ?? null, detail: `redirect URI ${domain}/oauth2/v1/authorize/callback` });
 
+  /** Okta admins are kept out of account linking; without the list, say so rather than guess. */
+  async function oktaAdminIds(): Promise<string[]> {
+    try {
+      return await directory.listAdminUserIds();
+    } catch (error) {
+      warnings.push(`could not list Okta admins to exclude them from account linking (${(error as Error).message}); add them to the IdP's account link exclusions in Okta, or enable "Exclude admins"`);
+      return [];
+    }
+  }
+
   // 4. The OpenID Connect IdP in Okta, pointing at this Latchkey.
   const idps = await directory.listIdentityProviders();
   let idp = (app && idps.find((candidate) => pointsAtLatchkey(candidate, issuer, app!.id))) || (state.idpId ? idps.find((candidate) => candidate.id === state.idpId) : undefined) || null;
@@ -203,12 +230,15 @@ export async function setupOkta(services: Services, options: { group?: string; i
     }
     if (!dryRun) {
       if (!app || !clientSecret) throw new AppError('invalid_input', 'the Latchkey Okta app has no client secret to give Okta');
-      idp = await directory.createIdentityProvider(identityProviderFor({ name: idpName, issuer, clientId: app.id, clientSecret }));
+      if (!group) throw new AppError('invalid_input', `the "${groupName}" group is needed to restrict account linking`);
+      idp = await directory.createIdentityProvider(
+        identityProviderFor({ name: idpName, issuer, clientId: app.id, clientSecret, linkGroupIds: [group.id], excludedUserIds: await oktaAdminIds() }),
+      );
       state.idpId = idp.id;
       await save();
     }
   }
-  steps.push({ step: 'identity_provider', action: act(idpFound), name: idp?.name ?? idpName, id: idp?.id ?? null, detail: `issuer ${issuer}, scopes ${OIDC_SCOPES.join(' ')}, account link automatic, match username or email` });
+  steps.push({ step: 'identity_provider', action: act(idpFound), name: idp?.name ?? idpName, id: idp?.id ?? null, detail: `issuer ${issuer}, scopes ${OIDC_SCOPES.join(' ')}, account link automatic for "${groupName}" members only (Okta admins excluded), matched on the Okta username (preferred_username), no just-in-time provisioning` });
 
   // 5. The routing rule in the IdP discovery policy.
   const policy = await findIdpDiscoveryPolicy(directory);
@@ -237,6 +267,7 @@ export async function setupOkta(services: Services, options: { group?: string; i
     next_steps: [
       `push the "${groupName}" group to Latchkey over SCIM, then: latchkey apps assign ${app?.id ?? '<client_id>'} --group "${groupName}"`,
       'run `latchkey okta doctor` to check the whole chain',
+      "once everyone has signed in through Latchkey once, set the IdP's account link policy to Disabled in Okta: existing links keep working by `sub`, and no new link can be made",
     ],
   };
 }

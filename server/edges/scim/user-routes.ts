@@ -68,7 +68,10 @@ export function createUserRoutes(deps: { services: Services; baseUrl: string }):
   }
 
   function uniquenessOf(error: unknown, userName: string): never {
-    if (isAppError(error, 'conflict')) throw scimError.conflict(`userName "${userName}" is already in use (userName is compared case-insensitively)`);
+    if (isAppError(error, 'conflict')) {
+      // The domain names the colliding attribute (userName, a confusable of one, or email).
+      throw scimError.conflict(error.field ? error.message : `userName "${userName}" is already in use (userName is compared case-insensitively)`);
+    }
     throw error;
   }
 
