@@ -24,7 +24,7 @@ describe('identities API at 10,000 identities', { timeout: 120_000 }, () => {
         id: randomUUID(),
         userName: `user${index}@scale.test`,
         email: `user${index}@scale.test`,
-        emailVerified: true,
+        emailVerified: true, source: 'cli',
         givenName: `Given${index}`,
         familyName: `Family${index}`,
         displayName: null,

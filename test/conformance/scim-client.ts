@@ -28,6 +28,8 @@ export interface ScimRequestOptions {
   contentType?: string;
   /** undefined: the harness token; null: no Authorization header at all. */
   authorization?: string | null;
+  /** Extra request headers (If-Match, If-None-Match). */
+  headers?: Record<string, string>;
 }
 
 export interface ScimHarness {
@@ -45,7 +47,7 @@ export async function startScimHarness(store: StoreKind): Promise<ScimHarness> {
   const base = `${server.url}/scim/v2`;
 
   async function request(method: string, path: string, options: ScimRequestOptions = {}): Promise<ScimResponse> {
-    const headers: Record<string, string> = { 'User-Agent': 'Okta SCIM Client 1.0.0', Accept: 'application/scim+json' };
+    const headers: Record<string, string> = { 'User-Agent': 'Okta SCIM Client 1.0.0', Accept: 'application/scim+json', ...options.headers };
     const authorization = options.authorization === undefined ? `Bearer ${token}` : options.authorization;
     if (authorization !== null) headers.Authorization = authorization;
     const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));

@@ -9,13 +9,14 @@ import { useListQuery } from '../ui/use-list-query.ts';
 import { kindLabels } from './apps/kinds.ts';
 import { AddMemberDialog, GroupNameDialog } from './group-dialogs.tsx';
 import type { GroupDetailView, GroupRow, IdentityView } from '../../server/edges/admin/views.ts';
+import { CREATED_BY, SOURCE_LABELS } from './sources.ts';
 
 const PAGE_SIZE = 25;
 
 const groupColumns: Array<Column<GroupRow>> = [
   { header: 'Group', cell: (group) => <Link href={`/admin/groups/${group.id}`}>{group.displayName}</Link> },
   { header: 'Members', cell: (group) => group.members },
-  { header: 'Source', cell: (group) => (group.scimManaged ? 'Okta (SCIM)' : 'Latchkey') },
+  { header: 'Source', cell: (group) => SOURCE_LABELS[group.source] },
 ];
 
 export function GroupsPage() {
@@ -79,7 +80,7 @@ export function GroupDetailPage({ id }: { id: string }) {
       title={group.displayName}
       intro={
         <p>
-          {data.total} member{data.total === 1 ? '' : 's'} · {group.scimManaged ? 'pushed by Okta' : 'created in Latchkey'}
+          {data.total} member{data.total === 1 ? '' : 's'} · {CREATED_BY[group.source]}
         </p>
       }
       actions={

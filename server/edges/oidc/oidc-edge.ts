@@ -1,7 +1,8 @@
 /**
  * The OIDC edge: the mounted provider plus the sign-in interaction (the passkey login page).
- * - The provider is rebuilt when the signing key set changes (rotation from the CLI or another
- *   instance), so every instance signs with the newest key within KEY_REFRESH_MS.
+ * - The provider is rebuilt when the signing key set changes (signing-key-watch.ts: a rotation or
+ *   revocation anywhere, an activation time reached), so every instance publishes and signs the
+ *   same keys. /jwks and discovery carry a Cache-Control max-age shorter than the key lead time.
  * - The interaction is finished only after a verified assertion, by an active person assigned
  *   to the app; refusals go back to the app as access_denied after a page that says why.
  * - With login_hint, only that person's passkeys are offered; without it, discoverable login.
@@ -16,6 +17,8 @@ import type { PasskeyCeremonies } from '../../ports/passkey-ceremonies.ts';
 import type { PasskeyRecord } from '../../ports/storage.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
 import { createProvider } from './provider.ts';
+import { watchSigningKeys } from './signing-key-watch.ts';
+import { OIDC_ROUTES } from '../../http/endpoints.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { renderErrorPage, sendJsonError } from '../../http/errors.ts';
@@ -23,11 +26,12 @@ import type { Logger } from '../../logger.ts';
 import { selfActor } from '../../domain/actor.ts';
 import { createAdminService, FIRST_ADMIN_COMMAND } from '../../domain/admins.ts';
 
-export const KEY_REFRESH_MS = 30_000;
-
-/** RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification. */
+/**
+ * RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification.
+ * `phr` (phishing-resistant): a passkey is bound to our origin, so Okta's trust claims count it.
+ */
 export function amrFor(passkey: Pick<PasskeyRecord, 'deviceType'>, userVerified: boolean): string[] {
-  const amr = ['pop', passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk', 'user'];
+  const amr = ['pop', passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk', 'phr', 'user'];
   if (userVerified) amr.push('mfa');
   return amr;
 }
@@ -45,21 +49,22 @@ export async function createOidcEdge(deps: {
   const { store, config, clock, audit } = services;
   const admins = createAdminService({ store, identities: services.identities, now: () => clock.now() });
 
-  await services.signingKeys.ensure();
-  let keys = await services.signingKeys.load();
-  let provider: Provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, logger });
-  let mounted: Middleware = mount(provider as never) as Middleware;
-
-  async function refreshKeys(): Promise<void> {
-    const next = await services.signingKeys.load();
-    if (next.fingerprint === keys.fingerprint) return;
-    keys = next;
-    provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, logger });
-    mounted = mount(provider as never) as Middleware;
-    logger.info({ keys: keys.keys.map((key) => key.kid) }, 'signing keys reloaded');
-  }
-  const timer = setInterval(() => refreshKeys().catch((error) => logger.warn({ err: error }, 'key refresh failed')), KEY_REFRESH_MS);
-  timer.unref();
+  let provider!: Provider;
+  let mounted!: Middleware;
+  const refusesKid = (kid: string) => services.signingKeys.refuses(kid);
+  const keyWatch = await watchSigningKeys({
+    services,
+    logger,
+    apply(keys) {
+      const first = !provider;
+      provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, refusesKid, logger });
+      mounted = mount(provider as never) as Middleware;
+      if (!first) logger.info({ signing: keys.signingKid, published: keys.keys.map((key) => key.kid) }, 'signing keys reloaded');
+    },
+  });
+  // RFC 9111 §5.2.2.1: relying parties may reuse these for max-age seconds; the key lead time is longer.
+  const cacheableDocuments = new Set([OIDC_ROUTES.jwks, '/.well-known/openid-configuration']);
+  const maxAge = services.signingKeys.jwksMaxAgeSeconds;
 
   async function detailsOf(ctx: Context) {
     try {
@@ -67,7 +72,7 @@ export async function createOidcEdge(deps: {
       if (details.uid !== ctx.params.uid) throw new AppError('forbidden', 'this sign-in page belongs to another sign-in attempt');
       return details;
     } catch (error) {
-      if (isAppError(error)) throw error;
+      if (isAppError(error) || store.unavailable(error)) throw error;
       throw new AppError('unauthenticated', 'This sign-in attempt has expired or was opened in another browser. Return to the application and sign in again.', { cause: error });
     }
   }
@@ -87,6 +92,8 @@ export async function createOidcEdge(deps: {
     try {
       details = await detailsOf(ctx);
     } catch (error) {
+      // A storage outage is not an expired sign-in: the error boundary answers "try again" (503).
+      if (!isAppError(error)) throw error;
       renderErrorPage(ctx, config.orgName, 400, 'Sign-in expired', (error as Error).message);
       return;
     }
@@ -183,11 +190,15 @@ export async function createOidcEdge(deps: {
   return {
     routes: router.routes() as Middleware,
     /** Everything else (authorize, token, userinfo, jwks, discovery, logout) is the provider's. */
-    provider: ((ctx, next) => mounted(ctx, next)) as Middleware,
+    provider: (async (ctx, next) => {
+      await mounted(ctx, next);
+      if (ctx.method === 'GET' && ctx.status === 200 && cacheableDocuments.has(ctx.path)) ctx.set('Cache-Control', `public, max-age=${maxAge}`);
+    }) as Middleware,
     get current(): Provider {
       return provider;
     },
-    refreshKeys,
-    close: () => clearInterval(timer),
+    /** Reloads the signing keys now (normally done by notifications and timers). */
+    refreshKeys: () => keyWatch.reload(),
+    close: () => keyWatch.close(),
   };
 }

@@ -5,6 +5,7 @@
  * - Only a working token is stored (sealed). Failed deliveries are re-queued: they may have
  *   failed because of the old token.
  */
+import { describeQueueHealth, queueHealth } from '../../workers/queue-pause.ts';
 import type { Services } from '../../bootstrap.ts';
 import { AppError } from '../../domain/errors.ts';
 import { validateOktaDomain } from '../../domain/apps.ts';
@@ -83,6 +84,8 @@ export async function oktaStatus(services: Deps, options: { check?: boolean } = 
       ? { configured: true, domain: connection.domain, token_owner: connection.tokenOwner?.login ?? null, configured_at: new Date(connection.configuredAt).toISOString(), ...(check ? { check } : {}) }
       : { configured: false, hint: 'run `latchkey okta configure --domain <org url> --token <api token>`' },
     queue: {
+      // sending, rate_limited (waiting for X-Rate-Limit-Reset) or outage (Okta down, probing).
+      ...describeQueueHealth(await queueHealth(services.store.settings, OKTA_SYNC_QUEUE)),
       pending: counts.pending,
       failed: counts.failed,
       delivered: counts.done,
