@@ -17,4 +17,4 @@ export function unreachableFromOkta(publicUrl: string): string | null {
 }
 
 /** Where the README explains running Latchkey where a real Okta org can reach it. */
-export const REAL_OKTA_GUIDE = 'README: "A real Okta org from a laptop"';
+export const REAL_OKTA_GUIDE = 'README.md, section "A real Okta org from a laptop"';
