@@ -114,11 +114,12 @@ describe.each(STORE_KINDS)('metrics on %s', (store) => {
 
     expect(moved('latchkey_store_operation_duration_seconds_count', { repository: 'passkeys', method: 'recordUse' })).toBe(1);
     expect(value(after, 'latchkey_store_operation_duration_seconds_count', { repository: 'identities', method: 'create' })).toBeGreaterThanOrEqual(2);
-    expect(value(after, 'latchkey_queue_jobs', { queue: ENROLLMENT_MAIL_QUEUE, state: 'pending' })).toBe(1);
+    // The queued invitation, and the security notice the passkey registration queued on the same queue.
+    expect(value(after, 'latchkey_queue_jobs', { queue: ENROLLMENT_MAIL_QUEUE, state: 'pending' })).toBe(2);
     expect(value(after, 'latchkey_queue_oldest_pending_age_seconds', { queue: ENROLLMENT_MAIL_QUEUE })).toBeGreaterThanOrEqual(90);
     const keys = after.filter((s) => s.name === 'latchkey_signing_key_age_seconds');
     expect(keys).toHaveLength(1);
-    expect(keys[0].labels).toMatchObject({ kid: expect.any(String), state: 'active' });
+    expect(keys[0].labels).toMatchObject({ kid: expect.any(String), state: 'current' });
 
     // Route templates only: no interaction uid, person id or token reaches a label.
     expect(text).not.toContain(ok.uid);
