@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS } from '../support/test-server.ts';
-import { SCIM, query, startScimHarness, type ScimHarness, type ScimResponse } from './scim-client.ts';
+import { startScimHarness, type ScimHarness } from './scim-client.ts';
+import { OKTA_PASSWORD_PLACEHOLDER, SCIM, query, scimPatch as patch, scimUserBody, type ScimResponse } from '../support/scim.ts';
 
 const SCIM_JSON = /^application\/scim\+json/;
 
@@ -15,21 +16,7 @@ function expectScim(response: ScimResponse, status: number): void {
   if (status !== 204) expect(response.contentType).toMatch(SCIM_JSON);
 }
 
-/** Okta's create body (OKTA.md §2 "Create"), password placeholder included. */
-const oktaCreateBody = (userName: string, externalId: string, givenName = 'Test', familyName = 'User') => ({
-  schemas: [SCIM.user],
-  userName,
-  name: { givenName, familyName },
-  emails: [{ primary: true, value: userName, type: 'work' }],
-  displayName: `${givenName} ${familyName}`,
-  locale: 'en-US',
-  externalId,
-  groups: [],
-  password: '1mz050nq',
-  active: true,
-});
-
-const patch = (...Operations: unknown[]) => ({ schemas: [SCIM.patchOp], Operations });
+const oktaCreateBody = (userName: string, externalId: string, givenName = 'Test', familyName = 'User') => scimUserBody(userName, { externalId, givenName, familyName });
 
 describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind) => {
   let scim: ScimHarness;
@@ -70,9 +57,9 @@ describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind
       groups: [],
       meta: { resourceType: 'User', created: expect.any(String), lastModified: expect.any(String), location: `${scim.base}/Users/${userId}`, version: 'W/"1"' },
     });
-    expect(JSON.stringify(response.body)).not.toContain('1mz050nq');
+    expect(JSON.stringify(response.body)).not.toContain(OKTA_PASSWORD_PLACEHOLDER);
     const stored = await scim.server.services.store.identities.get(userId);
-    expect(JSON.stringify(stored)).not.toContain('1mz050nq');
+    expect(JSON.stringify(stored)).not.toContain(OKTA_PASSWORD_PLACEHOLDER);
     expect(stored).toMatchObject({ userName, email: userName, givenName: 'Test', familyName: 'User', active: true });
     // Okta's externalId is its user id: kept for setting byndidRegistered by id later.
     expect(stored!.oktaUserId).toBe('00ujl29u0le5T6Aj10h7');
