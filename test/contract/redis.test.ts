@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { openRedisStore } from '../../adapters/redis/redis-store.ts';
 import { describeStoreContract } from './store-contract.ts';
 
-const url = process.env.LATCHKEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `latchkey-test:${randomUUID()}:`;
 let stores = 0;
 

@@ -14,6 +14,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { createOrgSignIn, DEFAULT_VARIANTS, type OrgVariants } from './org-sign-in.ts';
+import { createScimPush, type ScimPush } from './scim-push.ts';
 
 type Json = Record<string, unknown>;
 
@@ -83,7 +85,12 @@ export interface OktaSimOptions {
   host?: string;
   /** Requests per minute per bucket before a real 429 (default 600, like users/{id} in many orgs). */
   rateLimit?: number;
+  /** How the simulated org behaves where Okta's behaviour is undocumented (OKTA.md "Unconfirmed"). */
+  variants?: Partial<OrgVariants>;
 }
+
+/** Profile attributes the SCIM app maps: a change to one of them is pushed. */
+const SCIM_MAPPED = ['login', 'email', 'firstName', 'lastName', 'locale'];
 
 export async function startOktaSim(options: OktaSimOptions = {}) {
   const users = new Map<string, SimUser>();
@@ -99,8 +106,17 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
   const rateLimit = options.rateLimit ?? 600;
   let outage: SimFault | null = null;
   let baseUrl = '';
+  const memberships = new Map<string, Set<string>>();
+  const passwords = new Map<string, string>();
+  const idpLinks = new Map<string, Map<string, string>>();
+  const appTiles: Array<{ label: string; url: string }> = [];
+  const admins = new Set<string>();
+  /** The SCIM 2.0 Test App: where it provisions, and which groups are assigned to it and pushed. */
+  let scimApp: { push: ScimPush; assignedGroups: Set<string>; pushedGroups: Set<string> } | null = null;
+  const groupMembers = (groupId: string) => memberships.get(groupId) ?? memberships.set(groupId, new Set()).get(groupId)!;
+  const assignedToScim = (userId: string) => !!scimApp && [...scimApp.assignedGroups].some((groupId) => groupMembers(groupId).has(userId));
 
-  function addUser(input: { login: string; email?: string; firstName?: string; lastName?: string; profile?: Record<string, unknown> }): SimUser {
+  function addUser(input: { login: string; email?: string; firstName?: string; lastName?: string; password?: string; profile?: Record<string, unknown> }): SimUser {
     const at = now();
     const user: SimUser = {
       id: oktaId('00u'),
@@ -116,6 +132,7 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
       credentials: { password: {}, provider: { type: 'OKTA', name: 'OKTA' } },
     };
     users.set(user.id, user);
+    passwords.set(user.id, input.password ?? 'Password-1234');
     return user;
   }
 
@@ -128,6 +145,7 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
   // The org as a fresh Okta org has it: one super admin, their API token, the IdP discovery policy.
   const admin = addUser({ login: 'admin@example.com', firstName: 'Org', lastName: 'Admin' });
   const adminToken = issueToken(admin.id);
+  admins.add(admin.id);
   const discoveryPolicy = { id: oktaId('00p'), type: 'IDP_DISCOVERY', name: 'Idp Discovery Policy', status: 'ACTIVE', priority: 1, system: true, description: null, conditions: null, created: now(), lastUpdated: now() };
   policies.set(discoveryPolicy.id as string, discoveryPolicy);
   rules.set(discoveryPolicy.id as string, [
@@ -245,7 +263,7 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
 
   function send(res: ServerResponse, status: number, body: unknown) {
     res.statusCode = status;
-    res.setHeader('content-type', 'application/json');
+    if (body !== undefined) res.setHeader('content-type', 'application/json');
     res.end(body === undefined ? '' : JSON.stringify(body));
   }
 
@@ -270,6 +288,64 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
   async function route(method: string, path: string, query: Record<string, string>, body: unknown, ownerId: string, res: ServerResponse): Promise<[number, unknown]> {
     const parts = path.split('/').filter(Boolean).map((part) => decodeURIComponent(part));
     const json = (body ?? {}) as Json;
+    // /api/v1/users/{id}/lifecycle/{deactivate|activate}: Okta deprovisions through assigned apps.
+    if (parts[2] === 'users' && parts[4] === 'lifecycle' && parts.length === 6 && method === 'POST') {
+      const user = findUser(parts[3]);
+      if (!user) throw notFound(`${parts[3]} (User)`);
+      const active = parts[5] === 'activate' || parts[5] === 'reactivate';
+      if (!active && parts[5] !== 'deactivate') throw notFound(path);
+      user.status = active ? 'ACTIVE' : 'DEPROVISIONED';
+      user.statusChanged = now();
+      if (scimApp && assignedToScim(user.id)) {
+        if (active) void scimApp.push.assignUser(user).then(() => scimApp!.push.setActive(user, true));
+        else void scimApp.push.setActive(user, false);
+      }
+      return [200, {}];
+    }
+    // /api/v1/groups/{id}/users[/{userId}]: membership, pushed when the group is assigned or pushed.
+    if (parts[2] === 'groups' && parts[4] === 'users' && (parts.length === 5 || parts.length === 6)) {
+      const group = groups.get(parts[3]);
+      if (!group) throw notFound(`${parts[3]} (UserGroup)`);
+      const members = groupMembers(parts[3]);
+      if (parts.length === 5 && method === 'GET') return [200, paginate([...members].map((id) => users.get(id)!).filter(Boolean), query, path, 1000, res)];
+      const user = parts.length === 6 ? findUser(parts[5]) : null;
+      if (!user) throw notFound(`${parts[5]} (User)`);
+      if (method === 'PUT') {
+        members.add(user.id);
+        group.lastMembershipUpdated = now();
+        if (scimApp?.assignedGroups.has(parts[3])) void scimApp.push.assignUser(user);
+        if (scimApp?.pushedGroups.has(parts[3])) void scimApp.push.pushGroup(parts[3]);
+        return [204, undefined];
+      }
+      if (method === 'DELETE') {
+        members.delete(user.id);
+        group.lastMembershipUpdated = now();
+        if (scimApp?.pushedGroups.has(parts[3])) void scimApp.push.removeMember(parts[3], user);
+        if (scimApp && scimApp.assignedGroups.has(parts[3]) && !assignedToScim(user.id)) void scimApp.push.setActive(user, false);
+        return [204, undefined];
+      }
+    }
+    // PUT /api/v1/groups/{id}: rename (pushed as a path-less replace).
+    if (parts[2] === 'groups' && parts.length === 4 && method === 'PUT') {
+      const group = groups.get(parts[3]);
+      if (!group) throw notFound(`${parts[3]} (UserGroup)`);
+      const profile = (json.profile ?? {}) as Json;
+      if (typeof profile.name !== 'string' || !profile.name.trim()) throw invalid('profile', ['name: The field cannot be left blank']);
+      group.profile = { ...(group.profile as Json), ...profile };
+      group.lastUpdated = now();
+      if (scimApp?.pushedGroups.has(parts[3])) void scimApp.push.renameGroup(parts[3]);
+      return [200, group];
+    }
+    // GET /api/v1/idps/{id}/users: linked users; DELETE …/users/{userId}: unlink.
+    if (parts[2] === 'idps' && parts[4] === 'users' && (parts.length === 5 || parts.length === 6)) {
+      if (!idps.has(parts[3])) throw notFound(`${parts[3]} (IdentityProvider)`);
+      const links = idpLinks.get(parts[3]) ?? new Map<string, string>();
+      if (parts.length === 5 && method === 'GET') return [200, [...links].map(([externalId, id]) => ({ id, externalId, created: now(), lastUpdated: now(), profile: {} }))];
+      if (parts.length === 6 && method === 'DELETE') {
+        for (const [externalId, id] of links) if (id === parts[5]) links.delete(externalId);
+        return [204, undefined];
+      }
+    }
     // /api/v1/users/me | /api/v1/users/{idOrLogin}
     if (parts[2] === 'users' && parts.length === 4) {
       const user = parts[3] === 'me' ? users.get(ownerId)! : findUser(parts[3]);
@@ -288,6 +364,7 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
           user.profile = { ...user.profile, ...profile };
         }
         user.lastUpdated = now();
+        if (scimApp && assignedToScim(user.id) && Object.keys(profile).some((key) => SCIM_MAPPED.includes(key))) void scimApp.push.updateUser(user);
         return [200, user];
       }
     }
@@ -374,9 +451,36 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
     throw notFound(path);
   }
 
+  const org = createOrgSignIn({
+    directory: {
+      users,
+      idps,
+      policies,
+      rules,
+      groupMembers,
+      findUser,
+      passwordOf: (userId) => passwords.get(userId) ?? null,
+      isAdmin: (userId) => admins.has(userId),
+      idpLinks,
+      appTiles,
+    },
+    baseUrl: () => baseUrl,
+    variants: { ...DEFAULT_VARIANTS, ...options.variants },
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://sim');
     const method = req.method ?? 'GET';
+    // Everything outside the management API is the org's end-user side (sign-in, IdP callback, dashboard).
+    if (!url.pathname.startsWith('/api/')) {
+      try {
+        await org.handle(req, res, url);
+      } catch (error) {
+        res.statusCode = 500;
+        res.end(`simulated Okta failed: ${(error as Error).message}`);
+      }
+      return;
+    }
     const query = Object.fromEntries(url.searchParams);
     const entry: SimRequest = { method, path: url.pathname, query, body: undefined, status: 0, authorization: req.headers.authorization ?? null };
     requests.push(entry);
@@ -447,6 +551,51 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
     /** Requests that reached the API, optionally filtered. */
     requestsTo(method: string, path: RegExp) {
       return requests.filter((request) => request.method === method && path.test(request.path));
+    },
+    org,
+    memberships,
+    idpLinks,
+    appTiles,
+    /** Adds a person to a group, as Directory > Groups > Assign people does (pushes like the API). */
+    addToGroup(groupId: string, userId: string) {
+      groupMembers(groupId).add(userId);
+      const user = users.get(userId);
+      if (user && scimApp?.assignedGroups.has(groupId)) void scimApp.push.assignUser(user);
+      if (scimApp?.pushedGroups.has(groupId)) void scimApp.push.pushGroup(groupId);
+    },
+    addGroup(name: string) {
+      const group = { id: oktaId('00g'), created: now(), lastUpdated: now(), lastMembershipUpdated: now(), objectClass: ['okta:user_group'], type: 'OKTA_GROUP', profile: { name, description: null } };
+      groups.set(group.id, group);
+      return group;
+    },
+    /**
+     * The SCIM 2.0 Test App's Provisioning tab: base URL and bearer token ("Test API Credentials"
+     * is the first lookup). Assigning a group provisions its members; pushing it creates the group.
+     */
+    connectScimApp(input: { baseUrl: string; token: string }) {
+      scimApp = {
+        push: createScimPush({ baseUrl: input.baseUrl, token: input.token, groupName: (id) => ((groups.get(id)?.profile as Json | undefined)?.name as string | undefined) ?? null, groupMembers, users }),
+        assignedGroups: new Set(),
+        pushedGroups: new Set(),
+      };
+      return scimApp.push;
+    },
+    assignGroupToScimApp(groupId: string) {
+      if (!scimApp) throw new Error('connect the SCIM app first');
+      scimApp.assignedGroups.add(groupId);
+      for (const userId of groupMembers(groupId)) {
+        const user = users.get(userId);
+        if (user && user.status === 'ACTIVE') void scimApp.push.assignUser(user);
+      }
+      return scimApp.push.idle();
+    },
+    pushGroupToScimApp(groupId: string) {
+      if (!scimApp) throw new Error('connect the SCIM app first');
+      scimApp.pushedGroups.add(groupId);
+      return scimApp.push.pushGroup(groupId);
+    },
+    get scimPush(): ScimPush | null {
+      return scimApp?.push ?? null;
     },
     /** Adds the registration attribute as `okta setup` would, for tests that start from a set-up org. */
     defineRegistrationAttribute() {

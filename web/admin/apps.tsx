@@ -5,18 +5,9 @@ import { ConfirmDialog, Badge, CopyField, ErrorNote, Loading, Modal, useLoad, us
 import { Link, navigate } from './router.tsx';
 import { AssignmentsPanel } from './assignments.tsx';
 import { OktaConnectionPanel, ScimPanel } from './provisioning.tsx';
+import type { AppDetailView, AppView } from '../../server/edges/admin/views.ts';
 
-export interface AppInfo {
-  id: string;
-  kind: 'okta' | 'oidc' | 'bookmark';
-  name: string;
-  redirectUris: string[];
-  oktaDomain: string | null;
-  loginUrl: string | null;
-  iconDataUri: string | null;
-  assignedGroupIds: string[];
-  createdAt: string;
-}
+export type AppInfo = AppView;
 
 export const kindLabels: Record<AppInfo['kind'], string> = { okta: 'Okta (OIDC)', oidc: 'OpenID Connect', bookmark: 'Bookmark' };
 
@@ -181,12 +172,7 @@ function AddAppDialog(props: { onClose: () => void; onCreated: (app: AppInfo, se
   );
 }
 
-interface AppDetail {
-  app: AppInfo;
-  assignedGroups: Array<{ id: string; displayName: string }>;
-  endpoints?: Record<string, string>;
-  scimUrl?: string;
-}
+type AppDetail = AppDetailView;
 
 const oidcTabs = ['General', 'Client & endpoints', 'Provisioning', 'Okta registration attribute', 'Assignments'] as const;
 const bookmarkTabs = ['General', 'Tile image', 'Assignments'] as const;

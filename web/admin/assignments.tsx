@@ -3,12 +3,8 @@ import { useState } from 'preact/hooks';
 import { api } from '../ui/api.ts';
 import { useLoad, useToast } from '../ui/components.tsx';
 import type { AppInfo } from './apps.tsx';
+import type { GroupRow } from '../../server/edges/admin/views.ts';
 
-interface GroupRow {
-  id: string;
-  displayName: string;
-  members: number;
-}
 
 export function AssignmentsPanel({ app, assigned, onChange }: { app: AppInfo; assigned: Array<{ id: string; displayName: string }>; onChange: () => void }) {
   const toast = useToast();

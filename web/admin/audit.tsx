@@ -2,19 +2,8 @@
 import { useState } from 'preact/hooks';
 import { api, formatTime, query } from '../ui/api.ts';
 import { TableMessage, Badge, ErrorNote, useLoad } from '../ui/components.tsx';
+import type { AuditRow } from '../../server/edges/admin/views.ts';
 
-interface AuditRow {
-  id: string;
-  at: string;
-  kind: string;
-  action: string;
-  actor: string;
-  actorName: string | null;
-  target: string | null;
-  targetName: string | null;
-  outcome: 'success' | 'failure';
-  detail: Record<string, unknown>;
-}
 
 const kinds = [
   ['', 'All kinds'],

@@ -4,7 +4,7 @@ import { api, query } from '../ui/api.ts';
 import { TableMessage, Badge, ErrorNote, Loading, Pager, useLoad } from '../ui/components.tsx';
 import { Link } from './router.tsx';
 import { kindLabels } from './apps.tsx';
-import type { IdentityRow } from './identities.tsx';
+import type { GroupDetailView, GroupRow } from '../../server/edges/admin/views.ts';
 
 const PAGE_SIZE = 25;
 
@@ -13,7 +13,7 @@ export function GroupsPage() {
   const [offset, setOffset] = useState(0);
   useEffect(() => setOffset(0), [search]);
   const { data, error } = useLoad(
-    () => api<{ total: number; items: Array<{ id: string; displayName: string; members: number; scimManaged: boolean }> }>('GET', `/admin/api/groups${query({ search, offset, limit: PAGE_SIZE })}`),
+    () => api<{ total: number; items: GroupRow[] }>('GET', `/admin/api/groups${query({ search, offset, limit: PAGE_SIZE })}`),
     [search, offset],
   );
   return (
@@ -62,7 +62,7 @@ export function GroupsPage() {
 
 export function GroupDetailPage({ id }: { id: string }) {
   const { data, error } = useLoad(
-    () => api<{ group: { displayName: string; scimManaged: boolean }; total: number; members: IdentityRow[]; apps: Array<{ id: string; name: string; kind: 'okta' | 'oidc' | 'bookmark' }> }>('GET', `/admin/api/groups/${encodeURIComponent(id)}`),
+    () => api<GroupDetailView>('GET', `/admin/api/groups/${encodeURIComponent(id)}`),
     [id],
   );
   if (error) return <ErrorNote error={error} />;

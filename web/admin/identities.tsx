@@ -6,21 +6,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, formatTime, query } from '../ui/api.ts';
 import { TableMessage, ConfirmDialog, Badge, CopyField, ErrorNote, Loading, Modal, Pager, useLoad, useToast } from '../ui/components.tsx';
 import { Link } from './router.tsx';
+import type { BulkInviteResult, IdentityDetailView, IdentityView } from '../../server/edges/admin/views.ts';
 
-export interface IdentityRow {
-  id: string;
-  userName: string;
-  email: string;
-  name: string;
-  givenName: string | null;
-  familyName: string | null;
-  displayName: string | null;
-  scimManaged: boolean;
-  active: boolean;
-  roles: string[];
-  enrollmentStatus: 'unenrolled' | 'pending' | 'enrolled';
-  createdAt: string;
-}
+export type IdentityRow = IdentityView;
 
 const PAGE_SIZE = 25;
 
@@ -166,14 +154,7 @@ export function IdentitiesPage() {
   );
 }
 
-interface BulkResult {
-  identityId: string;
-  userName: string | null;
-  email: string | null;
-  outcome: 'queued' | 'refused';
-  inviteId?: string;
-  reason?: string;
-}
+type BulkResult = BulkInviteResult;
 
 /** Queues one invitation email per person, then follows their delivery until each is sent or failed. */
 function BulkSendDialog({ people, onClose }: { people: IdentityRow[]; onClose: () => void }) {
@@ -272,12 +253,7 @@ function BulkSendDialog({ people, onClose }: { people: IdentityRow[]; onClose: (
   );
 }
 
-interface IdentityDetail {
-  identity: IdentityRow & { externalId: string | null; updatedAt: string };
-  groups: Array<{ id: string; displayName: string }>;
-  passkeys: Array<{ id: string; name: string; model: string | null; synced: boolean; createdAt: string; lastUsedAt: string | null }>;
-  invites: Array<{ id: string; delivery: string; createdAt: string; expiresAt: string; spentAt: string | null; revokedAt: string | null; sendState: string | null; sendError: string | null }>;
-}
+type IdentityDetail = IdentityDetailView;
 
 export function IdentityDetailPage({ id }: { id: string }) {
   const toast = useToast();

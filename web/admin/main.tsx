@@ -7,12 +7,9 @@ import { AppDetailPage, AppsPage } from './apps.tsx';
 import { IdentitiesPage, IdentityDetailPage } from './identities.tsx';
 import { GroupDetailPage, GroupsPage } from './groups.tsx';
 import { AuditPage } from './audit.tsx';
+import type { SessionView } from '../../server/edges/admin/views.ts';
 
-interface SessionInfo {
-  me: { name: string; userName: string };
-  orgName: string;
-  readiness: { admins: number; withPasskeys: number; warning: string | null };
-}
+type SessionInfo = SessionView;
 
 const sections = [
   { href: '/admin/apps', label: 'Applications' },

@@ -5,15 +5,9 @@
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../ui/api.ts';
 import { TableMessage, ConfirmDialog, Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../ui/components.tsx';
+import type { ScimTokenView } from '../../server/edges/admin/views.ts';
 
-interface TokenRow {
-  id: string;
-  name: string;
-  state: 'active' | 'expired' | 'revoked';
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-}
+type TokenRow = ScimTokenView;
 
 export function ScimPanel({ scimUrl }: { scimUrl: string }) {
   const toast = useToast();

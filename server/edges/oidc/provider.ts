@@ -4,6 +4,7 @@
  * - authorization code flow only; PKCE S256 honoured whenever sent, `plain` refused (by the
  *   library), PKCE optional because Okta sends it only when the admin enables it;
  * - client_secret_basic and client_secret_post, exact redirect URI matching;
+ * - signed request objects (OIDC Core §6.1), which Okta sends by default (HS256, client secret);
  * - RS256 ID tokens carrying the profile claims Okta maps (conformIdTokenClaims off), the nonce,
  *   auth_time and the amr of the passkey login;
  * - no consent screen: a grant is made for assigned apps, and refused (access_denied) for anyone
@@ -77,12 +78,19 @@ export function createProvider(options: ProviderOptions): Provider {
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-    enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256'],
+      // Okta's IdP form defaults to a request object signed HS256 with the client secret
+      // ("Request signature scope: Request"); RS* for IdPs given a private key.
+      requestObjectSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512'],
+    },
     pkce: { required: () => false },
     clientBasedCORS: () => false,
     issueRefreshToken: () => false,
     features: {
       devInteractions: { enabled: false },
+      // OIDC Core §6.1: the `request` parameter, signed (unsigned request objects are refused).
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
       userinfo: { enabled: true },
       revocation: { enabled: true },
       rpInitiatedLogout: {

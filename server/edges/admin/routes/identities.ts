@@ -1,0 +1,68 @@
+/** Identities: the paged list, one person's page, profile changes and passkey revocation. */
+import { z } from 'zod';
+import { AppError } from '../../../domain/errors.ts';
+import { describeIdentity, describeInvite, describeProfile, describePasskey, type IdentityDetailView, type IdentityPageView, type NamedRef } from '../views.ts';
+import { actorOf, parse, type AdminRouteDeps, type AdminRouter } from './context.ts';
+
+const schemas = {
+  identityQuery: z.object({
+    search: z.string().max(200).optional(),
+    status: z.enum(['unenrolled', 'pending', 'enrolled']).optional(),
+    group: z.string().max(100).optional(),
+    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(200).default(25),
+  }),
+  profile: z.object({
+    email: z.string().max(320).optional(),
+    givenName: z.string().max(200).nullable().optional(),
+    familyName: z.string().max(200).nullable().optional(),
+    displayName: z.string().max(200).nullable().optional(),
+    active: z.boolean().optional(),
+  }),
+};
+
+export function registerIdentityRoutes(router: AdminRouter, deps: AdminRouteDeps): void {
+  const { services } = deps;
+  const { store } = services;
+
+  async function groupNames(ids: string[]): Promise<NamedRef[]> {
+    const groups = await Promise.all(ids.map((id) => store.groups.get(id)));
+    return groups.filter((group) => group !== null).map((group) => ({ id: group!.id, displayName: group!.displayName }));
+  }
+
+  router.get('/identities', async (ctx) => {
+    const query = parse(schemas.identityQuery, ctx.query);
+    const page = await services.identities.list({ search: query.search?.trim() || undefined, status: query.status, groupId: query.group || undefined, offset: query.offset, limit: query.limit });
+    ctx.body = { total: page.total, offset: query.offset, limit: query.limit, items: page.items.map(describeIdentity) } satisfies IdentityPageView;
+  });
+
+  router.get('/identities/:id', async (ctx) => {
+    const identity = await services.identities.require(ctx.params.id);
+    const passkeys = await services.passkeys.listFor(identity.id);
+    const invites = (await services.invites.list(identity.id)).sort((a, b) => b.createdAt - a.createdAt).slice(0, 5);
+    ctx.body = {
+      identity: describeIdentity({ ...identity, enrollmentStatus: await services.identities.status(identity.id) }),
+      groups: await groupNames(await services.groups.groupIdsOf(identity.id)),
+      passkeys: passkeys.map(describePasskey),
+      invites: invites.map(describeInvite),
+    } satisfies IdentityDetailView;
+  });
+
+  router.patch('/identities/:id', async (ctx) => {
+    const identity = await services.identities.require(ctx.params.id);
+    const input = parse(schemas.profile, ctx.request.body);
+    const profileChange = ['email', 'givenName', 'familyName', 'displayName'].some((key) => (input as Record<string, unknown>)[key] !== undefined);
+    if (profileChange && identity.externalId !== null) {
+      throw new AppError('forbidden', 'this profile is managed by Okta over SCIM: change it in Okta');
+    }
+    const updated = await services.identities.update(identity.id, input, actorOf(ctx));
+    ctx.body = { identity: describeProfile(updated) };
+  });
+
+  router.post('/identities/:id/passkeys/:passkeyId/revoke', async (ctx) => {
+    const passkey = await services.passkeys.require(ctx.params.passkeyId);
+    if (passkey.identityId !== ctx.params.id) throw new AppError('not_found', 'no such passkey for this identity');
+    await services.passkeys.revoke(passkey.id, actorOf(ctx));
+    ctx.body = { revoked: passkey.id };
+  });
+}

@@ -1,0 +1,224 @@
+/**
+ * What the console API answers with: one view per resource, built from domain records. The web
+ * console imports these row types (`import type`), so a renamed field breaks the build, not a page.
+ * Times are ISO 8601 strings (UTC); the browser shows them in its own locale and zone.
+ */
+import { displayNameOf } from '../../domain/identities.ts';
+import { authenticatorModel } from '../../domain/authenticator-models.ts';
+import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
+import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord } from '../../ports/storage.ts';
+
+export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export type { EnrollmentStatus };
+
+export interface AppView {
+  id: string;
+  kind: AppRecord['kind'];
+  name: string;
+  redirectUris: string[];
+  oktaDomain: string | null;
+  loginUrl: string | null;
+  iconDataUri: string | null;
+  assignedGroupIds: string[];
+  createdAt: string;
+}
+
+export function describeApp(app: AppRecord): AppView {
+  return {
+    id: app.id,
+    kind: app.kind,
+    name: app.name,
+    redirectUris: app.redirectUris,
+    oktaDomain: app.oktaDomain,
+    loginUrl: app.loginUrl,
+    iconDataUri: app.iconDataUri,
+    assignedGroupIds: app.assignedGroupIds,
+    createdAt: iso(app.createdAt)!,
+  };
+}
+
+export interface NamedRef {
+  id: string;
+  displayName: string;
+}
+
+export interface AppDetailView {
+  app: AppView;
+  assignedGroups: NamedRef[];
+  endpoints?: Record<string, string>;
+  scimUrl?: string;
+}
+
+export interface IdentityView {
+  id: string;
+  userName: string;
+  email: string;
+  givenName: string | null;
+  familyName: string | null;
+  displayName: string | null;
+  name: string;
+  externalId: string | null;
+  scimManaged: boolean;
+  active: boolean;
+  roles: string[];
+  enrollmentStatus: EnrollmentStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A person without their enrollment status (the signed-in admin in the session answer). */
+export type ProfileView = Omit<IdentityView, 'enrollmentStatus'>;
+
+export function describeProfile(identity: IdentityRecord): ProfileView {
+  return {
+    id: identity.id,
+    userName: identity.userName,
+    email: identity.email,
+    givenName: identity.givenName,
+    familyName: identity.familyName,
+    displayName: identity.displayName,
+    name: displayNameOf(identity),
+    externalId: identity.externalId,
+    scimManaged: identity.externalId !== null,
+    active: identity.active,
+    roles: identity.roles,
+    createdAt: iso(identity.createdAt)!,
+    updatedAt: iso(identity.updatedAt)!,
+  };
+}
+
+export function describeIdentity(identity: IdentityRecord & { enrollmentStatus: EnrollmentStatus }): IdentityView {
+  return { ...describeProfile(identity), enrollmentStatus: identity.enrollmentStatus };
+}
+
+export interface IdentityPageView {
+  total: number;
+  offset: number;
+  limit: number;
+  items: IdentityView[];
+}
+
+export interface PasskeyView {
+  id: string;
+  name: string;
+  model: string | null;
+  aaguid: string;
+  synced: boolean;
+  deviceType: PasskeyRecord['deviceType'];
+  backedUp: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export function describePasskey(passkey: PasskeyRecord): PasskeyView {
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    model: authenticatorModel(passkey.aaguid),
+    aaguid: passkey.aaguid,
+    synced: passkey.deviceType === 'multiDevice' || passkey.backedUp,
+    deviceType: passkey.deviceType,
+    backedUp: passkey.backedUp,
+    createdAt: iso(passkey.createdAt)!,
+    lastUsedAt: iso(passkey.lastUsedAt),
+  };
+}
+
+export interface InviteView {
+  id: string;
+  delivery: InviteRecord['delivery'];
+  createdAt: string;
+  expiresAt: string;
+  spentAt: string | null;
+  revokedAt: string | null;
+  sendState: InviteRecord['sendState'];
+  sendError: string | null;
+}
+
+export function describeInvite(invite: InviteRecord): InviteView {
+  return {
+    id: invite.id,
+    delivery: invite.delivery,
+    createdAt: iso(invite.createdAt)!,
+    expiresAt: iso(invite.expiresAt)!,
+    spentAt: iso(invite.spentAt),
+    revokedAt: iso(invite.revokedAt),
+    sendState: invite.sendState,
+    sendError: invite.sendError,
+  };
+}
+
+export interface IdentityDetailView {
+  identity: IdentityView;
+  groups: NamedRef[];
+  passkeys: PasskeyView[];
+  invites: InviteView[];
+}
+
+export interface BulkInviteResult {
+  identityId: string;
+  userName: string | null;
+  email: string | null;
+  outcome: 'queued' | 'refused';
+  inviteId?: string;
+  reason?: string;
+}
+
+export interface GroupView {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  scimManaged: boolean;
+  createdAt: string;
+}
+
+export function describeGroup(group: GroupRecord): GroupView {
+  return { id: group.id, displayName: group.displayName, externalId: group.externalId, scimManaged: group.externalId !== null, createdAt: iso(group.createdAt)! };
+}
+
+export interface GroupRow extends GroupView {
+  members: number;
+}
+
+export interface GroupDetailView {
+  group: GroupView;
+  total: number;
+  members: IdentityView[];
+  apps: Array<{ id: string; name: string; kind: AppRecord['kind'] }>;
+}
+
+export interface ScimTokenView {
+  id: string;
+  name: string;
+  state: ScimTokenInfo['state'];
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export function describeScimToken(token: ScimTokenInfo): ScimTokenView {
+  return { ...token, createdAt: iso(token.createdAt)!, expiresAt: iso(token.expiresAt), lastUsedAt: iso(token.lastUsedAt), revokedAt: iso(token.revokedAt) };
+}
+
+export interface AuditRow {
+  id: string;
+  at: string;
+  kind: string;
+  action: string;
+  actor: string;
+  actorName: string | null;
+  target: string | null;
+  targetName: string | null;
+  outcome: AuditEvent['outcome'];
+  detail: Record<string, unknown>;
+}
+
+export interface SessionView {
+  me: ProfileView;
+  orgName: string;
+  issuer: string;
+  scimUrl: string;
+  readiness: { admins: number; withPasskeys: number; warning: string | null };
+}
