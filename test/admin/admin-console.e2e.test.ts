@@ -8,11 +8,9 @@
  * docs/screenshots with UPDATE_SCREENSHOTS=1 (to refresh the README's pictures), else a temp folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -21,10 +19,9 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { enrollOverHttp } from '../support/http-login.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { mailSendingFor } from '../enrollment/helpers.ts';
+import { cliFor } from '../support/cli.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
 
-const run = promisify(execFile);
-const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
 const shots = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : mkdtempSync(path.join(tmpdir(), 'latchkey-shots-'));
 
 describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => {
@@ -91,8 +88,7 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
   const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name });
 
   it('bootstraps the first admin from `latchkey admins add` and its enrollment link', async () => {
-    const { stdout } = await run(process.execPath, [bin, 'admins', 'add', 'root@acme.test', '--email', 'it@acme.test'], { env: { ...process.env, ...server.env } });
-    const printed = JSON.parse(stdout);
+    const printed = await cliFor(server.env).json('admins', 'add', 'root@acme.test', '--email', 'it@acme.test');
     expect(printed).toMatchObject({ username: 'root@acme.test', roles: ['admin'], created: true, console_url: `${server.url}/admin` });
     const { page } = admin;
     await page.goto(printed.enrollment_link);
