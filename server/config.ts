@@ -62,6 +62,7 @@ const envSchema = z.object({
     .optional(),
   ENROLLMENT_LINK_TTL: duration('7d'),
   SESSION_TTL: duration('8h'),
+  EXPIRY_SWEEP_INTERVAL: duration('10m'),
   SIGNIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(300),
   SCIM_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -101,6 +102,8 @@ export interface Config {
   cookieKeys: string[] | null;
   enrollmentLinkTtlMs: number;
   sessionTtlMs: number;
+  /** How often the server deletes expired sessions, codes and challenges from the store (they are invisible at once regardless). */
+  expirySweepIntervalMs: number;
   logLevel: string;
   trustProxy: boolean;
   /** Passkey ceremony requests per client IP and minute (0: off). */
@@ -148,6 +151,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cookieKeys: env.COOKIE_KEYS ? env.COOKIE_KEYS.split(',').map((key) => key.trim()) : null,
     enrollmentLinkTtlMs: env.ENROLLMENT_LINK_TTL,
     sessionTtlMs: env.SESSION_TTL,
+    expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL,
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY === 'true',
     signinRateLimitPerMinute: env.SIGNIN_RATE_LIMIT_PER_MINUTE,

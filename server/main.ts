@@ -7,8 +7,6 @@ import { attachOktaSync, createOktaSyncWorker } from './edges/okta/okta-sync.ts'
 import { openMailer } from '../adapters/mail/open-mailer.ts';
 import { createMailSending } from './workers/enrollment-mail-worker.ts';
 
-const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
-
 async function main(): Promise<void> {
   let config;
   try {
@@ -36,7 +34,7 @@ async function main(): Promise<void> {
   // Expired sessions, codes and challenges are invisible at once; this only reclaims the space.
   const sweeper = setInterval(() => {
     store.sweepExpired(Date.now()).catch((error) => logger.warn({ err: error }, 'expiry sweep failed'));
-  }, SWEEP_INTERVAL_MS);
+  }, config.expirySweepIntervalMs);
   sweeper.unref();
   const server = app.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port, store: config.store }, `Latchkey listening on ${config.publicUrl}`);

@@ -241,3 +241,16 @@ export async function runServerUntilExit(options: { env: Record<string, string>;
   if (timedOut) throw new Error(`the server was still running after ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
   return { code, stdout, stderr };
 }
+
+/**
+ * The store of a server process, opened in the test process with the same environment (as the
+ * CLI does beside a running server): for setting up state before a start and for looking at what
+ * the server did.
+ */
+export async function openServicesFor(env: Record<string, string>) {
+  const { loadConfig } = await import('../../server/config.ts');
+  const { createServices, openStore } = await import('../../server/bootstrap.ts');
+  const config = loadConfig({ NODE_ENV: 'test', ...env });
+  const store = await openStore(config);
+  return { services: createServices(config, store), close: () => store.close() };
+}
