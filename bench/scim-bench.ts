@@ -9,6 +9,7 @@ import type { StoreKind } from '../test/support/test-server.ts';
 import { startLatchkey } from './latchkey-under-test.ts';
 import { drive, type LoadResult } from './stats.ts';
 import { request } from './http-client.ts';
+import { CLI_ACTOR } from '../server/domain/actor.ts';
 
 const SCIM_JSON = 'application/scim+json';
 
@@ -44,7 +45,7 @@ export async function benchScim(store: StoreKind, options: { users?: number; gro
   const concurrency = options.concurrency ?? 8;
   const server = await startLatchkey(store);
   try {
-    const { token } = await server.services.scimTokens.create({ name: 'bench' }, 'bench');
+    const { token } = await server.services.scimTokens.create({ name: 'bench' }, CLI_ACTOR);
     const base = `${server.url}/scim/v2`;
     const headers = { authorization: `Bearer ${token}`, 'content-type': SCIM_JSON, accept: SCIM_JSON, 'user-agent': 'Okta SCIM Client 1.0.0' };
     const call = async (method: string, path: string, body?: unknown, expected = [200]) => {

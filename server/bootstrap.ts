@@ -16,6 +16,7 @@ import { createInviteService } from './domain/invites.ts';
 import { createSigningKeyService } from './domain/signing-keys.ts';
 import { createScimTokenService } from './domain/scim-tokens.ts';
 import { createSealer, randomToken } from './domain/secrets.ts';
+import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
@@ -55,16 +56,18 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const sealer = createSealer(instanceSecretFor(config));
   const audit = createAuditLog(store.audit, clock);
   const base = { store, clock, audit };
+  // Change listeners: each records durable jobs in the same write as the change it reacts to.
+  const oktaSync = oktaSyncListeners(clock);
   return {
     config,
     store,
     clock,
     sealer,
     audit,
-    identities: createIdentityService(base),
+    identities: createIdentityService({ ...base, onDelete: [oktaSync.onIdentityDelete] }),
     groups: createGroupService(base),
     apps: createAppService({ ...base, sealer }),
-    passkeys: createPasskeyService(base),
+    passkeys: createPasskeyService({ ...base, onChange: [oktaSync.onPasskeyChange] }),
     invites: createInviteService({ ...base, publicUrl: config.publicUrl, defaultTtlMs: config.enrollmentLinkTtlMs }),
     signingKeys: createSigningKeyService({ ...base, sealer, retireAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
     scimTokens: createScimTokenService(base),

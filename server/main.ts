@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { cookieKeysFor, createServices, openStore } from './bootstrap.ts';
 import { createApp } from './app.ts';
 import { createLogger } from './logger.ts';
-import { attachOktaSync, createOktaSyncWorker } from './edges/okta/okta-sync.ts';
+import { createOktaSyncWorker } from './edges/okta/okta-sync.ts';
 import { openMailer } from '../adapters/mail/open-mailer.ts';
 import { createMailSending } from './workers/enrollment-mail-worker.ts';
 
@@ -21,9 +21,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const store = await openStore(config);
   const services = createServices(config, store);
-  // Every passkey change records an Okta flag update in the same write; the worker delivers them
-  // once an Okta connection exists (it checks every 15 s, so `okta configure` needs no restart).
-  attachOktaSync(services);
+  // Every passkey change records an Okta flag update in the same write (bootstrap.ts); the worker
+  // delivers them once an Okta connection exists (it checks every 15 s, so `okta configure` needs no restart).
   const oktaSync = createOktaSyncWorker({ services, logger });
   oktaSync.start();
   const cookieKeys = await cookieKeysFor(config, store);

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { openMailer } from '../../adapters/mail/open-mailer.ts';
 import { createMailSending } from '../workers/enrollment-mail-worker.ts';
 
-export const CLI_ACTOR = 'cli';
+export { CLI_ACTOR } from '../domain/actor.ts';
 
 let opened: Services | null = null;
 

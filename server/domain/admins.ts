@@ -9,6 +9,7 @@ import type { IdentityRecord, Store } from '../ports/storage.ts';
 import { ADMIN_ROLE } from './apps.ts';
 import { AppError } from './errors.ts';
 import type { IdentityService } from './identities.ts';
+import type { Actor } from './actor.ts';
 
 export const MIN_ADMINS_WITH_PASSKEYS = 2;
 
@@ -20,7 +21,7 @@ export function createAdminService(deps: { store: Store; identities: IdentitySer
     return Promise.all(page.items.map(async (identity) => ({ ...identity, passkeys: (await store.passkeys.listByIdentity(identity.id)).length })));
   }
 
-  async function grant(input: { userName: string; email?: string }, actor: string): Promise<{ identity: IdentityRecord; created: boolean }> {
+  async function grant(input: { userName: string; email?: string }, actor: Actor): Promise<{ identity: IdentityRecord; created: boolean }> {
     const existing = await identities.findByUserName(input.userName);
     if (existing) {
       if (existing.roles.includes(ADMIN_ROLE)) return { identity: existing, created: false };
@@ -31,7 +32,7 @@ export function createAdminService(deps: { store: Store; identities: IdentitySer
     return { identity: await identities.create({ userName: input.userName, email, roles: [ADMIN_ROLE] }, actor), created: true };
   }
 
-  async function revoke(idOrUserName: string, actor: string): Promise<IdentityRecord> {
+  async function revoke(idOrUserName: string, actor: Actor): Promise<IdentityRecord> {
     const identity = await identities.resolve(idOrUserName);
     if (!identity.roles.includes(ADMIN_ROLE)) return identity;
     const admins = await list();

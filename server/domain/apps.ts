@@ -13,7 +13,8 @@ import type { AppKind, AppRecord, IdentityRecord, Store } from '../ports/storage
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
-import { actorKind, displayNameOf } from './identities.ts';
+import { displayNameOf } from './identities.ts';
+import type { Actor } from './actor.ts';
 import { randomToken, type Sealer } from './secrets.ts';
 
 /** Reserved client id of the console + dashboard client; never listed, never deletable. */
@@ -83,7 +84,7 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     return app;
   }
 
-  async function createClient(kind: Exclude<AppKind, 'bookmark'>, input: { name: string; redirectUris: string[]; oktaDomain?: string | null }, actor: string) {
+  async function createClient(kind: Exclude<AppKind, 'bookmark'>, input: { name: string; redirectUris: string[]; oktaDomain?: string | null }, actor: Actor) {
     if (!input.name?.trim()) throw new AppError('invalid_input', 'display name is required', { field: 'name' });
     if (input.redirectUris.length === 0) throw new AppError('invalid_input', 'at least one redirect URI is required', { field: 'redirect_uris' });
     const clientSecret = randomToken(32);
@@ -102,23 +103,23 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
       updatedAt: now,
     };
     await store.apps.create(app);
-    await audit.record({ kind: actorKind(actor), action: 'app.create', actor, target: `app:${app.id}`, detail: { kind, name: app.name } });
+    await audit.record({ action: 'app.create', actor, target: `app:${app.id}`, detail: { kind, name: app.name } });
     return { app, clientSecret };
   }
 
   /** Okta's callback for an OpenID Connect IdP is fixed by Okta: {org}/oauth2/v1/authorize/callback. */
-  async function createOktaApp(input: { oktaDomain: string; name?: string; customDomain?: string }, actor: string) {
+  async function createOktaApp(input: { oktaDomain: string; name?: string; customDomain?: string }, actor: Actor) {
     const oktaDomain = validateOktaDomain(input.oktaDomain);
     const redirectUris = [`${oktaDomain}/oauth2/v1/authorize/callback`];
     if (input.customDomain) redirectUris.push(`${validateOktaDomain(input.customDomain)}/oauth2/v1/authorize/callback`);
     return createClient('okta', { name: input.name ?? 'Okta', redirectUris, oktaDomain }, actor);
   }
 
-  async function createOidcApp(input: { name: string; redirectUris: string[] }, actor: string) {
+  async function createOidcApp(input: { name: string; redirectUris: string[] }, actor: Actor) {
     return createClient('oidc', input, actor);
   }
 
-  async function createBookmark(input: { name: string; loginUrl: string; iconDataUri?: string | null }, actor: string): Promise<AppRecord> {
+  async function createBookmark(input: { name: string; loginUrl: string; iconDataUri?: string | null }, actor: Actor): Promise<AppRecord> {
     if (!input.name?.trim()) throw new AppError('invalid_input', 'display name is required', { field: 'name' });
     const now = clock.now();
     const app: AppRecord = {
@@ -135,7 +136,7 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
       updatedAt: now,
     };
     await store.apps.create(app);
-    await audit.record({ kind: actorKind(actor), action: 'app.create', actor, target: `app:${app.id}`, detail: { kind: 'bookmark', name: app.name } });
+    await audit.record({ action: 'app.create', actor, target: `app:${app.id}`, detail: { kind: 'bookmark', name: app.name } });
     return app;
   }
 
@@ -143,16 +144,16 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     return app.clientSecretEnc ? sealer.open(app.clientSecretEnc) : null;
   }
 
-  async function rotateSecret(id: string, actor: string): Promise<string> {
+  async function rotateSecret(id: string, actor: Actor): Promise<string> {
     const app = await require(id);
     if (app.kind === 'bookmark') throw new AppError('invalid_input', 'a bookmark has no client secret');
     const clientSecret = randomToken(32);
     await store.apps.update({ ...app, clientSecretEnc: sealer.seal(clientSecret), updatedAt: clock.now() });
-    await audit.record({ kind: actorKind(actor), action: 'app.rotate_secret', actor, target: `app:${id}` });
+    await audit.record({ action: 'app.rotate_secret', actor, target: `app:${id}` });
     return clientSecret;
   }
 
-  async function setAssignment(id: string, groupId: string, assigned: boolean, actor: string): Promise<AppRecord> {
+  async function setAssignment(id: string, groupId: string, assigned: boolean, actor: Actor): Promise<AppRecord> {
     const app = await require(id);
     if (!(await store.groups.get(groupId))) throw new AppError('not_found', `no group with id "${groupId}"`);
     const groups = new Set(app.assignedGroupIds);
@@ -160,7 +161,7 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     else groups.delete(groupId);
     const next = { ...app, assignedGroupIds: [...groups], updatedAt: clock.now() };
     await store.apps.update(next);
-    await audit.record({ kind: actorKind(actor), action: assigned ? 'app.assign' : 'app.unassign', actor, target: `app:${id}`, detail: { groupId } });
+    await audit.record({ action: assigned ? 'app.assign' : 'app.unassign', actor, target: `app:${id}`, detail: { groupId } });
     return next;
   }
 
@@ -227,29 +228,29 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     return app;
   }
 
-  async function setIcon(id: string, iconDataUri: string | null, actor: string): Promise<AppRecord> {
+  async function setIcon(id: string, iconDataUri: string | null, actor: Actor): Promise<AppRecord> {
     const app = await require(id);
     if (app.kind !== 'bookmark') throw new AppError('invalid_input', 'only bookmark apps have a tile image');
     const next = { ...app, iconDataUri, updatedAt: clock.now() };
     await store.apps.update(next);
-    await audit.record({ kind: actorKind(actor), action: 'app.icon', actor, target: `app:${id}`, detail: { removed: iconDataUri === null } });
+    await audit.record({ action: 'app.icon', actor, target: `app:${id}`, detail: { removed: iconDataUri === null } });
     return next;
   }
 
-  async function rename(id: string, name: string, actor: string): Promise<AppRecord> {
+  async function rename(id: string, name: string, actor: Actor): Promise<AppRecord> {
     const app = await require(id);
     if (!name?.trim()) throw new AppError('invalid_input', 'display name is required', { field: 'name' });
     const next = { ...app, name: name.trim(), updatedAt: clock.now() };
     await store.apps.update(next);
-    await audit.record({ kind: actorKind(actor), action: 'app.rename', actor, target: `app:${id}`, detail: { name: next.name } });
+    await audit.record({ action: 'app.rename', actor, target: `app:${id}`, detail: { name: next.name } });
     return next;
   }
 
-  async function remove(id: string, actor: string): Promise<void> {
+  async function remove(id: string, actor: Actor): Promise<void> {
     if (id === INTERNAL_APP_ID) throw new AppError('forbidden', 'the console client is built in and cannot be deleted');
     await require(id);
     await store.apps.delete(id);
-    await audit.record({ kind: actorKind(actor), action: 'app.delete', actor, target: `app:${id}` });
+    await audit.record({ action: 'app.delete', actor, target: `app:${id}` });
   }
 
   return {

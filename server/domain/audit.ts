@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditRepository } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
+import { actorRef, type Actor } from './actor.ts';
 
-export type AuditInput = Omit<AuditEvent, 'id' | 'at' | 'outcome' | 'detail' | 'target'> &
-  Partial<Pick<AuditEvent, 'outcome' | 'detail' | 'target'>>;
+/**
+ * What a domain operation records. `kind` defaults to the actor's kind (admin, self, scim, cli,
+ * system); protocol events name their own (auth, enrollment, okta-sync). `actor: 'anonymous'` is
+ * for a sign-in attempt with a passkey nobody holds.
+ */
+export type AuditInput = Omit<AuditEvent, 'id' | 'at' | 'outcome' | 'detail' | 'target' | 'actor' | 'kind'> &
+  Partial<Pick<AuditEvent, 'outcome' | 'detail' | 'target' | 'kind'>> & { actor: Actor | 'anonymous' };
 
 export interface AuditLog {
   record(event: AuditInput): Promise<void>;
@@ -13,7 +19,7 @@ export interface AuditLog {
 /** Audit details must never carry a secret: callers pass ids and names, never tokens or links. */
 export function createAuditLog(repository: AuditRepository, clock: Clock): AuditLog {
   return {
-    async record(event) {
+    async record({ actor, kind, ...event }) {
       await repository.append({
         id: randomUUID(),
         at: clock.now(),
@@ -21,6 +27,8 @@ export function createAuditLog(repository: AuditRepository, clock: Clock): Audit
         detail: {},
         target: null,
         ...event,
+        kind: kind ?? (actor === 'anonymous' ? 'auth' : actor.kind),
+        actor: actor === 'anonymous' ? 'anonymous' : actorRef(actor),
       });
     },
     list: (query) => repository.list(query),

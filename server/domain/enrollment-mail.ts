@@ -24,10 +24,13 @@ import type { Logger } from '../logger.ts';
 import type { AuditLog } from './audit.ts';
 import type { InviteService } from './invites.ts';
 import { isAppError } from './errors.ts';
+import { systemActor, type Actor } from './actor.ts';
 import { hashToken, type Sealer } from './secrets.ts';
 import { renderInvitationEmail } from './invitation-email.ts';
 
 export const ENROLLMENT_MAIL_QUEUE = 'enrollment-mail';
+
+const MAIL_ACTOR = systemActor('mail');
 
 /** Attempts before a transiently failing invitation is given up (about 40 min with the worker's backoff). */
 export const DEFAULT_MAIL_MAX_ATTEMPTS = 14;
@@ -83,7 +86,7 @@ export function createEnrollmentMail(deps: {
    * links), but the mail job must carry the sealed secret, which only exists once the secret is
    * drawn: so the invite is built here and written together with its job.
    */
-  async function queueInvitation(identity: IdentityRecord, options: { actor: string; ttlMs?: number }): Promise<InviteRecord> {
+  async function queueInvitation(identity: IdentityRecord, options: { actor: Actor; ttlMs?: number }): Promise<InviteRecord> {
     const { invite } = await invites.issue(identity, {
       actor: options.actor,
       delivery: 'email',
@@ -99,7 +102,7 @@ export function createEnrollmentMail(deps: {
   }
 
   /** Records an email invitation for each person; a worker sends them. Refusals do not stop the batch. */
-  async function sendInvites(input: { identities: IdentityRecord[]; ttlMs?: number; actor: string }): Promise<InvitationBatch> {
+  async function sendInvites(input: { identities: IdentityRecord[]; ttlMs?: number; actor: Actor }): Promise<InvitationBatch> {
     const batch: InvitationBatch = { queued: [], refused: [] };
     for (const identity of input.identities) {
       try {
@@ -115,7 +118,7 @@ export function createEnrollmentMail(deps: {
   async function giveUp(invite: InviteRecord, error: string, action: 'invite.send_failed' | 'invite.not_sent'): Promise<void> {
     await store.invites.setSendState(invite.id, 'failed', error);
     await store.invites.revoke(invite.id, clock.now());
-    await audit.record({ kind: 'enrollment', action, actor: 'system:mail', target: `identity:${invite.identityId}`, outcome: 'failure', detail: { inviteId: invite.id, error } });
+    await audit.record({ kind: 'enrollment', action, actor: MAIL_ACTOR, target: `identity:${invite.identityId}`, outcome: 'failure', detail: { inviteId: invite.id, error } });
   }
 
   /** Why an invite must not be sent any more, or null when it still should be. */
@@ -165,7 +168,7 @@ export function createEnrollmentMail(deps: {
         actionLink: link,
       });
       await store.invites.setSendState(invite.id, 'sent', null);
-      await audit.record({ kind: 'enrollment', action: 'invite.sent', actor: 'system:mail', target: `identity:${invite.identityId}`, detail: { inviteId: invite.id, messageId: receipt.messageId, via: mailer.kind } });
+      await audit.record({ kind: 'enrollment', action: 'invite.sent', actor: MAIL_ACTOR, target: `identity:${invite.identityId}`, detail: { inviteId: invite.id, messageId: receipt.messageId, via: mailer.kind } });
       logger.info({ inviteId: invite.id, identityId: invite.identityId, messageId: receipt.messageId }, 'invitation sent');
       return { kind: 'done' };
     } catch (error) {

@@ -2,6 +2,8 @@
  * The one domain error. Callers switch on `code`, never on messages; each edge translates it once
  * at its boundary (OAuth error, SCIM error JSON, readable HTML page, CLI one-liner).
  */
+import { StoreError } from '../ports/storage.ts';
+
 export type AppErrorCode =
   | 'invalid_input'
   | 'not_found'
@@ -34,3 +36,15 @@ export class AppError extends Error {
 
 export const isAppError = (error: unknown, code?: AppErrorCode): error is AppError =>
   error instanceof AppError && (code === undefined || error.code === code);
+
+/** Storage conflicts, stale writes and misses, said in the domain's words (`what`: "an identity"). */
+export function translateStoreError(error: unknown, what: string): never {
+  if (error instanceof StoreError) {
+    if (error.code === 'conflict') {
+      throw new AppError('conflict', `${what} with that ${error.field ?? 'value'} already exists`, { field: error.field, cause: error });
+    }
+    if (error.code === 'stale') throw new AppError('stale', `${what} was changed by someone else; read it again and retry`, { cause: error });
+    if (error.code === 'not_found') throw new AppError('not_found', `${what} not found`, { cause: error });
+  }
+  throw error;
+}

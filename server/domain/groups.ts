@@ -7,7 +7,8 @@ import type { GroupFilter, GroupRecord, MembershipChange, Page, Store } from '..
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
-import { actorKind, translateStoreError } from './identities.ts';
+import { translateStoreError } from './errors.ts';
+import type { Actor } from './actor.ts';
 
 function validateName(displayName: unknown): string {
   if (typeof displayName !== 'string' || displayName.trim() === '') {
@@ -33,7 +34,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
     return group;
   }
 
-  async function create(input: { displayName: string; externalId?: string | null; memberIds?: string[] }, actor: string): Promise<GroupRecord> {
+  async function create(input: { displayName: string; externalId?: string | null; memberIds?: string[] }, actor: Actor): Promise<GroupRecord> {
     const now = clock.now();
     const group: GroupRecord = {
       id: randomUUID(),
@@ -48,7 +49,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
     } catch (error) {
       translateStoreError(error, 'a group');
     }
-    await audit.record({ kind: actorKind(actor), action: 'group.create', actor, target: `group:${group.id}`, detail: { displayName: group.displayName, members: input.memberIds?.length ?? 0 } });
+    await audit.record({ action: 'group.create', actor, target: `group:${group.id}`, detail: { displayName: group.displayName, members: input.memberIds?.length ?? 0 } });
     return group;
   }
 
@@ -56,7 +57,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
   async function change(
     id: string,
     changes: { displayName?: string; externalId?: string | null; members?: MembershipChange },
-    actor: string,
+    actor: Actor,
     expectedVersion?: number,
   ): Promise<GroupRecord> {
     const current = await require(id);
@@ -76,7 +77,6 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
       translateStoreError(error, 'a group');
     }
     await audit.record({
-      kind: actorKind(actor),
       action: 'group.update',
       actor,
       target: `group:${id}`,
@@ -85,7 +85,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
     return saved;
   }
 
-  async function remove(id: string, actor: string): Promise<void> {
+  async function remove(id: string, actor: Actor): Promise<void> {
     const group = await require(id);
     await store.groups.delete(id);
     // Assignments pointing at a deleted group would silently grant nothing; drop them.
@@ -94,7 +94,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
         await store.apps.update({ ...app, assignedGroupIds: app.assignedGroupIds.filter((groupId) => groupId !== id), updatedAt: clock.now() });
       }
     }
-    await audit.record({ kind: actorKind(actor), action: 'group.delete', actor, target: `group:${id}`, detail: { displayName: group.displayName } });
+    await audit.record({ action: 'group.delete', actor, target: `group:${id}`, detail: { displayName: group.displayName } });
   }
 
   async function list(query: { filter?: GroupFilter; search?: string; offset: number; limit: number }): Promise<Page<GroupRecord>> {

@@ -6,9 +6,10 @@
  * - `id` is opaque and never changes: it is the OIDC `sub`, Okta's link key.
  */
 import { randomUUID } from 'node:crypto';
-import { StoreError, type JobInput, type EnrollmentStatus, type IdentityQuery, type IdentityRecord, type Page, type Store } from '../ports/storage.ts';
+import type { JobInput, EnrollmentStatus, IdentityQuery, IdentityRecord, Page, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
-import { AppError } from './errors.ts';
+import { AppError, translateStoreError } from './errors.ts';
+import type { Actor } from './actor.ts';
 import type { AuditLog } from './audit.ts';
 
 export interface IdentityInput {
@@ -44,23 +45,13 @@ function validate(input: { userName: string; email: string }): void {
   }
 }
 
-export function translateStoreError(error: unknown, what: string): never {
-  if (error instanceof StoreError) {
-    if (error.code === 'conflict') {
-      throw new AppError('conflict', `${what} with that ${error.field ?? 'value'} already exists`, { field: error.field, cause: error });
-    }
-    if (error.code === 'stale') throw new AppError('stale', `${what} was changed by someone else; read it again and retry`, { cause: error });
-    if (error.code === 'not_found') throw new AppError('not_found', `${what} not found`, { cause: error });
-  }
-  throw error;
-}
-
 /** Durable work to record in the same write that deletes an identity (e.g. clearing its Okta flag). */
 export type IdentityDeleteJobs = (identity: IdentityRecord) => Promise<JobInput[]> | JobInput[];
 
-export function createIdentityService(deps: { store: Store; clock: Clock; audit: AuditLog }) {
+export function createIdentityService(deps: { store: Store; clock: Clock; audit: AuditLog; onDelete?: IdentityDeleteJobs[] }) {
   const { store, clock, audit } = deps;
-  let jobsOnDelete: IdentityDeleteJobs = () => [];
+  const deleteListeners = deps.onDelete ?? [];
+  const jobsOnDelete = async (identity: IdentityRecord) => (await Promise.all(deleteListeners.map((listener) => listener(identity)))).flat();
 
   async function require(id: string): Promise<IdentityRecord> {
     const identity = await store.identities.get(id);
@@ -79,7 +70,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     return identity;
   }
 
-  async function create(input: IdentityInput, actor: string): Promise<IdentityRecord> {
+  async function create(input: IdentityInput, actor: Actor): Promise<IdentityRecord> {
     validate(input);
     const now = clock.now();
     const identity: IdentityRecord = {
@@ -105,7 +96,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     } catch (error) {
       translateStoreError(error, 'an identity');
     }
-    await audit.record({ kind: actorKind(actor), action: 'identity.create', actor, target: `identity:${identity.id}`, detail: { userName: identity.userName } });
+    await audit.record({ action: 'identity.create', actor, target: `identity:${identity.id}`, detail: { userName: identity.userName } });
     return identity;
   }
 
@@ -113,7 +104,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
    * Applies changes to the version the caller read (or the current one). Deactivation revokes
    * sessions and grants in the same call so no request can slip in with an old session.
    */
-  async function update(id: string, changes: IdentityChanges, actor: string, expectedVersion?: number): Promise<IdentityRecord> {
+  async function update(id: string, changes: IdentityChanges, actor: Actor, expectedVersion?: number): Promise<IdentityRecord> {
     const current = await require(id);
     if (expectedVersion !== undefined && expectedVersion !== current.version) {
       throw new AppError('stale', 'identity was changed by someone else; read it again and retry');
@@ -133,15 +124,15 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     }
     if (current.active && !saved.active) await store.oidc.revokeByAccountId(id);
     const action = current.active !== saved.active ? (saved.active ? 'identity.activate' : 'identity.deactivate') : 'identity.update';
-    await audit.record({ kind: actorKind(actor), action, actor, target: `identity:${id}`, detail: { userName: saved.userName, changed: Object.keys(changes) } });
+    await audit.record({ action, actor, target: `identity:${id}`, detail: { userName: saved.userName, changed: Object.keys(changes) } });
     return saved;
   }
 
-  async function remove(id: string, actor: string): Promise<void> {
+  async function remove(id: string, actor: Actor): Promise<void> {
     const identity = await require(id);
     await store.oidc.revokeByAccountId(id);
     await store.identities.delete(id, { enqueue: await jobsOnDelete(identity) });
-    await audit.record({ kind: actorKind(actor), action: 'identity.delete', actor, target: `identity:${id}`, detail: { userName: identity.userName } });
+    await audit.record({ action: 'identity.delete', actor, target: `identity:${id}`, detail: { userName: identity.userName } });
   }
 
   async function list(query: Omit<IdentityQuery, 'now'>): Promise<Page<IdentityWithStatus>> {
@@ -163,21 +154,10 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
     remove,
     list,
     status,
-    /** Wired by the Okta edge, keeping this service free of Okta knowledge. */
-    onDelete(listener: IdentityDeleteJobs) {
-      jobsOnDelete = listener;
-    },
   };
 }
 
 export type IdentityService = ReturnType<typeof createIdentityService>;
-
-/** "scim-token:abc" -> "scim"; "identity:..." -> "admin"; "cli" -> "cli". */
-export function actorKind(actor: string): string {
-  if (actor.startsWith('scim')) return 'scim';
-  if (actor.startsWith('identity:')) return 'admin';
-  return actor.split(':')[0];
-}
 
 export function displayNameOf(identity: Pick<IdentityRecord, 'displayName' | 'givenName' | 'familyName' | 'userName'>): string {
   const joined = [identity.givenName, identity.familyName].filter(Boolean).join(' ');

@@ -11,7 +11,7 @@ import type { IdentityRecord, InviteRecord, JobInput, Store } from '../ports/sto
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
-import { actorKind } from './identities.ts';
+import { actorRef, selfActor, type Actor } from './actor.ts';
 import { hashToken, randomToken } from './secrets.ts';
 
 export interface IssuedInvite {
@@ -31,7 +31,7 @@ export function createInviteService(deps: { store: Store; clock: Clock; audit: A
      * `enqueue` builds durable jobs written in the same step as the invite; it sees the secret
      * (e.g. to seal it for the mail worker) and the record.
      */
-    options: { actor: string; delivery: 'link' | 'email'; ttlMs?: number; enqueue?: (issued: { invite: InviteRecord; token: string }) => JobInput[] },
+    options: { actor: Actor; delivery: 'link' | 'email'; ttlMs?: number; enqueue?: (issued: { invite: InviteRecord; token: string }) => JobInput[] },
   ): Promise<IssuedInvite> {
     if (!identity.active) throw new AppError('inactive', `identity "${identity.userName}" is deactivated; activate it before enrolling`);
     const ttlMs = options.ttlMs ?? defaultTtlMs;
@@ -49,7 +49,7 @@ export function createInviteService(deps: { store: Store; clock: Clock; audit: A
       delivery: options.delivery,
       sendState: options.delivery === 'email' ? 'queued' : null,
       sendError: null,
-      createdBy: options.actor,
+      createdBy: actorRef(options.actor),
     };
     await store.invites.create(invite, { enqueue: options.enqueue?.({ invite, token }) });
     await audit.record({
@@ -57,7 +57,7 @@ export function createInviteService(deps: { store: Store; clock: Clock; audit: A
       action: 'invite.issue',
       actor: options.actor,
       target: `identity:${identity.id}`,
-      detail: { inviteId: invite.id, delivery: options.delivery, expiresAt: new Date(invite.expiresAt).toISOString(), by: actorKind(options.actor) },
+      detail: { inviteId: invite.id, delivery: options.delivery, expiresAt: new Date(invite.expiresAt).toISOString(), by: options.actor.kind },
     });
     return { invite, url: linkFor(token), token };
   }
@@ -82,12 +82,12 @@ export function createInviteService(deps: { store: Store; clock: Clock; audit: A
   async function spend(invite: InviteRecord): Promise<void> {
     const spent = await store.invites.spend(invite.id, clock.now());
     if (!spent) throw new AppError('link_spent', 'This enrollment link has already been used or is no longer valid.');
-    await audit.record({ kind: 'enrollment', action: 'invite.spend', actor: `identity:${invite.identityId}`, target: `identity:${invite.identityId}`, detail: { inviteId: invite.id } });
+    await audit.record({ kind: 'enrollment', action: 'invite.spend', actor: selfActor(invite.identityId), target: `identity:${invite.identityId}`, detail: { inviteId: invite.id } });
   }
 
-  async function revoke(inviteId: string, actor: string): Promise<boolean> {
+  async function revoke(inviteId: string, actor: Actor): Promise<boolean> {
     const revoked = await store.invites.revoke(inviteId, clock.now());
-    if (revoked) await audit.record({ kind: actorKind(actor), action: 'invite.revoke', actor, target: `invite:${inviteId}` });
+    if (revoked) await audit.record({ action: 'invite.revoke', actor, target: `invite:${inviteId}` });
     return revoked;
   }
 

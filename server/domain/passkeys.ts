@@ -1,24 +1,44 @@
 /**
- * Passkeys held by identities. A person may hold several. Every change that can flip whether a
- * person "has a passkey" lets a listener enqueue durable work in the same atomic write (the Okta
- * registration flag must never miss a change).
+ * Passkeys held by identities. A person may hold several. Every addition and removal lets each
+ * listener (passed in by bootstrap.ts: the Okta registration flag, the person's security notice)
+ * enqueue durable work in the same atomic write, so none of them can miss a change.
  */
 import type { JobInput, PasskeyRecord, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
-import { actorKind, translateStoreError } from './identities.ts';
+import { translateStoreError } from './errors.ts';
+import type { Actor } from './actor.ts';
 
-export type PasskeyChangeJobs = (identityId: string) => Promise<JobInput[]> | JobInput[];
+export interface PasskeyChange {
+  change: 'added' | 'removed';
+  passkey: PasskeyRecord;
+  actor: Actor;
+  at: number;
+  /** The User-Agent of the request that made the change, when it came over HTTP. */
+  userAgent: string | null;
+}
 
-export function createPasskeyService(deps: { store: Store; clock: Clock; audit: AuditLog; jobsOnChange?: PasskeyChangeJobs }) {
+/** Durable work to record in the same write as a passkey change. */
+export type PasskeyChangeJobs = (change: PasskeyChange) => Promise<JobInput[]> | JobInput[];
+
+/** Where a change came from, beyond who made it. */
+export interface ChangeContext {
+  userAgent?: string | null;
+}
+
+export function createPasskeyService(deps: { store: Store; clock: Clock; audit: AuditLog; onChange?: PasskeyChangeJobs[] }) {
   const { store, clock, audit } = deps;
-  let jobsOnChange: PasskeyChangeJobs = deps.jobsOnChange ?? (() => []);
+  const listeners = deps.onChange ?? [];
 
-  async function add(passkey: Omit<PasskeyRecord, 'createdAt' | 'lastUsedAt'>, actor: string): Promise<PasskeyRecord> {
+  async function jobsFor(change: PasskeyChange): Promise<JobInput[]> {
+    return (await Promise.all(listeners.map((listener) => listener(change)))).flat();
+  }
+
+  async function add(passkey: Omit<PasskeyRecord, 'createdAt' | 'lastUsedAt'>, actor: Actor, context: ChangeContext = {}): Promise<PasskeyRecord> {
     const record: PasskeyRecord = { ...passkey, name: passkey.name.trim().slice(0, 64) || 'Passkey', createdAt: clock.now(), lastUsedAt: null };
     try {
-      await store.passkeys.insert(record, { enqueue: await jobsOnChange(record.identityId) });
+      await store.passkeys.insert(record, { enqueue: await jobsFor({ change: 'added', passkey: record, actor, at: record.createdAt, userAgent: context.userAgent ?? null }) });
     } catch (error) {
       translateStoreError(error, 'a passkey');
     }
@@ -32,17 +52,17 @@ export function createPasskeyService(deps: { store: Store; clock: Clock; audit: 
     return passkey;
   }
 
-  async function rename(id: string, name: string, actor: string): Promise<void> {
+  async function rename(id: string, name: string, actor: Actor): Promise<void> {
     const trimmed = typeof name === 'string' ? name.trim() : '';
     if (!trimmed) throw new AppError('invalid_input', 'a passkey name is required', { field: 'name' });
     if (!(await store.passkeys.rename(id, trimmed.slice(0, 64)))) throw new AppError('not_found', `no passkey with id "${id}"`);
-    await audit.record({ kind: actorKind(actor), action: 'passkey.rename', actor, target: `passkey:${id}` });
+    await audit.record({ action: 'passkey.rename', actor, target: `passkey:${id}` });
   }
 
-  async function revoke(id: string, actor: string): Promise<PasskeyRecord> {
+  async function revoke(id: string, actor: Actor, context: ChangeContext = {}): Promise<PasskeyRecord> {
     const passkey = await require(id);
-    await store.passkeys.delete(id, { enqueue: await jobsOnChange(passkey.identityId) });
-    await audit.record({ kind: actorKind(actor), action: 'passkey.revoke', actor, target: `identity:${passkey.identityId}`, detail: { passkeyId: id, name: passkey.name } });
+    await store.passkeys.delete(id, { enqueue: await jobsFor({ change: 'removed', passkey, actor, at: clock.now(), userAgent: context.userAgent ?? null }) });
+    await audit.record({ action: 'passkey.revoke', actor, target: `identity:${passkey.identityId}`, detail: { passkeyId: id, name: passkey.name } });
     return passkey;
   }
 
@@ -53,10 +73,6 @@ export function createPasskeyService(deps: { store: Store; clock: Clock; audit: 
     revoke,
     get: (id: string) => store.passkeys.get(id),
     listFor: (identityId: string) => store.passkeys.listByIdentity(identityId),
-    /** Wired later by the Okta edge: keeps the passkey domain free of any Okta knowledge. */
-    onChange(listener: PasskeyChangeJobs) {
-      jobsOnChange = listener;
-    },
   };
 }
 

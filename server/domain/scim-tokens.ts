@@ -11,7 +11,8 @@ import type { ScimTokenRecord, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
-import { actorKind, translateStoreError } from './identities.ts';
+import { translateStoreError } from './errors.ts';
+import type { Actor } from './actor.ts';
 import { hashToken, randomToken } from './secrets.ts';
 
 export const DEFAULT_SCIM_TOKEN_TTL_MS = 90 * 24 * 60 * 60 * 1000;
@@ -36,7 +37,7 @@ export function createScimTokenService(deps: { store: Store; clock: Clock; audit
     return { ...rest, state };
   }
 
-  async function create(input: ScimTokenInput, actor: string): Promise<{ token: string; info: ScimTokenInfo }> {
+  async function create(input: ScimTokenInput, actor: Actor): Promise<{ token: string; info: ScimTokenInfo }> {
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     if (!name) throw new AppError('invalid_input', 'a SCIM token needs a name (e.g. "Okta SCIM Token")', { field: 'name' });
     if (name.length > 100) throw new AppError('invalid_input', 'a SCIM token name is at most 100 characters', { field: 'name' });
@@ -52,7 +53,7 @@ export function createScimTokenService(deps: { store: Store; clock: Clock; audit
     } catch (error) {
       translateStoreError(error, 'a SCIM token');
     }
-    await audit.record({ kind: actorKind(actor), action: 'scim-token.create', actor, target: `scim-token:${record.id}`, detail: { name, expiresAt } });
+    await audit.record({ action: 'scim-token.create', actor, target: `scim-token:${record.id}`, detail: { name, expiresAt } });
     return { token, info: infoOf(record, now) };
   }
 
@@ -62,12 +63,12 @@ export function createScimTokenService(deps: { store: Store; clock: Clock; audit
   }
 
   /** Idempotent: revoking a revoked token answers it as it is. */
-  async function revoke(id: string, actor: string): Promise<ScimTokenInfo> {
+  async function revoke(id: string, actor: Actor): Promise<ScimTokenInfo> {
     const now = clock.now();
     const revoked = await store.scimTokens.revoke(id, now);
     const record = (await store.scimTokens.list()).find((candidate) => candidate.id === id);
     if (!record) throw new AppError('not_found', `no SCIM token with id "${id}" (see scim-tokens list)`);
-    if (revoked) await audit.record({ kind: actorKind(actor), action: 'scim-token.revoke', actor, target: `scim-token:${id}`, detail: { name: record.name } });
+    if (revoked) await audit.record({ action: 'scim-token.revoke', actor, target: `scim-token:${id}`, detail: { name: record.name } });
     return infoOf(record, now);
   }
 
@@ -89,6 +90,3 @@ export function createScimTokenService(deps: { store: Store; clock: Clock; audit
 }
 
 export type ScimTokenService = ReturnType<typeof createScimTokenService>;
-
-/** The actor SCIM changes are audited under: which token made them. */
-export const scimActor = (token: Pick<ScimTokenRecord, 'id'>): string => `scim-token:${token.id}`;

@@ -9,6 +9,7 @@ import type { SigningKeyRecord, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Sealer } from './secrets.ts';
 import type { AuditLog } from './audit.ts';
+import type { Actor } from './actor.ts';
 
 export type PrivateJwk = Record<string, unknown> & { kid: string; kty: string; alg: string; use: string };
 
@@ -50,7 +51,7 @@ export function createSigningKeyService(deps: { store: Store; clock: Clock; seal
     }
   }
 
-  async function rotate(actor: string): Promise<{ kid: string; retiring: { kid: string; retiresAt: number }[] }> {
+  async function rotate(actor: Actor): Promise<{ kid: string; retiring: { kid: string; retiresAt: number }[] }> {
     const now = clock.now();
     const existing = await store.signingKeys.list();
     const created = await insertNew();
@@ -61,7 +62,7 @@ export function createSigningKeyService(deps: { store: Store; clock: Clock; seal
         retiring.push({ kid: key.kid, retiresAt: now + retireAfterMs });
       }
     }
-    await audit.record({ kind: actor.split(':')[0], action: 'keys.rotate', actor, target: `key:${created.kid}`, detail: { retiring: retiring.map((key) => key.kid) } });
+    await audit.record({ action: 'keys.rotate', actor, target: `key:${created.kid}`, detail: { retiring: retiring.map((key) => key.kid) } });
     return { kid: created.kid, retiring };
   }
 

@@ -12,6 +12,7 @@ import type { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { ADMIN_ROLE, INTERNAL_APP_ID } from '../../server/domain/apps.ts';
 import { createAdminService } from '../../server/domain/admins.ts';
 import { sanitiseTileIcon } from '../../server/edges/admin/tile-icons.ts';
+import { CLI_ACTOR, scimActor } from '../../server/domain/actor.ts';
 
 const EVIL_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" onload="alert(1)"><script>alert(document.cookie)</script><a href="javascript:alert(2)"><rect width="64" height="64" fill="#2f5bea"/></a></svg>`;
 
@@ -23,7 +24,7 @@ describe('admin console API and sign-in', () => {
   beforeAll(async () => {
     server = await startTestServer({ store: 'sqlite' });
     const a = await enrolledPerson(server, 'root@acme.test');
-    await server.services.identities.update(a.identity.id, { roles: [ADMIN_ROLE] }, 'test');
+    await server.services.identities.update(a.identity.id, { roles: [ADMIN_ROLE] }, CLI_ACTOR);
     admin = { id: a.identity.id, authenticator: a.authenticator };
     const m = await enrolledPerson(server, 'member@acme.test');
     member = { id: m.identity.id, authenticator: m.authenticator };
@@ -136,26 +137,26 @@ describe('admin console API and sign-in', () => {
 
   it('ends console access when the admin role goes, and the whole session when the account is deactivated', async () => {
     const second = await enrolledPerson(server, 'second-admin@acme.test');
-    await server.services.identities.update(second.identity.id, { roles: [ADMIN_ROLE] }, 'test');
+    await server.services.identities.update(second.identity.id, { roles: [ADMIN_ROLE] }, CLI_ACTOR);
     const { jar } = await signIn(second, '/admin/login');
     expect((await call(jar, 'GET', '/admin/api/apps')).status).toBe(200);
     const admins = createAdminService({ store: server.services.store, identities: server.services.identities, now: () => Date.now() });
-    await admins.revoke(second.identity.id, 'test');
+    await admins.revoke(second.identity.id, CLI_ACTOR);
     expect((await call(jar, 'GET', '/admin/api/apps')).status).toBe(403);
-    await server.services.identities.update(second.identity.id, { active: false }, 'test');
+    await server.services.identities.update(second.identity.id, { active: false }, CLI_ACTOR);
     expect((await call(jar, 'GET', '/api/me')).status).toBe(401);
     // The last admin cannot be removed.
-    await expect(admins.revoke(admin.id, 'test')).rejects.toThrow(/last admin/);
+    await expect(admins.revoke(admin.id, CLI_ACTOR)).rejects.toThrow(/last admin/);
   });
 
   it('pages identities on the server with search, status and group filters', async () => {
     const { jar } = await signIn(admin, '/admin/login');
-    const group = await server.services.groups.create({ displayName: 'Paging' }, 'test');
+    const group = await server.services.groups.create({ displayName: 'Paging' }, CLI_ACTOR);
     const ids: string[] = [];
     for (let index = 0; index < 30; index++) {
-      ids.push((await server.services.identities.create({ userName: `page${index}@acme.test`, email: `page${index}@acme.test` }, 'test')).id);
+      ids.push((await server.services.identities.create({ userName: `page${index}@acme.test`, email: `page${index}@acme.test` }, CLI_ACTOR)).id);
     }
-    await server.services.groups.change(group.id, { members: { add: ids.slice(0, 12) } }, 'test');
+    await server.services.groups.change(group.id, { members: { add: ids.slice(0, 12) } }, CLI_ACTOR);
     const page = await (await call(jar, 'GET', `/admin/api/identities?group=${group.id}&status=unenrolled&limit=5&offset=10`)).json();
     expect(page.total).toBe(12);
     expect(page.items).toHaveLength(2);
@@ -166,8 +167,8 @@ describe('admin console API and sign-in', () => {
   it('keeps a SCIM-owned profile read-only, and signing out ends the session', async () => {
     const { jar } = await signIn(admin, '/admin/login');
     const csrf = await csrfOf(jar);
-    const scimOwned = await server.services.identities.create({ userName: 'synced@acme.test', email: 'synced@acme.test', externalId: 'okta-00u1' }, 'scim-token:test');
-    const local = await server.services.identities.create({ userName: 'local@acme.test', email: 'local@acme.test' }, 'test');
+    const scimOwned = await server.services.identities.create({ userName: 'synced@acme.test', email: 'synced@acme.test', externalId: 'okta-00u1' }, scimActor('test'));
+    const local = await server.services.identities.create({ userName: 'local@acme.test', email: 'local@acme.test' }, CLI_ACTOR);
     expect((await call(jar, 'PATCH', `/admin/api/identities/${scimOwned.id}`, { givenName: 'Changed' }, csrf)).status).toBe(403);
     expect((await call(jar, 'PATCH', `/admin/api/identities/${local.id}`, { givenName: 'Changed' }, csrf)).status).toBe(200);
     expect((await server.services.identities.require(local.id)).givenName).toBe('Changed');

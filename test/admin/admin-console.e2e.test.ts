@@ -21,6 +21,7 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { mailSendingFor } from '../enrollment/helpers.ts';
 import { cliFor } from '../support/cli.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
+import { CLI_ACTOR, scimActor } from '../../server/domain/actor.ts';
 
 const shots = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : mkdtempSync(path.join(tmpdir(), 'latchkey-shots-'));
 
@@ -39,19 +40,19 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     server = await startTestServer({ store: 'sqlite', env: { SMTP_URL: sink.url, ORG_NAME: 'Acme Robotics', MAIL_RATE_PER_SECOND: '100' } });
     const { services } = server;
     // What Okta would have pushed over SCIM: people and groups.
-    engineering = await services.groups.create({ displayName: 'Engineering', externalId: 'okta-grp-eng' }, 'scim-token:seed');
-    sales = await services.groups.create({ displayName: 'Sales', externalId: 'okta-grp-sales' }, 'scim-token:seed');
+    engineering = await services.groups.create({ displayName: 'Engineering', externalId: 'okta-grp-eng' }, scimActor('seed'));
+    sales = await services.groups.create({ displayName: 'Sales', externalId: 'okta-grp-sales' }, scimActor('seed'));
     const names = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Margaret Hamilton', 'Ken Thompson'];
     for (const [index, full] of names.entries()) {
       const [givenName, familyName] = full.split(' ');
       const userName = `${givenName.toLowerCase()}.${familyName.toLowerCase()}@acme.test`;
-      const person = await services.identities.create({ userName, email: userName, givenName, familyName, externalId: `okta-${index}` }, 'scim-token:seed');
+      const person = await services.identities.create({ userName, email: userName, givenName, familyName, externalId: `okta-${index}` }, scimActor('seed'));
       engineers.push(person);
     }
-    await services.groups.change(engineering.id, { members: { add: engineers.map((person) => person.id) } }, 'scim-token:seed');
+    await services.groups.change(engineering.id, { members: { add: engineers.map((person) => person.id) } }, scimActor('seed'));
     for (let index = 0; index < 4; index++) {
-      const person = await services.identities.create({ userName: `seller${index}@acme.test`, email: `seller${index}@acme.test`, givenName: 'Sam', familyName: `Seller ${index}` }, 'scim-token:seed');
-      await services.groups.change(sales.id, { members: { add: [person.id] } }, 'scim-token:seed');
+      const person = await services.identities.create({ userName: `seller${index}@acme.test`, email: `seller${index}@acme.test`, givenName: 'Sam', familyName: `Seller ${index}` }, scimActor('seed'));
+      await services.groups.change(sales.id, { members: { add: [person.id] } }, scimActor('seed'));
     }
     browser = await launchChromium();
     admin = await newPasskeyPage(browser);
@@ -188,8 +189,8 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     expect(wiki.assignedGroupIds).toEqual([engineering.id]);
     expect(wiki.iconDataUri).toMatch(/^data:image\/png;base64,/);
     // A second bookmark only Sales may see (set up directly: the dashboard must not show it to engineers).
-    const crm = await server.services.apps.createBookmark({ name: 'CRM', loginUrl: 'https://crm.acme.test/' }, 'test');
-    await server.services.apps.setAssignment(crm.id, sales.id, true, 'test');
+    const crm = await server.services.apps.createBookmark({ name: 'CRM', loginUrl: 'https://crm.acme.test/' }, CLI_ACTOR);
+    await server.services.apps.setAssignment(crm.id, sales.id, true, CLI_ACTOR);
     await nav(page, 'Applications').click();
     await page.getByRole('row', { name: /CRM/ }).waitFor();
     await shot(page, '08-applications');
@@ -217,9 +218,9 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
   });
 
   it('shows an identity with its passkey (model, synced or device-bound) and revokes it', async () => {
-    const bob = { identity: await server.services.identities.create({ userName: 'bob.builder@acme.test', email: 'bob.builder@acme.test', givenName: 'Bob', familyName: 'Builder' }, 'test') };
-    await server.services.groups.change(engineering.id, { members: { add: [bob.identity.id] } }, 'test');
-    const { url: bobLink } = await server.services.invites.issue(bob.identity, { actor: 'test', delivery: 'link' });
+    const bob = { identity: await server.services.identities.create({ userName: 'bob.builder@acme.test', email: 'bob.builder@acme.test', givenName: 'Bob', familyName: 'Builder' }, CLI_ACTOR) };
+    await server.services.groups.change(engineering.id, { members: { add: [bob.identity.id] } }, CLI_ACTOR);
+    const { url: bobLink } = await server.services.invites.issue(bob.identity, { actor: CLI_ACTOR, delivery: 'link' });
     expect((await enrollOverHttp(bobLink, new SoftAuthenticator({ origin: server.url }), { name: 'Bob’s security key' })).status).toBe(200);
     const { page } = admin;
     await page.goto(`${server.url}/admin/identities/${bob.identity.id}`);
@@ -263,7 +264,7 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await person.page.setViewportSize({ width: 1100, height: 760 });
     const grace = engineers.find((candidate) => candidate.userName === 'grace.hopper@acme.test')!;
     const { page } = person;
-    const { url } = await server.services.invites.issue(grace, { actor: 'test', delivery: 'link' });
+    const { url } = await server.services.invites.issue(grace, { actor: CLI_ACTOR, delivery: 'link' });
     await page.goto(url);
     await page.getByRole('button', { name: 'Create passkey' }).click();
     await page.locator('#step-done').waitFor({ state: 'visible' });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { identityRecord } from '../support/builders.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const PEOPLE = 10_000;
 const userName = (index: number) => `user${index}@scale.test`;
@@ -17,7 +18,7 @@ describe.each(STORE_KINDS)('identities API at 10,000 identities (%s)', { timeout
 
   beforeAll(async () => {
     server = await startTestServer({ store });
-    const group = await server.services.groups.create({ displayName: 'Everyone odd' }, 'test');
+    const group = await server.services.groups.create({ displayName: 'Everyone odd' }, CLI_ACTOR);
     groupId = group.id;
     const odd: string[] = [];
     const now = Date.now();
@@ -26,7 +27,7 @@ describe.each(STORE_KINDS)('identities API at 10,000 identities (%s)', { timeout
       await server.services.store.identities.create(record);
       if (index % 2) odd.push(record.id);
     }
-    await server.services.groups.change(group.id, { members: { add: odd } }, 'test');
+    await server.services.groups.change(group.id, { members: { add: odd } }, CLI_ACTOR);
   }, 180_000);
   afterAll(async () => server?.close());
 

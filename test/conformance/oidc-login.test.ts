@@ -11,6 +11,7 @@ import { authorizationUrl, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkt
 import { CookieJar, browse, follow, pageData, postJson, signInOverHttp } from '../support/http-login.ts';
 import { hashToken } from '../../server/domain/secrets.ts';
 import * as tokens from '../support/tokens.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const tokenRequest = (server: TestServer, body: Record<string, string>, basic?: [string, string]) => tokens.tokenRequest(server.url, body, basic && { clientId: basic[0], clientSecret: basic[1] });
 
@@ -131,7 +132,7 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     const frank = await enrolledPerson(server, 'frank@example.com', okta.group.id);
     const first = await login({}, frank.authenticator);
     expect(first.callbackUrl.startsWith(OKTA_CALLBACK)).toBe(true);
-    await server.services.groups.change(okta.group.id, { members: { remove: [frank.identity.id] } }, 'test');
+    await server.services.groups.change(okta.group.id, { members: { remove: [frank.identity.id] } }, CLI_ACTOR);
     // Same browser, same Latchkey session: no login page, and Okta gets access_denied.
     const silent = await follow(first.jar, authorizationUrl(okta.rp).url, server.url);
     const callback = new URL(silent.url);
@@ -144,7 +145,7 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     const carol = await enrolledPerson(server, 'carol@example.com', okta.group.id);
     const first = await login({}, carol.authenticator);
     const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(first.callbackUrl), { expectedNonce: first.nonce, expectedState: first.state });
-    await server.services.identities.update(carol.identity.id, { active: false }, 'test');
+    await server.services.identities.update(carol.identity.id, { active: false }, CLI_ACTOR);
     const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(userinfo.status).toBe(401);
     // The same browser (session cookie) does not get back in silently either.
@@ -249,7 +250,7 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
 
   it('rotates signing keys: new tokens use the new key, the old key stays published', async () => {
     const before = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
-    const rotated = await server.services.signingKeys.rotate('test');
+    const rotated = await server.services.signingKeys.rotate(CLI_ACTOR);
     await server.app.oidc.refreshKeys();
     const after = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> };
     expect(after.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([...before.keys.map((key) => key.kid), rotated.kid]));

@@ -11,6 +11,7 @@ import { authorizationUrl, setUpOkta } from '../support/okta-fixture.ts';
 import { browse, CookieJar, follow, pageData } from '../support/http-login.ts';
 import { createPerson, createScimToken } from '../support/builders.ts';
 import { SCIM } from '../support/scim.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const scimLookup = (server: TestServer, bearer: string) =>
   fetch(`${server.url}/scim/v2/Users?filter=${encodeURIComponent('userName eq "x@example.com"')}`, { headers: { authorization: `Bearer ${bearer}` } });
@@ -32,7 +33,7 @@ async function ceremonyCall(jar: CookieJar, url: string, headers: Record<string,
 /** An enrollment link's ceremony endpoint, called as its page's script does. */
 async function enrollmentCeremony(server: TestServer, userName: string, headers: Record<string, string> = {}) {
   const person = await createPerson(server, userName);
-  const { url } = await server.services.invites.issue(person, { actor: 'test', delivery: 'link' });
+  const { url } = await server.services.invites.issue(person, { actor: CLI_ACTOR, delivery: 'link' });
   const jar = new CookieJar();
   const page = await browse(jar, url, { headers });
   expect(page.status).toBe(200);

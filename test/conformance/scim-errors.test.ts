@@ -9,6 +9,7 @@ import { STORE_KINDS } from '../support/test-server.ts';
 import { startScimHarness, type ScimHarness } from './scim-client.ts';
 import { SCIM, query, scimPatch as patch, scimUserBody, type ScimResponse } from '../support/scim.ts';
 import { storeScimToken } from '../support/builders.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 function expectScimError(response: ScimResponse, status: number, scimType?: string, detail?: RegExp): void {
   expect(response.status, JSON.stringify(response.body)).toBe(status);
@@ -39,8 +40,8 @@ describe.each(STORE_KINDS)('SCIM bad input (%s)', (kind) => {
   describe('authentication', () => {
     it('missing, malformed, wrong, revoked and expired tokens all get the identical 401', async () => {
       const { store, clock, scimTokens } = scim.server.services;
-      const revoked = await scimTokens.create({ name: 'old' }, 'cli');
-      await scimTokens.revoke(revoked.info.id, 'cli');
+      const revoked = await scimTokens.create({ name: 'old' }, CLI_ACTOR);
+      await scimTokens.revoke(revoked.info.id, CLI_ACTOR);
       const { token: expired } = await storeScimToken(store, { name: 'expired', createdAt: clock.now() - 10_000, expiresAt: clock.now() - 1 });
       const variants: (string | null)[] = [null, 'Bearer', `Basic ${scim.token}`, `Bearer ${randomToken()}`, `Bearer ${revoked.token}`, `Bearer ${expired}`];
       const responses = await Promise.all(variants.map((authorization) => scim.request('GET', '/Users', { authorization })));

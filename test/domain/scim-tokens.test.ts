@@ -11,6 +11,7 @@ import type { Store } from '../../server/ports/storage.ts';
 import { createAuditLog } from '../../server/domain/audit.ts';
 import { hashToken } from '../../server/domain/secrets.ts';
 import { DEFAULT_SCIM_TOKEN_TTL_MS, SCIM_TOKEN_TOUCH_INTERVAL_MS, createScimTokenService, type ScimTokenService } from '../../server/domain/scim-tokens.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -33,7 +34,7 @@ describe('SCIM tokens', () => {
   });
 
   it('creates a token that expires in 90 days by default, stores only its hash, and never lists it', async () => {
-    const { token, info } = await tokens.create({ name: ' Okta SCIM Token ' }, 'cli');
+    const { token, info } = await tokens.create({ name: ' Okta SCIM Token ' }, CLI_ACTOR);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(info).toEqual({ id: expect.any(String), name: 'Okta SCIM Token', createdAt: now, expiresAt: now + DEFAULT_SCIM_TOKEN_TTL_MS, lastUsedAt: null, revokedAt: null, state: 'active' });
     const [stored] = await store.scimTokens.list();
@@ -46,15 +47,15 @@ describe('SCIM tokens', () => {
   });
 
   it('has no expiry only when explicitly asked, and refuses an expiry in the past or an empty name', async () => {
-    expect((await tokens.create({ name: 'forever', expiresAt: null }, 'cli')).info.expiresAt).toBeNull();
-    expect((await tokens.create({ name: 'dated', expiresAt: now + DAY }, 'cli')).info.expiresAt).toBe(now + DAY);
-    await expect(tokens.create({ name: 'late', expiresAt: now - 1 }, 'cli')).rejects.toMatchObject({ code: 'invalid_input', field: 'expiresAt' });
-    await expect(tokens.create({ name: '  ' }, 'cli')).rejects.toMatchObject({ code: 'invalid_input', field: 'name' });
+    expect((await tokens.create({ name: 'forever', expiresAt: null }, CLI_ACTOR)).info.expiresAt).toBeNull();
+    expect((await tokens.create({ name: 'dated', expiresAt: now + DAY }, CLI_ACTOR)).info.expiresAt).toBe(now + DAY);
+    await expect(tokens.create({ name: 'late', expiresAt: now - 1 }, CLI_ACTOR)).rejects.toMatchObject({ code: 'invalid_input', field: 'expiresAt' });
+    await expect(tokens.create({ name: '  ' }, CLI_ACTOR)).rejects.toMatchObject({ code: 'invalid_input', field: 'name' });
   });
 
   it('authenticates several valid tokens at once and touches lastUsedAt at most once a minute', async () => {
-    const first = await tokens.create({ name: 'old' }, 'cli');
-    const second = await tokens.create({ name: 'new' }, 'cli');
+    const first = await tokens.create({ name: 'old' }, CLI_ACTOR);
+    const second = await tokens.create({ name: 'new' }, CLI_ACTOR);
     expect((await tokens.authenticate(first.token))?.id).toBe(first.info.id);
     expect((await tokens.authenticate(second.token))?.id).toBe(second.info.id);
     const touchedAt = now;
@@ -67,9 +68,9 @@ describe('SCIM tokens', () => {
   });
 
   it('answers null alike for unknown, empty, revoked and expired tokens', async () => {
-    const revoked = await tokens.create({ name: 'revoked' }, 'cli');
-    const expiring = await tokens.create({ name: 'expiring', expiresAt: now + DAY }, 'cli');
-    expect((await tokens.revoke(revoked.info.id, 'cli')).state).toBe('revoked');
+    const revoked = await tokens.create({ name: 'revoked' }, CLI_ACTOR);
+    const expiring = await tokens.create({ name: 'expiring', expiresAt: now + DAY }, CLI_ACTOR);
+    expect((await tokens.revoke(revoked.info.id, CLI_ACTOR)).state).toBe('revoked');
     expect(await tokens.authenticate(revoked.token)).toBeNull();
     expect(await tokens.authenticate('not-a-token')).toBeNull();
     expect(await tokens.authenticate('')).toBeNull();
@@ -80,12 +81,12 @@ describe('SCIM tokens', () => {
   });
 
   it('revoke is idempotent, audited once, and says so when the id is unknown', async () => {
-    const { info } = await tokens.create({ name: 'x' }, 'cli');
+    const { info } = await tokens.create({ name: 'x' }, CLI_ACTOR);
     now += 1000;
-    await tokens.revoke(info.id, 'cli');
+    await tokens.revoke(info.id, CLI_ACTOR);
     now += 1000;
-    expect((await tokens.revoke(info.id, 'cli')).revokedAt).toBe(now - 1000);
+    expect((await tokens.revoke(info.id, CLI_ACTOR)).revokedAt).toBe(now - 1000);
     expect((await store.audit.list({ target: `scim-token:${info.id}`, limit: 10 })).map((event) => event.action)).toEqual(['scim-token.revoke', 'scim-token.create']);
-    await expect(tokens.revoke('nope', 'cli')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(tokens.revoke('nope', CLI_ACTOR)).rejects.toMatchObject({ code: 'not_found' });
   });
 });

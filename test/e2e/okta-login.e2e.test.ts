@@ -10,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { launchChromium, newPasskeyPage, type PasskeyPage } from '../support/browser.ts';
 import { authorizationUrl, createPerson, FAKE_OKTA, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 describe('passkey login for Okta in Chromium', () => {
   let server: TestServer;
@@ -52,7 +53,7 @@ describe('passkey login for Okta in Chromium', () => {
 
   it('enrolls a passkey from the enrollment link, spending it only on the deliberate press', async () => {
     const alice = await server.services.identities.require(aliceId);
-    const { url } = await server.services.invites.issue(alice, { actor: 'test', delivery: 'link' });
+    const { url } = await server.services.invites.issue(alice, { actor: CLI_ACTOR, delivery: 'link' });
     const { page } = person;
     await page.goto(url);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Hi Alice Smith');
@@ -102,7 +103,7 @@ describe('passkey login for Okta in Chromium', () => {
 
   it('refuses a person Okta deactivated over SCIM, with a clear message and access_denied back at Okta', async () => {
     // Exactly what Okta sends to deactivate: a PATCH with no path (OKTA.md §2).
-    const { token } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, 'test');
+    const { token } = await server.services.scimTokens.create({ name: 'Okta SCIM Token' }, CLI_ACTOR);
     const patch = await fetch(`${server.url}/scim/v2/Users/${aliceId}`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', 'user-agent': 'Okta SCIM Client 1.0.0' },

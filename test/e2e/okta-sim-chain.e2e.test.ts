@@ -15,6 +15,7 @@ import { DEFAULT_VARIANTS } from '../okta-sim/org-sign-in.ts';
 import { configureOkta } from '../../server/edges/okta/okta-configure.ts';
 import { loadSetupState, setupOkta } from '../../server/edges/okta/okta-setup.ts';
 import { syncWorker } from '../okta/helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const VARIANTS: Array<[string, Partial<OrgVariants>]> = [
   ['login_hint forwarded, secret as Basic', {}],
@@ -50,8 +51,8 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
 
   it('sets the org up through the API and provisions the group over SCIM with Okta’s request sequence', async () => {
     const { services } = server;
-    await configureOkta(services, { domain: sim.url, token: sim.token }, 'cli');
-    const setup = await setupOkta(services, { group: 'Latchkey users' }, 'cli');
+    await configureOkta(services, { domain: sim.url, token: sim.token }, CLI_ACTOR);
+    const setup = await setupOkta(services, { group: 'Latchkey users' }, CLI_ACTOR);
     expect(setup.steps.map((step) => step.action)).toEqual(['created', 'created', 'created', 'created', 'created']);
     const state = await loadSetupState(services, sim.url);
 
@@ -62,7 +63,7 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     sim.addToGroup(state.groupId!, alice.id);
     sim.addToGroup(state.groupId!, bob.id);
 
-    const { token } = await services.scimTokens.create({ name: 'Okta SCIM Token' }, 'cli');
+    const { token } = await services.scimTokens.create({ name: 'Okta SCIM Token' }, CLI_ACTOR);
     const push = sim.connectScimApp({ baseUrl: `${server.url}/scim/v2`, token });
     await sim.assignGroupToScimApp(state.groupId!);
     await sim.pushGroupToScimApp(state.groupId!);
@@ -80,7 +81,7 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     expect(group).not.toBeNull();
     expect(await services.store.groups.members(group!.id)).toHaveLength(2);
     // Guide stage IV: assign the Latchkey app to the pushed group.
-    await services.apps.setAssignment(state.appId!, group!.id, true, 'cli');
+    await services.apps.setAssignment(state.appId!, group!.id, true, CLI_ACTOR);
   });
 
   if (firstVariant) it('routes a person without a passkey to Okta’s password page', async () => {
@@ -97,7 +98,7 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     const { services } = server;
     const alice = await services.store.identities.getByUserName('alice@example.com');
     expect(alice).not.toBeNull();
-    const { url } = await services.invites.issue(alice!, { actor: 'cli', delivery: 'link' });
+    const { url } = await services.invites.issue(alice!, { actor: CLI_ACTOR, delivery: 'link' });
     const { page } = person;
     await page.goto(url);
     await page.getByRole('button', { name: 'Create passkey' }).click();

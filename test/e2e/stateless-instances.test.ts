@@ -11,6 +11,7 @@ import * as oidc from 'openid-client';
 import { dropRedisPrefix, startTestServer, type TestServer } from '../support/test-server.ts';
 import { authorizationUrl, enrolledPerson, setUpOkta, OKTA_CALLBACK } from '../support/okta-fixture.ts';
 import { signInOverHttp } from '../support/http-login.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 /** Sends request n to backend n mod 2. */
 async function startRoundRobin(): Promise<{ server: Server; url: string; backends: string[]; counts: number[] }> {
@@ -69,7 +70,7 @@ describe('two stateless instances on Redis behind a balancer', () => {
   });
 
   it('a key rotated on one instance is used by the other after it reloads keys', async () => {
-    const rotated = await a.services.signingKeys.rotate('test');
+    const rotated = await a.services.signingKeys.rotate(CLI_ACTOR);
     await a.app.oidc.refreshKeys();
     await b.app.oidc.refreshKeys();
     for (let attempt = 0; attempt < 2; attempt++) {

@@ -10,6 +10,7 @@ import { launchChromium, newPasskeyPage } from '../support/browser.ts';
 import { linkIn, startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { formatExpiry } from '../../server/domain/invitation-email.ts';
 import { createPeople, mailSendingFor, statusesOf } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const ORG = 'Acme <Robotics> & Co';
 
@@ -36,7 +37,7 @@ describe.each(STORE_KINDS)('bulk invitation by email (%s)', (kind) => {
     expect(await statusesOf(services, people)).toEqual(people.map(() => 'unenrolled'));
 
     const { enrollmentMail, worker } = mailSendingFor(services);
-    const batch = await enrollmentMail.sendInvites({ identities: people, actor: 'cli' });
+    const batch = await enrollmentMail.sendInvites({ identities: people, actor: CLI_ACTOR });
     expect(batch.refused).toEqual([]);
     expect(batch.queued).toHaveLength(50);
     // Recorded before anything is sent: every invitation is queued and the people are pending.

@@ -15,6 +15,7 @@ import { enrollOverHttp } from '../support/http-login.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
 import { mailSendingFor } from './helpers.ts';
 import { cliFor, parseCliJson, runCli as runLatchkey } from '../support/cli.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const runCli = (args: string[], env: Record<string, string>) => runLatchkey(args, env);
 
@@ -37,24 +38,24 @@ describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
     env = { ...server.env, MAIL_RATE_PER_SECOND: '50', LOG_LEVEL: 'warn' };
     const { services } = server;
     for (const name of ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']) {
-      people[name] = await services.identities.create({ userName: `${prefix}${name}`, email: `${prefix}${name}@acme.test` }, 'cli');
+      people[name] = await services.identities.create({ userName: `${prefix}${name}`, email: `${prefix}${name}@acme.test` }, CLI_ACTOR);
     }
-    await services.groups.create({ displayName: `Engineering ${kind}`, memberIds: [people.a1.id, people.a2.id, people.a3.id] }, 'cli');
+    await services.groups.create({ displayName: `Engineering ${kind}`, memberIds: [people.a1.id, people.a2.id, people.a3.id] }, CLI_ACTOR);
     const enroll = async (name: string) => {
-      const { url } = await services.invites.issue(people[name], { actor: 'cli', delivery: 'link' });
+      const { url } = await services.invites.issue(people[name], { actor: CLI_ACTOR, delivery: 'link' });
       expect((await enrollOverHttp(url, new SoftAuthenticator({ origin: server.url }))).status).toBe(200);
     };
     await enroll('a1'); // enrolled
-    await services.invites.issue(people.a2, { actor: 'cli', delivery: 'link' }); // pending
-    await services.invites.issue(people.a3, { actor: 'cli', delivery: 'link', ttlMs: 1 }); // expired -> unenrolled
-    const revoked = await services.invites.issue(people.a4, { actor: 'cli', delivery: 'link' });
-    await services.invites.revoke(revoked.invite.id, 'cli'); // revoked -> unenrolled
+    await services.invites.issue(people.a2, { actor: CLI_ACTOR, delivery: 'link' }); // pending
+    await services.invites.issue(people.a3, { actor: CLI_ACTOR, delivery: 'link', ttlMs: 1 }); // expired -> unenrolled
+    const revoked = await services.invites.issue(people.a4, { actor: CLI_ACTOR, delivery: 'link' });
+    await services.invites.revoke(revoked.invite.id, CLI_ACTOR); // revoked -> unenrolled
     await enroll('a5');
-    await services.invites.issue(people.a5, { actor: 'cli', delivery: 'link' }); // enrolled + pending -> enrolled
+    await services.invites.issue(people.a5, { actor: CLI_ACTOR, delivery: 'link' }); // enrolled + pending -> enrolled
     await enroll('a6');
-    for (const passkey of await services.passkeys.listFor(people.a6.id)) await services.passkeys.revoke(passkey.id, 'cli'); // -> unenrolled
-    await mailSendingFor(services).enrollmentMail.sendInvites({ identities: [people.a7], actor: 'cli' }); // queued email -> pending
-    await services.identities.update(people.a8.id, { active: false }, 'cli'); // deactivated, unenrolled
+    for (const passkey of await services.passkeys.listFor(people.a6.id)) await services.passkeys.revoke(passkey.id, CLI_ACTOR); // -> unenrolled
+    await mailSendingFor(services).enrollmentMail.sendInvites({ identities: [people.a7], actor: CLI_ACTOR }); // queued email -> pending
+    await services.identities.update(people.a8.id, { active: false }, CLI_ACTOR); // deactivated, unenrolled
     await new Promise((resolve) => setTimeout(resolve, 10));
   }, 60_000);
 

@@ -7,6 +7,7 @@ import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-s
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { CookieJar, browse, enrollOverHttp, pageData, postJson } from '../support/http-login.ts';
 import { createPeople, statusesOf } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
   let server: TestServer;
@@ -24,7 +25,7 @@ describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
 
   it('a scanner opening the link spends nothing; the person enrolls afterwards; a second POST is refused', async () => {
     const [person] = await createPeople(server.services, 1, `scanner-${kind}-`);
-    const { url } = await server.services.invites.issue(person, { actor: 'cli', delivery: 'email' });
+    const { url } = await server.services.invites.issue(person, { actor: CLI_ACTOR, delivery: 'email' });
     for (let scan = 0; scan < 3; scan++) {
       const scanned = await page(url);
       expect(scanned.status).toBe(200);
@@ -62,8 +63,8 @@ describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
 
   it('a new invitation revokes the older link; only the newest works', async () => {
     const [person] = await createPeople(server.services, 1, `newest-${kind}-`);
-    const older = await server.services.invites.issue(person, { actor: 'cli', delivery: 'link' });
-    const newer = await server.services.invites.issue(person, { actor: 'cli', delivery: 'link' });
+    const older = await server.services.invites.issue(person, { actor: CLI_ACTOR, delivery: 'link' });
+    const newer = await server.services.invites.issue(person, { actor: CLI_ACTOR, delivery: 'link' });
     const old = await page(older.url);
     expect(old.status).toBe(410);
     expect(old.text).toContain('This enrollment link was replaced');
@@ -75,7 +76,7 @@ describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
 
   it('expired, used and revoked links each get a page saying which', async () => {
     const [expiring, revoked] = await createPeople(server.services, 2, `dead-${kind}-`);
-    const expired = await server.services.invites.issue(expiring, { actor: 'cli', delivery: 'link', ttlMs: 1 });
+    const expired = await server.services.invites.issue(expiring, { actor: CLI_ACTOR, delivery: 'link', ttlMs: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const expiredPage = await page(expired.url);
     expect(expiredPage.status).toBe(410);
@@ -83,8 +84,8 @@ describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
     expect(expiredPage.text).toContain(`expired on ${new Date(expired.invite.expiresAt).toUTCString()}`);
     expect(await statusesOf(server.services, [expiring])).toEqual(['unenrolled']);
 
-    const revocable = await server.services.invites.issue(revoked, { actor: 'cli', delivery: 'link' });
-    expect(await server.services.invites.revoke(revocable.invite.id, 'cli')).toBe(true);
+    const revocable = await server.services.invites.issue(revoked, { actor: CLI_ACTOR, delivery: 'link' });
+    expect(await server.services.invites.revoke(revocable.invite.id, CLI_ACTOR)).toBe(true);
     const revokedPage = await page(revocable.url);
     expect(revokedPage.status).toBe(410);
     expect(revokedPage.text).toContain('This enrollment link was replaced');

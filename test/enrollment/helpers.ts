@@ -4,6 +4,7 @@ import { createLogger } from '../../server/logger.ts';
 import { openMailer } from '../../adapters/mail/open-mailer.ts';
 import { createMailSending } from '../../server/workers/enrollment-mail-worker.ts';
 import type { EnrollmentStatus, IdentityRecord } from '../../server/ports/storage.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 export { createPeople } from '../support/builders.ts';
 

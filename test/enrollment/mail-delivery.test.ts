@@ -11,6 +11,7 @@ import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-s
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
 import { createPeople, mailSendingFor, statusesOf, until } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const workerFixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'mail-worker-process.ts');
 
@@ -42,7 +43,7 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
   it('SMTP down mid-batch, then back: every invitation ends sent, exactly once', async () => {
     const people = await createPeople(server.services, 30, `outage-${kind}-`);
     const { enrollmentMail, worker } = mailSendingFor(server.services);
-    const batch = await enrollmentMail.sendInvites({ identities: people, actor: 'cli' });
+    const batch = await enrollmentMail.sendInvites({ identities: people, actor: CLI_ACTOR });
     const ids = batch.queued.map((entry) => entry.invite.id);
     const before = sink.messages.length;
     worker.start();
@@ -74,7 +75,7 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
     const people = await createPeople(server.services, 3, `reject-${kind}-`);
     sink.rejectRecipients.add(people[1].email);
     const { enrollmentMail, worker } = mailSendingFor(server.services);
-    const batch = await enrollmentMail.sendInvites({ identities: people, actor: 'cli' });
+    const batch = await enrollmentMail.sendInvites({ identities: people, actor: CLI_ACTOR });
     await worker.drain();
     const [first, refused, third] = await sendStates(batch.queued.map((entry) => entry.invite.id));
     expect(first.sendState).toBe('sent');
@@ -93,7 +94,7 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
     const [person] = await createPeople(server.services, 1, `give-up-${kind}-`);
     await sink.setMode('refuse');
     const { enrollmentMail, worker } = mailSendingFor(server.services, { maxAttempts: 3, baseBackoffMs: 50, maxBackoffMs: 100 });
-    const { queued } = await enrollmentMail.sendInvites({ identities: [person], actor: 'cli' });
+    const { queued } = await enrollmentMail.sendInvites({ identities: [person], actor: CLI_ACTOR });
     await until(async () => {
       await worker.drain();
       return (await server.services.store.invites.get(queued[0].invite.id))!.sendState === 'failed';
@@ -105,9 +106,9 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
   it('an invitation replaced or revoked before its turn is not sent; only the newest link goes out', async () => {
     const [replaced, revoked] = await createPeople(server.services, 2, `superseded-${kind}-`);
     const { enrollmentMail, worker } = mailSendingFor(server.services);
-    const older = (await enrollmentMail.sendInvites({ identities: [replaced, revoked], actor: 'cli' })).queued;
-    const newer = (await enrollmentMail.sendInvites({ identities: [replaced], actor: 'cli' })).queued[0];
-    await server.services.invites.revoke(older[1].invite.id, 'cli');
+    const older = (await enrollmentMail.sendInvites({ identities: [replaced, revoked], actor: CLI_ACTOR })).queued;
+    const newer = (await enrollmentMail.sendInvites({ identities: [replaced], actor: CLI_ACTOR })).queued[0];
+    await server.services.invites.revoke(older[1].invite.id, CLI_ACTOR);
     await worker.drain();
     expect(sink.countFor(replaced.email)).toBe(1);
     expect(sink.countFor(revoked.email)).toBe(0);
@@ -123,7 +124,7 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
   it('a job taken again after its mail was sent and marked (crash before completing the job) sends nothing', async () => {
     const [person] = await createPeople(server.services, 1, `rerun-${kind}-`);
     const { enrollmentMail, worker } = mailSendingFor(server.services);
-    const { queued } = await enrollmentMail.sendInvites({ identities: [person], actor: 'cli' });
+    const { queued } = await enrollmentMail.sendInvites({ identities: [person], actor: CLI_ACTOR });
     const { jobs } = server.services.store;
     const job = await jobs.lease('enrollment-mail', 'crashed-worker', server.services.clock.now(), 300);
     expect(job?.key).toBe(queued[0].invite.id);
@@ -137,7 +138,7 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
   it('a worker process killed mid-batch and restarted sends every invitation exactly once', async () => {
     const people = await createPeople(server.services, 30, `crash-${kind}-`);
     const { enrollmentMail } = mailSendingFor(server.services);
-    const batch = await enrollmentMail.sendInvites({ identities: people, actor: 'cli' });
+    const batch = await enrollmentMail.sendInvites({ identities: people, actor: CLI_ACTOR });
     const ids = batch.queued.map((entry) => entry.invite.id);
     const before = sink.messages.length;
     const base = sink.mailCommands;

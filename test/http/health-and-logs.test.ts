@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { authorizationUrl, createPerson, setUpOkta } from '../support/okta-fixture.ts';
 import { enrollOverHttp, signInOverHttp } from '../support/http-login.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 describe('health and logging', () => {
   let server: TestServer;
@@ -34,7 +35,7 @@ describe('health and logging', () => {
     const okta = await setUpOkta(server);
     const person = await createPerson(server, 'logged@example.com', { groupId: okta.group.id });
     const authenticator = new SoftAuthenticator({ origin: server.url });
-    const { url, token } = await server.services.invites.issue(person, { actor: 'test', delivery: 'link' });
+    const { url, token } = await server.services.invites.issue(person, { actor: CLI_ACTOR, delivery: 'link' });
     expect((await enrollOverHttp(url, authenticator)).status).toBe(200);
     const login = await signInOverHttp({ origin: server.url, authorizationUrl: authorizationUrl(okta.rp).url, authenticator });
     const code = new URL(login.callbackUrl).searchParams.get('code')!;

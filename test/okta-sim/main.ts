@@ -11,7 +11,7 @@ sim.addUser({ login: 'bob@example.com', firstName: 'Bob', lastName: 'Example' })
 
 process.stdout.write(
   [
-    `Okta emulator listening on ${sim.url}`,
+    `Simulated Okta org listening on ${sim.url} (end-user sign-in at ${sim.url}/login)`,
     `API token (SSWS, super admin ${sim.admin.profile.login}): ${sim.token}`,
     'Users: admin@example.com, alice@example.com, bob@example.com',
     `Connect Latchkey: npx latchkey okta configure --domain ${sim.url} --token ${sim.token}`,

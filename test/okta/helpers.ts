@@ -2,10 +2,11 @@
 import type { Services } from '../../server/bootstrap.ts';
 import type { Clock } from '../../server/ports/clock.ts';
 import { createLogger } from '../../server/logger.ts';
-import { attachOktaSync, createOktaSyncWorker } from '../../server/edges/okta/okta-sync.ts';
+import { createOktaSyncWorker } from '../../server/edges/okta/okta-sync.ts';
 import { configureOkta } from '../../server/edges/okta/okta-configure.ts';
 import type { OktaSim } from '../okta-sim/okta-sim.ts';
 import { createPerson } from '../support/builders.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 /** Real time plus an offset the test moves forward, so backoffs and rate-limit waits need no sleeping. */
 export function movableClock(): Clock & { advance(ms: number): void } {
@@ -19,12 +20,11 @@ export function movableClock(): Clock & { advance(ms: number): void } {
 }
 
 export async function connect(services: Services, sim: OktaSim, token = sim.token) {
-  return configureOkta(services, { domain: sim.url, token }, 'cli');
+  return configureOkta(services, { domain: sim.url, token }, CLI_ACTOR);
 }
 
 /** The worker the server runs, without pacing or polling, drained by the test. */
 export function syncWorker(services: Services) {
-  attachOktaSync(services);
   return createOktaSyncWorker({ services, logger: createLogger('silent'), minIntervalMs: 0, baseBackoffMs: 1_000, maxBackoffMs: 60_000 });
 }
 
@@ -32,7 +32,7 @@ export { addPasskey } from '../support/builders.ts';
 
 export async function person(services: Services, sim: OktaSim, login: string, options: { knownOktaId?: boolean } = {}) {
   const oktaUser = sim.addUser({ login, firstName: 'Pat', lastName: 'Example' });
-  const identity = await createPerson(services, login, { givenName: null, familyName: null, oktaUserId: options.knownOktaId ? oktaUser.id : null, actor: 'cli' });
+  const identity = await createPerson(services, login, { givenName: null, familyName: null, oktaUserId: options.knownOktaId ? oktaUser.id : null, actor: CLI_ACTOR });
   return { identity, oktaUser };
 }
 

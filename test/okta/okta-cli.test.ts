@@ -9,6 +9,7 @@ import { startOktaSim, type OktaSim } from '../okta-sim/okta-sim.ts';
 import { OKTA_SYNC_QUEUE } from '../../server/edges/okta/okta-sync.ts';
 import { addPasskey, createPerson } from '../support/builders.ts';
 import { parseCliJson, runCli, type CliResult } from '../support/cli.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const latchkey = (server: TestServer, ...args: string[]) => runCli(args, server.env, { timeoutMs: 60_000 });
 const json = (result: CliResult) => parseCliJson([], result);
@@ -70,7 +71,7 @@ describe('latchkey okta (CLI)', () => {
   }, 120_000);
 
   it('records an Okta update when a passkey is revoked from the CLI', async () => {
-    const identity = await createPerson(server, 'cli-revoke@example.com', { actor: 'cli' });
+    const identity = await createPerson(server, 'cli-revoke@example.com', { actor: CLI_ACTOR });
     const passkey = await addPasskey(server.services, identity.id);
     const revoked = await latchkey(server, 'passkeys', 'revoke', passkey.id);
     expect(revoked.code, revoked.stderr).toBe(0);

@@ -11,20 +11,21 @@ import { oidcEndpoints } from '../../server/http/endpoints.ts';
 import { createPerson, storeScimToken } from '../support/builders.ts';
 import type { Services } from '../../server/bootstrap.ts';
 import { addPasskey, connect } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const writes = (sim: OktaSim) => sim.requests.filter((request) => request.method !== 'GET').length;
 
 async function healthyLatchkey(services: Services) {
   for (const name of ['root@example.com', 'second@example.com']) {
-    const admin = await createPerson(services, name, { roles: ['admin'], actor: 'cli' });
+    const admin = await createPerson(services, name, { roles: ['admin'], actor: CLI_ACTOR });
     await addPasskey(services, admin.id);
   }
   const now = services.clock.now();
   await storeScimToken(services.store, { name: 'okta', createdAt: now, expiresAt: now + 90 * DAY });
-  const group = await services.groups.create({ displayName: 'Beyond Identity' }, 'cli');
+  const group = await services.groups.create({ displayName: 'Beyond Identity' }, CLI_ACTOR);
   const [app] = (await services.apps.list()).filter((candidate) => candidate.kind === 'okta');
-  await services.apps.setAssignment(app.id, group.id, true, 'cli');
+  await services.apps.setAssignment(app.id, group.id, true, CLI_ACTOR);
 }
 
 for (const store of STORE_KINDS) {
@@ -47,7 +48,7 @@ for (const store of STORE_KINDS) {
       const { services } = server;
       const issuer = services.config.issuer;
 
-      const plan = await setupOkta(services, { dryRun: true }, 'cli');
+      const plan = await setupOkta(services, { dryRun: true }, CLI_ACTOR);
       expect(plan.steps.map((step) => [step.step, step.action])).toEqual([
         ['attribute', 'would_create'],
         ['group', 'would_create'],
@@ -58,7 +59,7 @@ for (const store of STORE_KINDS) {
       expect(writes(sim)).toBe(0);
       expect(await services.apps.list()).toEqual([]);
 
-      const result = await setupOkta(services, { group: 'Beyond Identity' }, 'cli');
+      const result = await setupOkta(services, { group: 'Beyond Identity' }, CLI_ACTOR);
       expect(result.changed).toBe(true);
       expect(result.steps.every((step) => step.action === 'created')).toBe(true);
       expect(result.warnings).toContain(SUPER_ADMIN_WARNING);
@@ -108,7 +109,7 @@ for (const store of STORE_KINDS) {
       });
 
       const before = writes(sim);
-      const again = await setupOkta(services, { group: 'Beyond Identity' }, 'cli');
+      const again = await setupOkta(services, { group: 'Beyond Identity' }, CLI_ACTOR);
       expect(again.changed).toBe(false);
       expect(again.steps.map((step) => step.action)).toEqual(['found', 'found', 'found', 'found', 'found']);
       expect(again.steps.find((step) => step.step === 'identity_provider')?.id).toBe(idp.id);
@@ -133,10 +134,10 @@ for (const store of STORE_KINDS) {
         expect(sim.idps.get(foreign.id)).toEqual(foreign);
         expect(sim.requests.filter((request) => request.path.startsWith(`/api/v1/idps/${foreign.id}`) && request.method !== 'GET')).toEqual([]);
       };
-      await expect(setupOkta(services, {}, 'cli')).rejects.toThrow(/already has an identity provider named "Latchkey".*--idp-name/);
+      await expect(setupOkta(services, {}, CLI_ACTOR)).rejects.toThrow(/already has an identity provider named "Latchkey".*--idp-name/);
       untouched();
 
-      const result = await setupOkta(services, { idpName: 'Latchkey passkeys' }, 'cli');
+      const result = await setupOkta(services, { idpName: 'Latchkey passkeys' }, CLI_ACTOR);
       expect(result.steps.find((step) => step.step === 'identity_provider')).toMatchObject({ action: 'created', name: 'Latchkey passkeys' });
       untouched();
       expect(sim.idps.size).toBe(2);
@@ -144,13 +145,13 @@ for (const store of STORE_KINDS) {
 
     it('doctor passes on a good setup and names each broken link with a fix', async () => {
       const { services } = server;
-      await setupOkta(services, {}, 'cli');
+      await setupOkta(services, {}, CLI_ACTOR);
       await healthyLatchkey(services);
 
       const good = await doctorOkta(services);
       expect(good.checks.filter((check) => check.status !== 'pass')).toEqual([]);
       expect(good.ok).toBe(true);
-      expect(good.checks.map((check) => check.check)).toEqual(['okta_connection', 'registration_attribute', 'latchkey_app', 'identity_provider', 'routing_rule', 'flag_delivery', 'scim_tokens', 'admins_with_passkeys', 'public_url']);
+      expect(good.checks.map((check) => check.check)).toEqual(['okta_connection', 'registration_attribute', 'latchkey_app', 'identity_provider', 'routing_rule', 'flag_delivery', 'scim_tokens', 'admins_with_passkeys', 'public_url', 'okta_reaches_latchkey']);
 
       // Break it: the IdP's token endpoint, the rule's status, a SCIM token about to expire,
       // one admin fewer, and an http PUBLIC_URL in production.
@@ -162,7 +163,7 @@ for (const store of STORE_KINDS) {
       for (const token of await services.store.scimTokens.list()) await services.store.scimTokens.revoke(token.id, now);
       await storeScimToken(services.store, { name: 'okta-old', createdAt: now, expiresAt: now + 3 * DAY });
       const second = await services.identities.resolve('second@example.com');
-      await services.identities.update(second.id, { roles: [] }, 'cli');
+      await services.identities.update(second.id, { roles: [] }, CLI_ACTOR);
 
       const broken = await doctorOkta({ ...services, config: { ...services.config, env: 'production' } });
       const byName = Object.fromEntries(broken.checks.map((check) => [check.check, check]));

@@ -10,6 +10,7 @@ import { OKTA_SYNC_QUEUE } from '../../server/edges/okta/okta-sync.ts';
 import { oktaStatus } from '../../server/edges/okta/okta-configure.ts';
 import { reconcileOkta } from '../../server/edges/okta/okta-reconcile.ts';
 import { addPasskey, connect, flagOf, movableClock, person, syncWorker } from './helpers.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const userUpdates = (sim: OktaSim) => sim.requests.filter((request) => request.path.startsWith('/api/v1/users/') && request.path !== '/api/v1/users/me' && request.method !== 'GET');
 
@@ -51,11 +52,11 @@ for (const store of STORE_KINDS) {
 
       const second = await addPasskey(services, identity.id);
       await worker.drain();
-      await services.passkeys.revoke(first.id, 'cli');
+      await services.passkeys.revoke(first.id, CLI_ACTOR);
       await worker.drain();
       expect(flagOf(sim, oktaUser.id)).toBe(true);
 
-      await services.passkeys.revoke(second.id, 'cli');
+      await services.passkeys.revoke(second.id, CLI_ACTOR);
       await worker.drain();
       expect(flagOf(sim, oktaUser.id)).toBe(false);
       const updates = userUpdates(sim);
@@ -74,7 +75,7 @@ for (const store of STORE_KINDS) {
       await addPasskey(services, identity.id);
       await worker.drain();
       expect(flagOf(sim, oktaUser.id)).toBe(true);
-      await services.identities.remove(identity.id, 'cli');
+      await services.identities.remove(identity.id, CLI_ACTOR);
       expect(await worker.drain()).toBe(1);
       expect(flagOf(sim, oktaUser.id)).toBe(false);
     });
@@ -96,7 +97,7 @@ for (const store of STORE_KINDS) {
       expect(await syncWorker(server.services).drain()).toBe(1);
       expect(flagOf(sim, oktaUser.id)).toBe(true);
 
-      await server.services.passkeys.revoke(passkey.id, 'cli');
+      await server.services.passkeys.revoke(passkey.id, CLI_ACTOR);
       await closeKeeping(server);
       server = await startTestServer({ store, clock, dataDir, env: keepPrefix ? { REDIS_KEY_PREFIX: keepPrefix } : {} });
       leftovers.push(dataDir);
@@ -165,7 +166,7 @@ for (const store of STORE_KINDS) {
       const passkey = await addPasskey(services, identity.id);
       const draining = worker.drain();
       await new Promise((resolve) => setTimeout(resolve, 100));
-      await services.passkeys.revoke(passkey.id, 'cli');
+      await services.passkeys.revoke(passkey.id, CLI_ACTOR);
       await draining;
       await worker.drain();
       expect(flagOf(sim, oktaUser.id)).toBe(false);
@@ -224,7 +225,7 @@ for (const store of STORE_KINDS) {
       await addPasskey(services, enrolled.identity.id);
       stale.oktaUser.profile.byndidRegistered = true; // flagged in Okta, but holds no passkey
       fine.oktaUser.profile.byndidRegistered = false;
-      await services.identities.create({ userName: 'ghost@example.com', email: 'ghost@example.com' }, 'cli');
+      await services.identities.create({ userName: 'ghost@example.com', email: 'ghost@example.com' }, CLI_ACTOR);
 
       const plan = await reconcileOkta(services, { dryRun: true });
       expect(plan).toMatchObject({ dry_run: true, checked: 4, in_sync: 1, not_in_okta: ['ghost@example.com'] });

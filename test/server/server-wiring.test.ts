@@ -23,6 +23,7 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { mailSendingFor, until } from '../enrollment/helpers.ts';
 import { scimClient, scimUserBody } from '../support/scim.ts';
 import type { Services } from '../../server/bootstrap.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 describe.each(STORE_KINDS)('the real server process on %s: workers, sweeper, logs', { timeout: 90_000 }, (store) => {
   let sink: SmtpSink;
@@ -75,7 +76,7 @@ describe.each(STORE_KINDS)('the real server process on %s: workers, sweeper, log
     const person = await createPerson(services, 'wired@example.com', { givenName: 'Wren', familyName: 'Wire' });
     // Queued from this process (as the console or `enroll --send` beside a server do); only the
     // server's worker runs.
-    const { queued } = await mailSendingFor(services).enrollmentMail.sendInvites({ identities: [person], actor: 'cli' });
+    const { queued } = await mailSendingFor(services).enrollmentMail.sendInvites({ identities: [person], actor: CLI_ACTOR });
     await sink.waitForMessages(1, 30_000);
     expect(sink.messages.map((message) => message.to)).toEqual([['wired@example.com']]);
     expect(sink.messages[0].parsed.headers.get('x-latchkey-invite')).toBe(queued[0].invite.id);
@@ -98,7 +99,7 @@ describe.each(STORE_KINDS)('the real server process on %s: workers, sweeper, log
   it('signs the person in for Okta, answers SCIM, and logs none of the secrets it handled', async () => {
     const okta = await setUpOkta({ url: server.url, services });
     const person = await services.identities.resolve('wired@example.com');
-    await services.groups.change(okta.group.id, { members: { add: [person.id] } }, 'test');
+    await services.groups.change(okta.group.id, { members: { add: [person.id] } }, CLI_ACTOR);
     const request = authorizationUrl(okta.rp, { login_hint: 'wired@example.com' });
     const login = await signInOverHttp({ origin: server.url, authorizationUrl: request.url, authenticator: state.authenticator! });
     expect(login.verify.status).toBe(200);

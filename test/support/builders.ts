@@ -13,11 +13,12 @@ import type { Services } from '../../server/bootstrap.ts';
 import type { IdentityRecord, PasskeyRecord, ScimTokenRecord, Store } from '../../server/ports/storage.ts';
 import type { IdentityInput } from '../../server/domain/identities.ts';
 import { hashToken, randomToken } from '../../server/domain/secrets.ts';
+import { CLI_ACTOR, selfActor, type Actor } from '../../server/domain/actor.ts';
 import { SoftAuthenticator } from './soft-authenticator.ts';
 import { enrollOverHttp } from './http-login.ts';
 
-/** Audit actor of set-up steps, so a test's own actions are told apart from the product's. */
-export const TEST_ACTOR = 'test';
+/** Audit actor of set-up steps: the operator's CLI, the root path. */
+export const TEST_ACTOR: Actor = CLI_ACTOR;
 
 type ServicesLike = Services | { services: Services };
 const servicesOf = (target: ServicesLike): Services => ('identities' in target ? target : target.services);
@@ -84,7 +85,7 @@ export async function storeScimToken(store: Store, over: Partial<Omit<ScimTokenR
 export interface PersonOptions extends Partial<Omit<IdentityInput, 'userName'>> {
   /** Adds the person to this group. */
   groupId?: string;
-  actor?: string;
+  actor?: Actor;
 }
 
 /** A person named Alice Smith unless told otherwise; the userName doubles as email. */
@@ -97,7 +98,7 @@ export async function createPerson(target: ServicesLike, userName: string, optio
 }
 
 /** `count` people "<prefix>01@acme.test"…, named Given<n> Family<n>, created in that order. */
-export async function createPeople(target: ServicesLike, count: number, prefix = 'person', actor = 'cli'): Promise<IdentityRecord[]> {
+export async function createPeople(target: ServicesLike, count: number, prefix = 'person', actor: Actor = CLI_ACTOR): Promise<IdentityRecord[]> {
   const services = servicesOf(target);
   const people: IdentityRecord[] = [];
   for (let index = 1; index <= count; index++) {
@@ -110,7 +111,7 @@ export async function createPeople(target: ServicesLike, count: number, prefix =
 /** A passkey row for the person, written through the passkey service (audit and outbox jobs included). */
 export async function addPasskey(target: ServicesLike, identityId: string, over: Partial<Omit<PasskeyRecord, 'identityId' | 'createdAt' | 'lastUsedAt'>> = {}) {
   const { createdAt: _createdAt, lastUsedAt: _lastUsedAt, ...record } = passkeyRecord(identityId, over);
-  return servicesOf(target).passkeys.add(record, `identity:${identityId}`);
+  return servicesOf(target).passkeys.add(record, selfActor(identityId));
 }
 
 /** Enrolls a software passkey through the real enrollment endpoints of a fresh link. */
@@ -131,6 +132,6 @@ export async function enrolledPerson(server: { url: string; services: Services }
 }
 
 /** A SCIM bearer token as `latchkey scim-tokens create` makes it. */
-export async function createScimToken(target: ServicesLike, name = 'Okta SCIM Token', actor = 'cli') {
+export async function createScimToken(target: ServicesLike, name = 'Okta SCIM Token', actor: Actor = CLI_ACTOR) {
   return servicesOf(target).scimTokens.create({ name }, actor);
 }

@@ -5,6 +5,7 @@
  */
 import * as oidc from 'openid-client';
 import type { Services } from '../../server/bootstrap.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 /** Nothing listens here: tests catch the redirect to Okta's callback before it is followed. */
 export const FAKE_OKTA = 'http://127.0.0.1:9';
@@ -12,9 +13,9 @@ export const OKTA_CALLBACK = `${FAKE_OKTA}/oauth2/v1/authorize/callback`;
 
 export async function setUpOkta(server: { url: string; services: Services }, options: { auth?: 'basic' | 'post' } = {}) {
   const { services } = server;
-  const { app, clientSecret } = await services.apps.createOktaApp({ oktaDomain: FAKE_OKTA }, 'test');
-  const group = await services.groups.create({ displayName: 'Beyond Identity' }, 'test');
-  await services.apps.setAssignment(app.id, group.id, true, 'test');
+  const { app, clientSecret } = await services.apps.createOktaApp({ oktaDomain: FAKE_OKTA }, CLI_ACTOR);
+  const group = await services.groups.create({ displayName: 'Beyond Identity' }, CLI_ACTOR);
+  await services.apps.setAssignment(app.id, group.id, true, CLI_ACTOR);
   const auth = options.auth === 'post' ? oidc.ClientSecretPost(clientSecret) : oidc.ClientSecretBasic(clientSecret);
   const rp = await oidc.discovery(new URL(server.url), app.id, { client_secret: clientSecret }, auth, { execute: [oidc.allowInsecureRequests] });
   return { app, clientSecret, group, rp };

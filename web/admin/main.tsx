@@ -2,9 +2,11 @@
 import { render } from 'preact';
 import { api } from '../ui/api.ts';
 import { ErrorNote, Loading, ToastProvider, useLoad } from '../ui/components.tsx';
-import { Link, navigate, usePath } from './router.tsx';
-import { AppDetailPage, AppsPage } from './apps.tsx';
-import { IdentitiesPage, IdentityDetailPage } from './identities.tsx';
+import { Link, navigate, usePath } from '../ui/router.tsx';
+import { AppsPage } from './apps/list.tsx';
+import { AppDetailPage } from './apps/detail.tsx';
+import { IdentitiesPage } from './identities/list.tsx';
+import { IdentityDetailPage } from './identities/detail.tsx';
 import { GroupDetailPage, GroupsPage } from './groups.tsx';
 import { AuditPage } from './audit.tsx';
 import type { SessionView } from '../../server/edges/admin/views.ts';
@@ -18,7 +20,7 @@ const sections = [
   { href: '/admin/audit', label: 'Audit log' },
 ];
 
-function Page({ path }: { path: string }) {
+function Route({ path }: { path: string }) {
   const parts = path.replace(/^\/admin\/?/, '').split('/').filter(Boolean);
   const [section, id, tab] = parts;
   if (!section) {
@@ -94,7 +96,7 @@ function Console() {
               <strong>Admin access at risk.</strong> {session.data.readiness.warning} Use <code>latchkey admins add</code> to add another admin.
             </p>
           )}
-          {session.data ? <Page path={path} /> : !session.error && <Loading what="the console" />}
+          {session.data ? <Route path={path} /> : !session.error && <Loading what="the console" />}
         </main>
       </div>
     </ToastProvider>

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR, print, services } from '../context.ts';
-import { attachOktaSync } from '../../edges/okta/okta-sync.ts';
 import { configureOkta, oktaStatus } from '../../edges/okta/okta-configure.ts';
 import { reconcileOkta } from '../../edges/okta/okta-reconcile.ts';
 import { DEFAULT_GROUP, DEFAULT_IDP_NAME, DEFAULT_RULE_NAME, setupOkta } from '../../edges/okta/okta-setup.ts';
@@ -19,12 +18,6 @@ async function okta<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function registerOktaCommands(program: Command): void {
-  // Passkey changes made from the CLI (`passkeys revoke`) must reach Okta too: every command's
-  // services get the same outbox listener the server has.
-  program.hook('preAction', async () => {
-    attachOktaSync(await services());
-  });
-
   const oktaCommand = program.command('okta').description('Connect Okta: the byndidRegistered flag, one-command setup, doctor');
 
   oktaCommand

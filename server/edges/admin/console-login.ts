@@ -18,6 +18,7 @@ import { ADMIN_ROLE, INTERNAL_APP_ID, consoleRedirectUri, dashboardRedirectUri }
 import { oidcEndpoints } from '../../http/endpoints.ts';
 import { renderErrorPage } from '../../http/errors.ts';
 import type { ConsoleSessions } from './console-session.ts';
+import { adminActor, selfActor } from '../../domain/actor.ts';
 
 const FLOW_COOKIE = 'lk_console_flow';
 export type LoginTarget = 'console' | 'dashboard';
@@ -151,7 +152,7 @@ export function createConsoleLogin(services: Services, sessions: ConsoleSessions
       return;
     }
     await sessions.start(ctx, identity.id);
-    await audit.record({ kind: target === 'console' ? 'admin' : 'auth', action: `${target}.signin`, actor: `identity:${identity.id}`, target: null });
+    await audit.record({ kind: target === 'console' ? 'admin' : 'auth', action: `${target}.signin`, actor: target === 'console' ? adminActor(identity.id) : selfActor(identity.id), target: null });
     ctx.redirect(home);
   }
 

@@ -17,6 +17,7 @@ import { authenticatorModel } from '../../domain/authenticator-models.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { sendJsonError } from '../../http/errors.ts';
 import type { ConsoleSessions } from './console-session.ts';
+import { selfActor } from '../../domain/actor.ts';
 
 const SELF_ENROLL_TTL_MS = 15 * 60_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -69,7 +70,7 @@ export function createDashboardApi(deps: { services: Services; sessions: Console
     const passkey = await ownPasskey(ctx);
     const input = z.object({ name: z.string().trim().min(1).max(64) }).safeParse(ctx.request.body);
     if (!input.success) throw new AppError('invalid_input', 'a passkey name of 1 to 64 characters is required', { field: 'name' });
-    await services.passkeys.rename(passkey.id, input.data.name, `identity:${me(ctx).id}`);
+    await services.passkeys.rename(passkey.id, input.data.name, selfActor(me(ctx).id));
     ctx.body = { ok: true };
   });
 
@@ -80,12 +81,12 @@ export function createDashboardApi(deps: { services: Services; sessions: Console
     if (remaining <= 1 && !(input.success && input.data.confirmLast)) {
       throw new AppError('conflict', 'This is your only passkey: without it you cannot sign in until an administrator sends you a new enrollment link.');
     }
-    await services.passkeys.revoke(passkey.id, `identity:${me(ctx).id}`);
+    await services.passkeys.revoke(passkey.id, selfActor(me(ctx).id));
     ctx.body = { ok: true, remaining: remaining - 1 };
   });
 
   router.post('/passkeys/new', async (ctx) => {
-    const { url, invite } = await services.invites.issue(me(ctx), { actor: `identity:${me(ctx).id}`, delivery: 'link', ttlMs: SELF_ENROLL_TTL_MS });
+    const { url, invite } = await services.invites.issue(me(ctx), { actor: selfActor(me(ctx).id), delivery: 'link', ttlMs: SELF_ENROLL_TTL_MS });
     ctx.body = { url, expiresAt: iso(invite.expiresAt) };
   });
 

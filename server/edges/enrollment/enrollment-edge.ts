@@ -17,6 +17,7 @@ import { hashToken } from '../../domain/secrets.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { renderErrorPage } from '../../http/errors.ts';
+import { selfActor } from '../../domain/actor.ts';
 
 const linkTitles: Partial<Record<string, string>> = {
   link_expired: 'This enrollment link has expired',
@@ -82,7 +83,7 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
     const credential = await ceremonies.verifyRegistration(`invite:${invite.id}`, body.response);
     await services.invites.spend(invite);
     const name = typeof body.name === 'string' && body.name.trim() ? body.name : defaultPasskeyName(credential.aaguid, credential.deviceType);
-    const passkey = await services.passkeys.add({ ...credential, identityId: identity.id, name }, `identity:${identity.id}`);
+    const passkey = await services.passkeys.add({ ...credential, identityId: identity.id, name }, selfActor(identity.id));
     ctx.body = { ok: true, passkey: { id: passkey.id, name: passkey.name, model: authenticatorModel(passkey.aaguid), deviceType: passkey.deviceType } };
   });
 

@@ -20,6 +20,7 @@ import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { renderErrorPage, sendJsonError } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
+import { selfActor } from '../../domain/actor.ts';
 
 export const KEY_REFRESH_MS = 30_000;
 
@@ -119,7 +120,7 @@ export async function createOidcEdge(deps: {
     const details = await detailsOf(ctx);
     const clientId = String(details.params.client_id);
     const refuse = async (error: AppError, identityId: string | null) => {
-      await audit.record({ kind: 'auth', action: 'signin.failure', actor: identityId ? `identity:${identityId}` : 'anonymous', target: `app:${clientId}`, outcome: 'failure', detail: { reason: error.code } });
+      await audit.record({ kind: 'auth', action: 'signin.failure', actor: identityId ? selfActor(identityId) : 'anonymous', target: `app:${clientId}`, outcome: 'failure', detail: { reason: error.code } });
       if (error.code === 'counter_regression') logger.warn({ requestId: ctx.state.requestId, identityId }, 'passkey signature counter regression refused');
       // Person-level refusals end the attempt with access_denied for the app; a failed ceremony lets the person retry.
       if (error.code === 'inactive' || error.code === 'not_assigned') {
@@ -155,7 +156,7 @@ export async function createOidcEdge(deps: {
         { login: { accountId: identity.id, amr: amrFor(passkey, result.userVerified) } },
         { mergeWithLastSubmission: false },
       );
-      await audit.record({ kind: 'auth', action: 'signin.success', actor: `identity:${identity.id}`, target: `app:${clientId}`, detail: { passkeyId: passkey.id } });
+      await audit.record({ kind: 'auth', action: 'signin.success', actor: selfActor(identity.id), target: `app:${clientId}`, detail: { passkeyId: passkey.id } });
       ctx.body = { redirect };
     } catch (error) {
       if (!isAppError(error)) throw error;

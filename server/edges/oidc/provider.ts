@@ -22,6 +22,7 @@ import { createModelAdapter } from './model-adapter.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
 import type { PrivateJwk } from '../../domain/signing-keys.ts';
 import type { Logger } from '../../logger.ts';
+import { selfActor } from '../../domain/actor.ts';
 
 
 export const SUPPORTED_SCOPES = ['openid', 'email', 'profile'];
@@ -154,7 +155,7 @@ export function createProvider(options: ProviderOptions): Provider {
         await services.apps.assertMaySignIn(client.clientId, identity, redirectUri);
       } catch (error) {
         if (!isAppError(error)) throw error;
-        await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: `identity:${identity.id}`, target: `app:${client.clientId}`, outcome: 'failure', detail: { reason: error.code } });
+        await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: selfActor(identity.id), target: `app:${client.clientId}`, outcome: 'failure', detail: { reason: error.code } });
         throw new errors.AccessDenied(error.message);
       }
       const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);

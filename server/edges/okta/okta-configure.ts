@@ -12,6 +12,7 @@ import { isOktaApiError, type OktaDirectory, type OktaUser } from '../../ports/o
 import { createOktaClient } from './okta-client.ts';
 import { loadOktaConnection, saveOktaConnection } from './okta-connection.ts';
 import { OKTA_SYNC_QUEUE, requeueFailedSyncJobs } from './okta-sync.ts';
+import { type Actor } from '../../domain/actor.ts';
 
 type Deps = Pick<Services, 'store' | 'sealer' | 'clock' | 'audit'>;
 
@@ -41,7 +42,7 @@ export async function checkOktaToken(directory: OktaDirectory): Promise<OktaUser
   }
 }
 
-export async function configureOkta(services: Deps, input: { domain: string; token: string }, actor: string, options: { fetch?: typeof fetch } = {}) {
+export async function configureOkta(services: Deps, input: { domain: string; token: string }, actor: Actor, options: { fetch?: typeof fetch } = {}) {
   const domain = validateOktaDomain(input.domain);
   const token = (input.token ?? '').trim();
   if (!token) throw new AppError('invalid_input', 'Okta API token is empty: pass --token <api token>', { field: 'token' });

@@ -2,7 +2,9 @@
  * `okta doctor`: checks the whole chain an Okta sign-in depends on and says, for each link,
  * pass / warn / fail with the fix. It only reads (Okta and the store); it never changes anything.
  */
+import net from 'node:net';
 import type { Services } from '../../bootstrap.ts';
+import { checkPublicReachability, nonPublicReason } from '../../http/public-reachability.ts';
 import { oidcEndpoints } from '../../http/endpoints.ts';
 import { isOktaApiError, type OktaDirectory, type OktaIdentityProvider } from '../../ports/okta-directory.ts';
 import { loadOktaConnection } from './okta-connection.ts';
@@ -43,6 +45,17 @@ export function idpMismatches(idp: OktaIdentityProvider, issuer: string, clientI
   if (missingScopes.length) problems.push(`scopes lack ${missingScopes.join(', ')}`);
   if (idp.status !== 'ACTIVE') problems.push(`status is ${idp.status}`);
   return problems;
+}
+
+/** One check from the reachability probes: the worst status, every detail, the first fix. */
+export async function oktaReachesLatchkey(oktaDomain: string, publicUrl: string, probes?: Parameters<typeof checkPublicReachability>[1]): Promise<DoctorCheck> {
+  const oktaHost = new URL(oktaDomain).hostname.replace(/^\[|\]$/g, '');
+  if (net.isIP(oktaHost) && nonPublicReason(oktaHost)) {
+    return { check: 'okta_reaches_latchkey', status: 'pass', detail: `Okta at ${oktaDomain} is on this network (a simulated or local org), so it reaches ${publicUrl} directly` };
+  }
+  const results = await checkPublicReachability(publicUrl, probes);
+  const status: CheckStatus = results.some((result) => result.status === 'fail') ? 'fail' : results.some((result) => result.status === 'warn') ? 'warn' : 'pass';
+  return { check: 'okta_reaches_latchkey', status, detail: results.map((result) => result.detail).join('; '), fix: results.find((result) => result.fix)?.fix };
 }
 
 export async function doctorOkta(services: Services, options: { now?: number } = {}) {
@@ -165,6 +178,9 @@ export async function doctorOkta(services: Services, options: { now?: number } =
   if (https) add({ check: 'public_url', status: 'pass', detail: `${config.publicUrl} uses https` });
   else if (config.env === 'production') add({ check: 'public_url', status: 'fail', detail: `PUBLIC_URL ${config.publicUrl} is not https in production: passkeys and Okta need https`, fix: 'set PUBLIC_URL=https://<your host> behind TLS' });
   else add({ check: 'public_url', status: 'pass', detail: `${config.publicUrl} (http is fine outside production)` });
+
+  // 9. Can Okta's servers reach PUBLIC_URL (token, JWKS and SCIM calls come from Okta, not the browser)?
+  if (connection) add(await oktaReachesLatchkey(connection.domain, config.publicUrl));
 
   const summary = { pass: 0, warn: 0, fail: 0 } satisfies Record<CheckStatus, number>;
   for (const check of checks) summary[check.status]++;

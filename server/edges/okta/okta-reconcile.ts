@@ -10,6 +10,7 @@ import { isOktaApiError, type OktaDirectory, type OktaUser } from '../../ports/o
 import type { IdentityRecord } from '../../ports/storage.ts';
 import { requireOktaConnection } from './okta-connection.ts';
 import { createOktaSyncWorker, desiredRegistration, OKTA_SYNC_QUEUE, oktaSyncJob, REGISTRATION_ATTRIBUTE, requeueFailedSyncJobs } from './okta-sync.ts';
+import { CLI_ACTOR } from '../../domain/actor.ts';
 
 type Deps = Pick<Services, 'store' | 'sealer' | 'clock' | 'identities' | 'audit'>;
 
@@ -85,7 +86,7 @@ export async function reconcileOkta(services: Deps, options: { dryRun?: boolean;
     delivered = await worker.drain();
   }
   const counts = await services.store.jobs.counts(OKTA_SYNC_QUEUE);
-  if (!dryRun) await services.audit.record({ kind: 'cli', action: 'okta.reconcile', actor: 'cli', detail: { checked, drift: drift.length } });
+  if (!dryRun) await services.audit.record({ kind: 'cli', action: 'okta.reconcile', actor: CLI_ACTOR, detail: { checked, drift: drift.length } });
   return {
     dry_run: dryRun,
     checked,

@@ -16,6 +16,7 @@ import type { AppRecord } from '../../ports/storage.ts';
 import type { OktaDirectory, OktaIdentityProvider, OktaIdpDiscoveryRuleInput, OktaOidcIdentityProviderInput, OktaPolicyRule, OktaSchemaProperty } from '../../ports/okta-directory.ts';
 import { requireOktaConnection } from './okta-connection.ts';
 import { REGISTRATION_ATTRIBUTE, requeueFailedSyncJobs } from './okta-sync.ts';
+import { type Actor } from '../../domain/actor.ts';
 
 export const OKTA_SETUP_KEY = 'okta.setup';
 export const DEFAULT_GROUP = 'Beyond Identity';
@@ -134,7 +135,7 @@ interface Step {
   detail?: string;
 }
 
-export async function setupOkta(services: Services, options: { group?: string; idpName?: string; ruleName?: string; dryRun?: boolean }, actor: string) {
+export async function setupOkta(services: Services, options: { group?: string; idpName?: string; ruleName?: string; dryRun?: boolean }, actor: Actor) {
   const connection = await requireOktaConnection(services);
   const directory = connection.directory();
   const domain = connection.domain;

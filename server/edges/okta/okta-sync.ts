@@ -23,10 +23,13 @@ import type { Logger } from '../../logger.ts';
 import { isOktaApiError, type OktaDirectory } from '../../ports/okta-directory.ts';
 import { createJobRunner, type JobOutcome } from '../../workers/job-runner.ts';
 import { loadOktaConnection, OKTA_CONNECTION_KEY } from './okta-connection.ts';
+import { systemActor } from '../../domain/actor.ts';
+import type { PasskeyChangeJobs } from '../../domain/passkeys.ts';
+import type { IdentityDeleteJobs } from '../../domain/identities.ts';
 
 export const OKTA_SYNC_QUEUE = 'okta-sync';
 export const REGISTRATION_ATTRIBUTE = 'byndidRegistered';
-export const OKTA_SYNC_ACTOR = 'okta-sync';
+export const OKTA_SYNC_ACTOR = systemActor('okta-sync');
 
 export interface OktaSyncPayload {
   identityId: string;
@@ -40,14 +43,16 @@ export function oktaSyncJob(identityId: string, clock: Clock, extra: Omit<OktaSy
 }
 
 /**
- * Registers the outbox listener on the passkey service. Every process that changes passkeys
- * (server, CLI) must call this once; jobs are recorded even before Okta is connected, so the
- * backlog is delivered as soon as it is.
+ * The outbox listeners bootstrap.ts gives the passkey and identity services, so every process
+ * that changes passkeys (server, CLI) records the flag update. Jobs are recorded even before Okta
+ * is connected, so the backlog is delivered as soon as it is.
  */
-export function attachOktaSync(services: Pick<Services, 'passkeys' | 'identities' | 'clock'>): void {
-  services.passkeys.onChange((identityId) => [oktaSyncJob(identityId, services.clock)]);
-  // A deleted person had their passkeys deleted with them: Okta must stop routing them here.
-  services.identities.onDelete((identity) => [oktaSyncJob(identity.id, services.clock, { oktaUserId: identity.oktaUserId, login: identity.userName })]);
+export function oktaSyncListeners(clock: Clock): { onPasskeyChange: PasskeyChangeJobs; onIdentityDelete: IdentityDeleteJobs } {
+  return {
+    onPasskeyChange: (change) => [oktaSyncJob(change.passkey.identityId, clock)],
+    // A deleted person had their passkeys deleted with them: Okta must stop routing them here.
+    onIdentityDelete: (identity) => [oktaSyncJob(identity.id, clock, { oktaUserId: identity.oktaUserId, login: identity.userName })],
+  };
 }
 
 /** The value Okta should hold for this identity right now. */

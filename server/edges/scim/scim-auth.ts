@@ -7,13 +7,13 @@
  */
 import type { Middleware } from 'koa';
 import type { ScimTokenInfo, ScimTokenService } from '../../domain/scim-tokens.ts';
-import { scimActor } from '../../domain/scim-tokens.ts';
+import { scimActor, type Actor } from '../../domain/actor.ts';
 import { scimError } from './scim-errors.ts';
 
 declare module 'koa' {
   interface DefaultState {
     scimToken?: ScimTokenInfo;
-    scimActor?: string;
+    scimActor?: Actor;
   }
 }
 
@@ -25,7 +25,7 @@ export function bearerAuth(tokens: ScimTokenService): Middleware {
     const token = match ? await tokens.authenticate(match[1]) : null;
     if (!token) throw scimError.unauthorized();
     ctx.state.scimToken = token;
-    ctx.state.scimActor = scimActor(token);
+    ctx.state.scimActor = scimActor(token.id);
     await next();
   };
 }

@@ -9,6 +9,7 @@ import type { Services } from '../../../bootstrap.ts';
 import type { AdminService } from '../../../domain/admins.ts';
 import { AppError } from '../../../domain/errors.ts';
 import type { EnrollmentMail } from '../../../domain/enrollment-mail.ts';
+import { adminActor, type Actor } from '../../../domain/actor.ts';
 
 /**
  * The Okta connection as the console needs it. Provided by the composition root (app.ts) from the
@@ -16,7 +17,7 @@ import type { EnrollmentMail } from '../../../domain/enrollment-mail.ts';
  */
 export interface OktaConnectionControls {
   status(options: { check: boolean }): Promise<{ connection: object } & Record<string, unknown>>;
-  configure(input: { domain: string; token: string }, actor: string): Promise<unknown>;
+  configure(input: { domain: string; token: string }, actor: Actor): Promise<unknown>;
 }
 
 export interface AdminRouteDeps {
@@ -40,4 +41,4 @@ export function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 }
 
 /** The audit actor for the signed-in admin making this request. */
-export const actorOf = (ctx: Context) => `identity:${ctx.state.consoleSession!.identity.id}`;
+export const actorOf = (ctx: Context): Actor => adminActor(ctx.state.consoleSession!.identity.id);

@@ -1,11 +1,8 @@
 /** Assignments by group: who may sign in to an app (or sees a bookmark's tile). */
 import { useState } from 'preact/hooks';
-import { api } from '../ui/api.ts';
-import { useLoad, useToast } from '../ui/components.tsx';
-import type { AppInfo } from './apps.tsx';
-import type { GroupRow } from '../../server/edges/admin/views.ts';
-
-
+import { api } from '../../ui/api.ts';
+import { useLoad, useToast } from '../../ui/components.tsx';
+import type { AppView as AppInfo, GroupRow } from '../../../server/edges/admin/views.ts';
 export function AssignmentsPanel({ app, assigned, onChange }: { app: AppInfo; assigned: Array<{ id: string; displayName: string }>; onChange: () => void }) {
   const toast = useToast();
   const [search, setSearch] = useState('');

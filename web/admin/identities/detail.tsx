@@ -1,0 +1,117 @@
+/** One person's page: passkeys (model, synced or device-bound, revoke), recent enrollment links, profile and groups. */
+import { useState } from 'preact/hooks';
+import { api, formatTime } from '../../ui/api.ts';
+import { Badge, ConfirmDialog, ErrorNote, Loading, TableMessage, useLoad, useToast } from '../../ui/components.tsx';
+import { Page } from '../../ui/page.tsx';
+import type { IdentityDetailView } from '../../../server/edges/admin/views.ts';
+import { ProfilePanel } from './profile-panel.tsx';
+import { AddPasskeyDialog } from './add-passkey-dialog.tsx';
+
+type IdentityDetail = IdentityDetailView;
+
+export function IdentityDetailPage({ id }: { id: string }) {
+  const toast = useToast();
+  const { data, error, reload } = useLoad(() => api<IdentityDetail>('GET', `/admin/api/identities/${encodeURIComponent(id)}`), [id]);
+  const [tab, setTab] = useState<'profile' | 'passkeys'>('passkeys');
+  const [revoking, setRevoking] = useState<IdentityDetail['passkeys'][number] | null>(null);
+  const [adding, setAdding] = useState(false);
+  if (error) return <ErrorNote error={error} />;
+  if (!data) return <Loading what="identity" />;
+  const { identity } = data;
+  return (
+    <Page
+      crumbs={[{ href: '/admin/identities', label: 'Identities' }]}
+      current={identity.userName}
+      title={identity.name}
+      intro={
+        <p>
+          {identity.userName} · <Badge value={identity.enrollmentStatus} /> {identity.active ? <Badge value="active" /> : <Badge value="deactivated" />}
+          {identity.roles.includes('admin') && <span class="tag">Admin</span>}
+        </p>
+      }
+      actions={
+        <button type="button" class="button button-primary" onClick={() => setAdding(true)}>
+          Add passkey
+        </button>
+      }
+    >
+      <div class="tabs" role="tablist" aria-label="Identity details">
+        {(['passkeys', 'profile'] as const).map((name) => (
+          <button key={name} type="button" role="tab" class="tab" id={`tab-${name}`} aria-selected={tab === name} aria-controls="identity-panel" onClick={() => setTab(name)}>
+            {name === 'passkeys' ? `Passkeys (${data.passkeys.length})` : 'Profile & groups'}
+          </button>
+        ))}
+      </div>
+      <div id="identity-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} class="tab-panel">
+        {tab === 'passkeys' ? (
+          <div class="card table-card">
+            <table>
+              <caption class="visually-hidden">Passkeys of {identity.userName}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Authenticator</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Action</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <TableMessage columns={6} empty={data.passkeys.length === 0 ? 'No passkey yet. Use "Add passkey" to send an enrollment email or generate a link.' : undefined} />
+                {data.passkeys.map((passkey) => (
+                  <tr key={passkey.id}>
+                    <td>{passkey.name}</td>
+                    <td>{passkey.model ?? 'Unknown model'}</td>
+                    <td>{passkey.synced ? 'Synced' : 'Device-bound'}</td>
+                    <td>{formatTime(passkey.createdAt)}</td>
+                    <td>{passkey.lastUsedAt ? formatTime(passkey.lastUsedAt) : 'Never'}</td>
+                    <td class="actions-cell">
+                      <button type="button" class="button button-small button-danger" aria-label={`Revoke passkey ${passkey.name}`} onClick={() => setRevoking(passkey)}>
+                        Revoke
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {data.invites.length > 0 && (
+              <div class="card-footer">
+                <h3>Recent enrollment links</h3>
+                <ul class="plain-list small">
+                  {data.invites.map((invite) => (
+                    <li key={invite.id}>
+                      {invite.delivery === 'email' ? 'Email' : 'Link'} created {formatTime(invite.createdAt)} ·{' '}
+                      {invite.spentAt ? 'used' : invite.revokedAt ? 'replaced or revoked' : `expires ${formatTime(invite.expiresAt)}`}
+                      {invite.sendState ? ` · ${invite.sendState}` : ''}
+                      {invite.sendError ? ` (${invite.sendError})` : ''}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
+          </div>
+        ) : (
+          <ProfilePanel detail={data} onChange={reload} />
+        )}
+      </div>
+      {revoking && (
+        <ConfirmDialog
+          title={`Revoke passkey "${revoking.name}"?`}
+          confirmLabel="Revoke passkey"
+          onCancel={() => (setRevoking(null), reload())}
+          onConfirm={async () => {
+            await api('POST', `/admin/api/identities/${identity.id}/passkeys/${encodeURIComponent(revoking.id)}/revoke`);
+            toast(`Passkey "${revoking.name}" revoked`);
+          }}
+        >
+          <p>{identity.name} can no longer sign in with this passkey.{data.passkeys.length === 1 ? ' It is their only passkey: they will need a new enrollment link.' : ''}</p>
+        </ConfirmDialog>
+      )}
+      {adding && <AddPasskeyDialog identity={identity} onClose={() => (setAdding(false), reload())} />}
+    </Page>
+  );
+}
+
