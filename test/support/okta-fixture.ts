@@ -11,10 +11,10 @@ import { CLI_ACTOR } from '../../server/domain/actor.ts';
 export const FAKE_OKTA = 'http://127.0.0.1:9';
 export const OKTA_CALLBACK = `${FAKE_OKTA}/oauth2/v1/authorize/callback`;
 
-export async function setUpOkta(server: { url: string; services: Services }, options: { auth?: 'basic' | 'post' } = {}) {
+export async function setUpOkta(server: { url: string; services: Services }, options: { auth?: 'basic' | 'post'; groupName?: string } = {}) {
   const { services } = server;
   const { app, clientSecret } = await services.apps.createOktaApp({ oktaDomain: FAKE_OKTA }, CLI_ACTOR);
-  const group = await services.groups.create({ displayName: 'Beyond Identity' }, CLI_ACTOR);
+  const group = await services.groups.create({ displayName: options.groupName ?? 'Beyond Identity' }, CLI_ACTOR);
   await services.apps.setAssignment(app.id, group.id, true, CLI_ACTOR);
   const auth = options.auth === 'post' ? oidc.ClientSecretPost(clientSecret) : oidc.ClientSecretBasic(clientSecret);
   const rp = await oidc.discovery(new URL(server.url), app.id, { client_secret: clientSecret }, auth, { execute: [oidc.allowInsecureRequests] });
