@@ -141,6 +141,9 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await page.getByRole('button', { name: 'Done' }).click();
     await page.reload();
     await expect.poll(() => page.getByRole('row', { name: /Okta SCIM Token/ }).textContent()).toMatch(/Active/);
+    // Shown once: after the reload the token is nowhere on the page, only its row.
+    expect(await page.getByLabel('SCIM bearer token', { exact: true }).count()).toBe(0);
+    expect(await page.content()).not.toContain(token);
     await shot(page, '04-okta-app-provisioning');
   });
 
