@@ -8,4 +8,6 @@ RUN npm run build:web
 ENV NODE_ENV=production PORT=3000
 EXPOSE 3000
 USER node
-CMD ["npx", "tsx", "server/main.ts"]
+# node itself, not npx/tsx wrappers: SIGTERM must reach the server so it drains (README "Operations").
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "tsx", "server/main.ts"]

@@ -84,7 +84,7 @@ export async function benchScim(store: StoreKind, options: { users?: number; gro
       await Promise.all(Array.from({ length: Math.min(1000, bigUsers - start) }, (_, offset) => {
         const userName = `filler${start + offset}@bench.example.com`;
         return server.services.store.identities.create({
-          id: randomUUID(), userName, email: userName, emailVerified: true, givenName: 'Filler', familyName: 'Person', displayName: null,
+          id: randomUUID(), userName, email: userName, emailVerified: true, source: 'cli', givenName: 'Filler', familyName: 'Person', displayName: null,
           externalId: null, oktaUserId: null, locale: null, active: true, roles: [], attributes: {}, createdAt: now, updatedAt: now, version: 1,
         });
       }));

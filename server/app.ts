@@ -5,11 +5,11 @@
  * (authorize, token, userinfo, jwks, ...).
  */
 import Koa from 'koa';
-import Router from '@koa/router';
 import type { Services } from './bootstrap.ts';
 import { createCsrf } from './http/guards.ts';
 import { errorBoundary, requestContext } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { createHealthRoutes } from './http/health.ts';
 import { assetsDirectory, staticAssets } from './http/static-assets.ts';
 import { createPasskeyCeremonies } from './edges/webauthn/ceremonies.ts';
 import { createOidcEdge } from './edges/oidc/oidc-edge.ts';
@@ -18,10 +18,15 @@ import { createEnrollmentEdge } from './edges/enrollment/enrollment-edge.ts';
 import { createScimEdge } from './edges/scim/scim-edge.ts';
 import { createAdminEdge } from './edges/admin/admin-edge.ts';
 import { configureOkta, oktaStatus } from './edges/okta/okta-configure.ts';
+import { oktaSyncFailures, retryOktaSync } from './edges/okta/okta-sync-failures.ts';
+import { reconcileOkta } from './edges/okta/okta-reconcile.ts';
 import type { EnrollmentMail } from './domain/enrollment-mail.ts';
 import { createMailSending } from './workers/enrollment-mail-worker.ts';
 import { openMailer } from '../adapters/mail/open-mailer.ts';
 import type { Logger } from './logger.ts';
+import { createMetricsEdge } from './edges/metrics/metrics-edge.ts';
+import { ENROLLMENT_MAIL_QUEUE } from './domain/enrollment-mail.ts';
+import { OKTA_SYNC_QUEUE } from './edges/okta/okta-sync.ts';
 
 export interface AppDeps {
   services: Services;
@@ -29,6 +34,8 @@ export interface AppDeps {
   logger: Logger;
   /** Queues the console's invitation emails; defaults to one over the configured mailer (a worker sends them). */
   enrollmentMail?: EnrollmentMail;
+  /** True once a shutdown started: readiness answers 503 (server/runtime/shutdown.ts). */
+  draining?: () => boolean;
 }
 
 export async function createApp(deps: AppDeps) {
@@ -56,28 +63,20 @@ export async function createApp(deps: AppDeps) {
     okta: {
       status: (options) => oktaStatus(services, options),
       configure: (input, actor) => configureOkta(services, input, actor),
+      failures: () => oktaSyncFailures(services),
+      retry: (identityId) => retryOktaSync(services, identityId),
+      reconcile: () => reconcileOkta(services),
     },
   });
 
-  const health = new Router();
-  health.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  health.get('/readyz', async (ctx) => {
-    try {
-      await store.ping();
-      ctx.body = { status: 'ready', store: store.kind };
-    } catch (error) {
-      logger.warn({ err: error }, 'store not reachable');
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', store: store.kind };
-    }
-  });
 
+  const metrics = createMetricsEdge({ services, logger, queues: [ENROLLMENT_MAIL_QUEUE, OKTA_SYNC_QUEUE] });
   app.use(requestContext(logger));
+  app.use(metrics.observe);
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
-  app.use(errorBoundary(logger, config.orgName));
-  app.use(health.routes());
+  app.use(errorBoundary(logger, config.orgName, { storeUnavailable: (error) => store.unavailable(error) }));
+  app.use(createHealthRoutes({ store, logger, draining: deps.draining }));
+  app.use(metrics.routes);
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
   app.use(createScimEdge({ services, logger }));

@@ -16,15 +16,30 @@ import { createInviteService } from './domain/invites.ts';
 import { createSigningKeyService } from './domain/signing-keys.ts';
 import { createScimTokenService } from './domain/scim-tokens.ts';
 import { createSealer, randomToken } from './domain/secrets.ts';
+import { StartupError, causeOf, withoutCredentials } from './runtime/startup-error.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { instrumentStore } from './metrics/instrument-store.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 
-export async function openStore(config: Config): Promise<Store> {
+/**
+ * Opens the configured store. With STORE=redis it waits up to REDIS_WAIT for Redis (compose starts
+ * both at once) and fails with a StartupError naming REDIS_URL and the cause.
+ */
+export async function openStore(config: Config, options: { onError?: (error: Error) => void } = {}): Promise<Store> {
   if (config.store === 'redis') {
     const { openRedisStore } = await import('../adapters/redis/redis-store.ts');
-    return openRedisStore({ url: config.redisUrl!, keyPrefix: config.redisKeyPrefix });
+    try {
+      return await openRedisStore({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        sentinel: config.redisSentinels && config.redisSentinelName ? { sentinels: config.redisSentinels, name: config.redisSentinelName } : undefined,
+        commandTimeoutMs: config.storeTimeoutMs, waitMs: config.redisWaitMs, onError: options.onError });
+    } catch (error) {
+      throw new StartupError(`${config.redisSentinels ? 'REDIS_SENTINELS' : 'REDIS_URL'} ${withoutCredentials(config.redisUrl ?? (config.redisSentinels ?? []).map((node) => `${node.host}:${node.port}`).join(','))} did not answer within ${config.redisWaitMs / 1000} s (REDIS_WAIT): ${causeOf(error)}`, { cause: error });
+    }
   }
   const { openSqliteStore } = await import('../adapters/sqlite/sqlite-store.ts');
   return openSqliteStore({ dataDir: config.dataDir });
@@ -52,7 +67,10 @@ export async function cookieKeysFor(config: Config, store: Store): Promise<strin
   return JSON.parse(stored) as string[];
 }
 
-export function createServices(config: Config, store: Store, clock: Clock = systemClock) {
+export function createServices(config: Config, rawStore: Store, clock: Clock = systemClock) {
+  // Every store call is timed and counted here, so no adapter or domain module carries metrics code.
+  const metrics = createMetrics();
+  const store = instrumentStore(rawStore, metrics);
   const sealer = createSealer(instanceSecretFor(config));
   const audit = createAuditLog(store.audit, clock);
   const base = { store, clock, audit };
@@ -62,6 +80,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     config,
     store,
     clock,
+    metrics,
     sealer,
     audit,
     identities: createIdentityService({ ...base, onDelete: [oktaSync.onIdentityDelete] }),
@@ -69,7 +88,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     apps: createAppService({ ...base, sealer }),
     passkeys: createPasskeyService({ ...base, onChange: [oktaSync.onPasskeyChange] }),
     invites: createInviteService({ ...base, publicUrl: config.publicUrl, defaultTtlMs: config.enrollmentLinkTtlMs }),
-    signingKeys: createSigningKeyService({ ...base, sealer, retireAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
+    signingKeys: createSigningKeyService({ ...base, sealer, activationDelayMs: config.keyActivationDelayMs, retainAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
     scimTokens: createScimTokenService(base),
   };
 }

@@ -63,16 +63,43 @@ const envSchema = z.object({
   ENROLLMENT_LINK_TTL: duration('7d'),
   SESSION_TTL: duration('8h'),
   EXPIRY_SWEEP_INTERVAL: duration('10m'),
+  // A rotated signing key is published this long before it signs (see domain/signing-keys.ts).
+  KEY_ACTIVATION_DELAY: duration('1h').refine((ms) => ms >= 10_000, 'must be at least 10s (the JWKS max-age and the time every instance needs to see a new key must fit in it)'),
   SIGNIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(300),
   SCIM_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  // Operations (README "Operations"): start-up wait, store timeouts, retry pacing, shutdown.
+  REDIS_WAIT: duration('30s'),
+  STORE_TIMEOUT: duration('2s'),
+  OKTA_RETRY_BASE: duration('1s'),
+  OKTA_RETRY_MAX: duration('15s'),
+  MAIL_RETRY_BASE: duration('2s'),
+  MAIL_RETRY_MAX: duration('60s'),
+  SHUTDOWN_GRACE: duration('8s'),
+  REDIS_SENTINELS: z
+    .string()
+    .transform((text, ctx) => {
+      const nodes = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+      const parsed = nodes.map((entry) => /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(entry));
+      const bad = nodes.filter((_, i) => !parsed[i] || Number(parsed[i]![2]) < 1 || Number(parsed[i]![2]) > 65535);
+      if (nodes.length === 0 || bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma-separated host:port list such as "sentinel-1:26379,sentinel-2:26379", got "${bad[0] ?? text}"` });
+        return z.NEVER;
+      }
+      return parsed.map((match) => ({ host: match![1].replace(/^\[|\]$/g, ''), port: Number(match![2]) }));
+    })
+    .optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]+$/, 'must be the master name the sentinels monitor (letters, digits, ".", "-", "_")').optional(),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (it guards GET /metrics)').optional(),
 });
 
 /** Rules across variables, checked on the raw environment so they are listed even when a field is invalid. */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  if (env.STORE === 'redis' && !env.REDIS_URL) problems.push('REDIS_URL: required when STORE=redis');
+  if (env.STORE === 'redis' && !env.REDIS_URL && !env.REDIS_SENTINELS) problems.push('REDIS_URL: required when STORE=redis (or REDIS_SENTINELS with REDIS_SENTINEL_NAME)');
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master name the sentinels monitor)');
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) problems.push('REDIS_SENTINELS: required with REDIS_SENTINEL_NAME (comma-separated host:port of the sentinels)');
   if (env.NODE_ENV === 'production') {
     // Development defaults are generated per machine; in production they would differ between
     // instances (breaking sessions) or be lost with the container.
@@ -94,6 +121,9 @@ export interface Config {
   store: 'sqlite' | 'redis';
   redisUrl: string | null;
   redisKeyPrefix: string;
+  /** Sentinel mode: the sentinels to ask for the current primary of redisSentinelName. */
+  redisSentinels: { host: string; port: number }[] | null;
+  redisSentinelName: string | null;
   smtpUrl: string | null;
   mailFrom: string;
   orgName: string;
@@ -104,12 +134,25 @@ export interface Config {
   sessionTtlMs: number;
   /** How often the server deletes expired sessions, codes and challenges from the store (they are invisible at once regardless). */
   expirySweepIntervalMs: number;
+  /** How long a rotated signing key is published before it signs. */
+  keyActivationDelayMs: number;
   logLevel: string;
   trustProxy: boolean;
   /** Passkey ceremony requests per client IP and minute (0: off). */
   signinRateLimitPerMinute: number;
   /** SCIM requests per bearer token and second (0: off). */
   scimRateLimitPerSecond: number;
+  /** With STORE=redis: how long start-up waits for Redis before giving up. */
+  redisWaitMs: number;
+  /** Longest a single store command may take before it fails (Redis commandTimeout, readiness probe). */
+  storeTimeoutMs: number;
+  /** First retry delay, and the cap while the upstream is down (job-runner.ts). */
+  oktaRetry: { baseMs: number; maxMs: number };
+  mailRetry: { baseMs: number; maxMs: number };
+  /** SIGTERM: how long in-flight requests and running jobs may take before the process exits anyway. */
+  shutdownGraceMs: number;
+  /** Bearer token for GET /metrics; null: /metrics is not served. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -143,6 +186,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     store: env.STORE,
     redisUrl: env.REDIS_URL ?? null,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisSentinels: env.REDIS_SENTINELS ?? null,
+    redisSentinelName: env.REDIS_SENTINEL_NAME ?? null,
     smtpUrl: env.SMTP_URL ?? null,
     mailFrom: env.MAIL_FROM,
     orgName: env.ORG_NAME,
@@ -152,9 +197,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     enrollmentLinkTtlMs: env.ENROLLMENT_LINK_TTL,
     sessionTtlMs: env.SESSION_TTL,
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL,
+    keyActivationDelayMs: env.KEY_ACTIVATION_DELAY,
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY === 'true',
     signinRateLimitPerMinute: env.SIGNIN_RATE_LIMIT_PER_MINUTE,
     scimRateLimitPerSecond: env.SCIM_RATE_LIMIT_PER_SECOND,
+    redisWaitMs: env.REDIS_WAIT,
+    storeTimeoutMs: env.STORE_TIMEOUT,
+    oktaRetry: { baseMs: env.OKTA_RETRY_BASE, maxMs: env.OKTA_RETRY_MAX },
+    mailRetry: { baseMs: env.MAIL_RETRY_BASE, maxMs: env.MAIL_RETRY_MAX },
+    shutdownGraceMs: env.SHUTDOWN_GRACE,
+    metricsToken: env.METRICS_TOKEN ?? null,
   } satisfies Config);
 }

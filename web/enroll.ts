@@ -23,6 +23,14 @@ async function checkDevice(): Promise<void> {
   );
 }
 
+// Enter in the name field creates the passkey, as a form would.
+nameInput?.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !button.disabled && !button.hidden) {
+    event.preventDefault();
+    button.click();
+  }
+});
+
 button.addEventListener('click', async () => {
   button.disabled = true;
   setStatus(createStatus, 'Follow your browser\'s prompt to create the passkey…');
@@ -37,6 +45,7 @@ button.addEventListener('click', async () => {
     if (doneName) doneName.textContent = result.passkey.name;
     if (done) done.hidden = false;
     button.hidden = true;
+    document.getElementById('continue')?.focus();
   } catch (error) {
     button.disabled = false;
     const name = (error as { name?: string }).name;

@@ -5,8 +5,12 @@
  *   10 messages/s cheap enough;
  * - timeouts are short and bounded (well under the mail worker's job lease), so a hung server
  *   can never make a second worker take over a job that is still being sent;
- * - errors are classified once, here: 4yz replies and lost connections are transient, 5yz
- *   replies permanent (RFC 5321 §4.2.1), except 503 "bad sequence", which a new session fixes.
+ * - errors are classified once, here, by reply and by stage. A reply to RCPT TO is about that
+ *   recipient: 5yz permanent, 4yz transient (RFC 5321 §4.2.1), except 503 "bad sequence", which a
+ *   new session fixes. Any refusal before or after it (greeting, EHLO, AUTH, MAIL FROM, DATA) and
+ *   any lost connection is about the server, whoever the recipient is: the mail worker treats a
+ *   run of those as an outage and waits, even for 5yz replies, because a relay that answers 554
+ *   to every session for ten seconds must not fail every invitation queued in those seconds.
  */
 import nodemailer from 'nodemailer';
 import { MailSendError, type Mailer, type MailMessage } from '../../server/ports/mailer.ts';
@@ -16,14 +20,18 @@ import { toNodemailerMessage } from './nodemailer-message.ts';
 const PERMANENT_CODES = new Set(['EENVELOPE', 'ECONFIG', 'ENOAUTH', 'EFILEACCESS', 'EURLACCESS', 'EMAXRECIPIENTS']);
 
 export function classifySmtpError(error: unknown): MailSendError {
-  const failure = error as { message?: string; code?: string; responseCode?: number; response?: string };
+  const failure = error as { message?: string; code?: string; command?: string; responseCode?: number; response?: string };
   const responseCode = typeof failure.responseCode === 'number' ? failure.responseCode : null;
   const text = (failure.response || failure.message || String(error)).trim();
-  let transient: boolean;
-  if (responseCode !== null && responseCode >= 500 && responseCode < 600 && responseCode !== 503) transient = false;
-  else if (responseCode !== null && responseCode >= 400) transient = true;
-  else transient = !PERMANENT_CODES.has(failure.code ?? '');
-  return new MailSendError(text, { transient, responseCode, cause: error });
+  const atRecipient = /^RCPT/i.test(failure.command ?? '');
+  if (responseCode !== null && responseCode >= 400 && atRecipient) {
+    const permanent = responseCode >= 500 && responseCode !== 503;
+    return new MailSendError(text, { transient: !permanent, responseCode, scope: 'recipient', cause: error });
+  }
+  if (responseCode !== null && responseCode >= 400) return new MailSendError(text, { transient: true, responseCode, scope: 'server', cause: error });
+  // An address nodemailer refuses before sending anything is this recipient's problem.
+  if (failure.code === 'EENVELOPE') return new MailSendError(text, { transient: false, responseCode, scope: 'recipient', cause: error });
+  return new MailSendError(text, { transient: !PERMANENT_CODES.has(failure.code ?? ''), responseCode, scope: 'server', cause: error });
 }
 
 export function createSmtpMailer(options: { url: string; from: string }): Mailer {

@@ -8,6 +8,10 @@ import type { Keys } from './keys.ts';
 import { DELETE_INDEXED, INSERT_UNIQUE } from './records.ts';
 import { decodeHash, decodeList, defineScript, fail, fieldArgs, HSET_IF_EXISTS, LIST_BY_INDEX } from './script.ts';
 
+/** Apps stored before these fields existed: no post-logout URIs, client secret authentication. */
+const withDefaults = (app: AppRecord | null): AppRecord | null =>
+  app && { ...app, postLogoutRedirectUris: app.postLogoutRedirectUris ?? [], clientAuth: app.clientAuth ?? { method: 'client_secret' } };
+
 export function createAppRepository(redis: Redis, keys: Keys): AppRepository {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyApps${name}`, body);
   const insert = s('Insert', INSERT_UNIQUE);
@@ -21,10 +25,10 @@ export function createAppRepository(redis: Redis, keys: Keys): AppRepository {
       fail(reply, `app ${app.id}`);
     },
     async get(id) {
-      return decodeHash<AppRecord>(await redis.hgetall(keys.app(id)));
+      return withDefaults(decodeHash<AppRecord>(await redis.hgetall(keys.app(id))));
     },
     async list() {
-      return decodeList<AppRecord>(await listByIndex(keys.appsAll(), keys.app('')));
+      return decodeList<AppRecord>(await listByIndex(keys.appsAll(), keys.app(''))).map((app) => withDefaults(app)!);
     },
     async update(app) {
       const { createdAt: _createdAt, ...rest } = app;

@@ -11,7 +11,8 @@
  * - update() keeps the stored createdAt.
  */
 import type { Redis } from 'ioredis';
-import type { GroupFilter, GroupRecord, GroupRepository, MembershipChange } from '../../server/ports/storage.ts';
+import type { GroupFilter, GroupFilterAttr, GroupRecord, GroupRepository, MembershipChange } from '../../server/ports/storage.ts';
+import { candidateFilter, caseKey, groupValue, isLeaf, leafValues, matchesGroup, sortRecords, type Leaf } from '../../server/ports/record-filter.ts';
 import type { Keys } from './keys.ts';
 import { decodeFlat, decodeHash, defineScript, fail, fieldArgs, GET_BY_REF, type Arg } from './script.ts';
 import { runSetQuery, searchText, SET_QUERY_LUA, type SetNode } from './set-query.ts';
@@ -106,8 +107,13 @@ redis.call('ZREM', K('groups', 'all'), id)
 return 1
 `;
 
-const foldCase = (value: string) => value.toLowerCase();
+const foldCase = caseKey;
 const listArgs = (ids: string[] | undefined): Arg[] => [ids?.length ?? 0, ...(ids ?? [])];
+
+/** Every non-unique index set a group belongs to (remembered on the record as _idx). */
+export function groupIndexKeys(keys: Keys, group: GroupRecord): string[] {
+  return [keys.groupsBySource(group.source), ...(group.externalId === null ? [] : [keys.groupsByExternalId(group.externalId)])];
+}
 
 export function createGroupRepository(redis: Redis, keys: Keys): GroupRepository {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyGroups${name}`, body);
@@ -117,23 +123,40 @@ export function createGroupRepository(redis: Redis, keys: Keys): GroupRepository
   const getByRef = s('GetByRef', GET_BY_REF);
   const query = s('Query', SET_QUERY_LUA);
 
-  const indexKeys = (group: GroupRecord) =>
-    JSON.stringify(group.externalId === null ? [] : [keys.groupsByExternalId(group.externalId)]);
+  const indexKeys = (group: GroupRecord) => JSON.stringify(groupIndexKeys(keys, group));
+
+  /** Equality on an index; everything else (few groups) is decided in memory over the candidates. */
+  const indexable = (leaf: Leaf<GroupFilterAttr>) =>
+    (leaf.op === undefined || leaf.op === 'eq' || leaf.op === 'ne') && typeof leaf.value === 'string' && ['id', 'displayName', 'externalId', 'member', 'source'].includes(leaf.attr);
 
   function filterNode(filter: GroupFilter): SetNode {
-    if ('op' in filter) return { t: filter.op, c: filter.filters.map(filterNode) };
+    if ('where' in filter) throw new Error(`no index answers ${filter.describe}`);
+    if (!isLeaf(filter)) {
+      if (filter.op === 'not') return { t: 'diff', c: [{ t: 'all' }, filterNode(filter.filter)] };
+      return { t: filter.op, c: filter.filters.map(filterNode) };
+    }
+    const value = String(filter.value);
+    let node: SetNode;
     switch (filter.attr) {
       case 'id':
-        return { t: 'id', id: filter.value };
+        node = { t: 'id', id: value };
+        break;
       case 'displayName':
-        return { t: 'ref', key: keys.groupByDisplayName(foldCase(filter.value)) };
+        node = { t: 'ref', key: keys.groupByDisplayName(foldCase(value)) };
+        break;
       case 'externalId':
-        return { t: 'key', key: keys.groupsByExternalId(filter.value) };
+        node = { t: 'key', key: keys.groupsByExternalId(value) };
+        break;
       case 'member':
-        return { t: 'key', key: keys.identityGroups(filter.value) };
+        node = { t: 'key', key: keys.identityGroups(value) };
+        break;
+      case 'source':
+        node = { t: 'key', key: keys.groupsBySource(value) };
+        break;
       default:
-        throw new Error(`unsupported group filter attribute: ${String((filter as { attr: unknown }).attr)}`);
+        throw new Error(`no index answers group attribute ${String(filter.attr)}`);
     }
+    return filter.op === 'ne' ? { t: 'diff', c: [{ t: 'all' }, node] } : node;
   }
 
   return {
@@ -171,10 +194,20 @@ export function createGroupRepository(redis: Redis, keys: Keys): GroupRepository
       return (await remove(id)) === 1;
     },
     async query(q) {
+      const candidates = q.filter ? candidateFilter(q.filter, indexable) : { filter: null, exact: true };
+      let match: ((group: GroupRecord) => boolean) | undefined;
+      if (!candidates.exact) {
+        const related = new Map<string, Set<string>>();
+        for (const identityId of leafValues(q.filter, 'member')) related.set(identityId, new Set(await redis.zrange(keys.identityGroups(identityId), 0, -1)));
+        match = (group) => matchesGroup(q.filter!, group, related);
+      }
+      const sort = q.sort;
       return runSetQuery<GroupRecord>(redis, query, {
         all: keys.groupsAll(),
         recordPrefix: keys.group(''),
-        node: q.filter ? filterNode(q.filter) : null,
+        node: candidates.filter ? filterNode(candidates.filter) : null,
+        match,
+        sort: sort ? (records) => sortRecords(records, sort, groupValue) : undefined,
         search: q.search,
         offset: q.offset,
         limit: q.limit,

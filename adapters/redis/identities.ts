@@ -13,11 +13,26 @@
 import type { Redis } from 'ioredis';
 import type {
   EnrollmentStatus,
+  FilterOperator,
+  FilterValue,
   IdentityFilter,
+  IdentityFilterAttr,
   IdentityQuery,
   IdentityRecord,
   IdentityRepository,
 } from '../../server/ports/storage.ts';
+import {
+  addressesOf,
+  candidateFilter,
+  caseKey,
+  identityOperand,
+  identitySortValue,
+  isLeaf,
+  leafValues,
+  matchesIdentity,
+  sortRecords,
+  type Leaf,
+} from '../../server/ports/record-filter.ts';
 import { ENQUEUE_LUA, jobArgs } from './jobs.ts';
 import type { Keys } from './keys.ts';
 import { decodeFlat, decodeHash, defineScript, fail, fieldArgs, GET_BY_REF } from './script.ts';
@@ -35,6 +50,8 @@ redis.call('HSET', rk, '_seq', seq, '_ukey', ukey, '_idx', A[3])
 redis.call('SET', ukey, id)
 for _, key in ipairs(cjson.decode(A[3])) do redis.call('SADD', key, id) end
 redis.call('ZADD', K('identities', 'all'), seq, id)
+redis.call('ZADD', K('identities', 'by-createdAt'), tonumber(redis.call('HGET', rk, 'createdAt')), id)
+redis.call('ZADD', K('identities', 'by-updatedAt'), tonumber(redis.call('HGET', rk, 'updatedAt')), id)
 return { 'ok' }
 `;
 
@@ -55,6 +72,7 @@ for _, key in ipairs(cjson.decode(f[3])) do redis.call('SREM', key, id) end
 for _, key in ipairs(cjson.decode(A[4])) do redis.call('SADD', key, id) end
 hset_pairs(rk, 6, tonumber(A[5]))
 redis.call('HSET', rk, '_ukey', ukey, '_idx', A[4])
+redis.call('ZADD', K('identities', 'by-updatedAt'), tonumber(redis.call('HGET', rk, 'updatedAt')), id)
 return { 'ok', f[4] }
 `;
 
@@ -78,11 +96,49 @@ redis.call('DEL', rk, passkeys, invites, groups)
 redis.call('SREM', K('identities', 'with-passkey'), id)
 redis.call('ZREM', K('identities', 'pending-invite'), id)
 redis.call('ZREM', K('identities', 'all'), id)
+redis.call('ZREM', K('identities', 'by-createdAt'), id)
+redis.call('ZREM', K('identities', 'by-updatedAt'), id)
 enqueue_jobs(3, tonumber(A[2]))
 return 1
 `;
 
-const foldCase = (value: string) => value.toLowerCase();
+const foldCase = caseKey;
+
+/** A zset score range for a comparison, in ZRANGE BYSCORE syntax. */
+export function scoreRange(op: FilterOperator, value: number): { min: string; max: string } | null {
+  const v = String(value);
+  switch (op) {
+    case 'eq':
+      return { min: v, max: v };
+    case 'gt':
+      return { min: `(${v}`, max: '+inf' };
+    case 'ge':
+      return { min: v, max: '+inf' };
+    case 'lt':
+      return { min: '-inf', max: `(${v}` };
+    case 'le':
+      return { min: '-inf', max: v };
+    default:
+      return null;
+  }
+}
+
+const EQUALITY_INDEXED = new Set<IdentityFilterAttr>(['id', 'userName', 'email', 'externalId', 'oktaUserId', 'active', 'displayName', 'source', 'group']);
+
+/** Every non-unique index set an identity belongs to (remembered on the record as _idx). */
+export function identityIndexKeys(keys: Keys, identity: IdentityRecord): string[] {
+  const found = [
+    ...addressesOf(identity).map((address) => keys.identitiesBy('email', address)),
+    keys.identitiesBy('active', String(identity.active)),
+    keys.identitiesBy('source', identity.source),
+  ];
+  if (identity.displayName !== null) found.push(keys.identitiesBy('displayName', foldCase(identity.displayName)));
+  if (identity.externalId !== null) found.push(keys.identitiesBy('externalId', identity.externalId));
+  if (identity.oktaUserId !== null) found.push(keys.identitiesBy('oktaUserId', identity.oktaUserId));
+  for (const role of new Set(identity.roles)) found.push(keys.identitiesBy('role', role));
+  return found;
+}
+
 
 export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepository {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyIdentities${name}`, body);
@@ -92,16 +148,7 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
   const getByRef = s('GetByRef', GET_BY_REF);
   const query = s('Query', SET_QUERY_LUA);
 
-  function indexKeys(identity: IdentityRecord): string[] {
-    const found = [
-      keys.identitiesBy('email', foldCase(identity.email)),
-      keys.identitiesBy('active', String(identity.active)),
-    ];
-    if (identity.externalId !== null) found.push(keys.identitiesBy('externalId', identity.externalId));
-    if (identity.oktaUserId !== null) found.push(keys.identitiesBy('oktaUserId', identity.oktaUserId));
-    for (const role of new Set(identity.roles)) found.push(keys.identitiesBy('role', role));
-    return found;
-  }
+  const indexKeys = (identity: IdentityRecord) => identityIndexKeys(keys, identity);
 
   /** Field args for the script; update() leaves out createdAt so the stored one stays. */
   function fields(identity: IdentityRecord, omitCreatedAt = false) {
@@ -112,25 +159,49 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
     });
   }
 
-  function filterNode(filter: IdentityFilter): SetNode {
-    if ('op' in filter) return { t: filter.op, c: filter.filters.map(filterNode) };
-    const value = String(filter.value);
-    switch (filter.attr) {
+  /** Leaves an index answers exactly: equality on an index set, ranges on the time zsets. */
+  function indexable(leaf: Leaf<IdentityFilterAttr>): boolean {
+    const op = leaf.op ?? 'eq';
+    if (leaf.attr === 'createdAt' || leaf.attr === 'updatedAt') return typeof leaf.value === 'number' && scoreRange(op, leaf.value) !== null;
+    return (op === 'eq' || op === 'ne') && leaf.value !== undefined && EQUALITY_INDEXED.has(leaf.attr);
+  }
+
+  function equalityNode(attr: IdentityFilterAttr, raw: FilterValue): SetNode {
+    const value = String(identityOperand(attr, raw));
+    switch (attr) {
       case 'id':
         return { t: 'id', id: value };
       case 'userName':
-        return { t: 'ref', key: keys.identityByUserName(foldCase(value)) };
-      case 'email':
-        return { t: 'key', key: keys.identitiesBy('email', foldCase(value)) };
-      case 'externalId':
-        return { t: 'key', key: keys.identitiesBy('externalId', value) };
-      case 'oktaUserId':
-        return { t: 'key', key: keys.identitiesBy('oktaUserId', value) };
+        return { t: 'ref', key: keys.identityByUserName(value) };
+      case 'group':
+        return { t: 'key', key: keys.groupMembers(value) };
       case 'active':
-        return { t: 'key', key: keys.identitiesBy('active', String(foldCase(value) === 'true')) };
+        return { t: 'key', key: keys.identitiesBy('active', String(value === 'true')) };
+      case 'email':
+      case 'externalId':
+      case 'oktaUserId':
+      case 'displayName':
+      case 'source':
+        return { t: 'key', key: keys.identitiesBy(attr, value) };
       default:
-        throw new Error(`unsupported identity filter attribute: ${String(filter.attr)}`);
+        throw new Error(`no index answers identity attribute ${String(attr)}`);
     }
+  }
+
+  /** A tree made of indexable leaves only (candidateFilter's output) as set operations. */
+  function filterNode(filter: IdentityFilter): SetNode {
+    if ('where' in filter) throw new Error(`no index answers ${filter.describe}`);
+    if (!isLeaf(filter)) {
+      if (filter.op === 'not') return { t: 'diff', c: [{ t: 'all' }, filterNode(filter.filter)] };
+      return { t: filter.op, c: filter.filters.map(filterNode) };
+    }
+    const op = filter.op ?? 'eq';
+    if (filter.attr === 'createdAt' || filter.attr === 'updatedAt') {
+      const range = scoreRange(op, filter.value as number)!;
+      return { t: 'range', key: keys.identitiesByTime(filter.attr), ...range };
+    }
+    const node = equalityNode(filter.attr, filter.value!);
+    return op === 'ne' ? { t: 'diff', c: [{ t: 'all' }, node] } : node;
   }
 
   function statusNode(status: EnrollmentStatus, now: number): SetNode {
@@ -149,9 +220,9 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
     }
   }
 
-  function queryNode(q: IdentityQuery): SetNode | null {
+  function queryNode(q: IdentityQuery, filter: IdentityFilter | null): SetNode | null {
     const parts: SetNode[] = [];
-    if (q.filter) parts.push(filterNode(q.filter));
+    if (filter) parts.push(filterNode(filter));
     if (q.status) parts.push(statusNode(q.status, q.now));
     if (q.groupId !== undefined) parts.push({ t: 'key', key: keys.groupMembers(q.groupId) });
     if (q.role !== undefined) parts.push({ t: 'key', key: keys.identitiesBy('role', q.role) });
@@ -194,10 +265,20 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
       return (await remove(id, Date.now(), ...jobArgs(options?.enqueue))) === 1;
     },
     async query(q) {
+      const candidates = q.filter ? candidateFilter(q.filter, indexable) : { filter: null, exact: true };
+      let match: ((identity: IdentityRecord) => boolean) | undefined;
+      if (!candidates.exact) {
+        const related = new Map<string, Set<string>>();
+        for (const groupId of leafValues(q.filter, 'group')) related.set(groupId, new Set(await redis.zrange(keys.groupMembers(groupId), 0, -1)));
+        match = (identity) => matchesIdentity(q.filter!, identity, related);
+      }
+      const sort = q.sort;
       return runSetQuery<IdentityRecord>(redis, query, {
         all: keys.identitiesAll(),
         recordPrefix: keys.identity(''),
-        node: queryNode(q),
+        node: queryNode(q, candidates.filter),
+        match,
+        sort: sort ? (records) => sortRecords(records, sort, identitySortValue) : undefined,
         search: q.search,
         offset: q.offset,
         limit: q.limit,

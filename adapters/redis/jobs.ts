@@ -188,5 +188,10 @@ export function createJobQueue(redis: Redis, keys: Keys): JobQueue {
       const [pending, done, failed] = (replies ?? []).map(([, n]) => Number(n ?? 0));
       return { pending, done, failed };
     },
+    async oldestDue(queue) {
+      // The due zset scores each pending job by runAt, or lockedUntil while leased: its first entry.
+      const [, score] = await redis.zrange(keys.key('jobs', queue, 'due'), 0, 0, 'WITHSCORES');
+      return score === undefined ? null : Number(score);
+    },
   };
 }

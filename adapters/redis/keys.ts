@@ -8,7 +8,9 @@
  *   identity:{id}:invites             zset invite id -> invite seq
  *   identities:seq / identities:all   creation counter / zset identity id -> seq (order + paging)
  *   identities:by-userName:{lower}    string -> id (uniqueness)
- *   identities:by-{attr}:{value}      set of ids: email (lower), externalId, active, oktaUserId, role
+ *   identities:by-{attr}:{value}      set of ids: email (every address, folded), externalId, active,
+ *                                     oktaUserId, role, displayName (folded), source
+ *   identities:by-createdAt / by-updatedAt   zset id -> epoch ms (range filters)
  *   identities:with-passkey           set of ids owning at least one passkey
  *   identities:pending-invite         zset id -> latest expiresAt of an unspent, unrevoked invite
  *   group:{id}  group:{id}:members    hash / zset identity id -> identity seq
@@ -18,6 +20,7 @@
  *   app:{id} apps:seq apps:all        signing-key:{kid} signing-keys:seq signing-keys:all
  *   scim-token:{id} scim-tokens:seq scim-tokens:all scim-tokens:by-hash:{hash}
  *   setting:{key}                     string
+ *   changes:{topic}                   version counter; pub/sub channel "changes" carries topic names
  *   oidc:{model}:{id}                 hash payload/expiresAt/consumed/index values, PEXPIREAT
  *   oidc:{model}:uid:{uid}  oidc:{model}:userCode:{code}   string -> id
  *   oidc:grant:{grantId}  oidc:account:{accountId}         set of "{model}:{id}"
@@ -45,8 +48,9 @@ export class Keys {
   identityInvites = (id: string) => this.key('identity', id, 'invites');
   identitiesAll = () => this.key('identities', 'all');
   identityByUserName = (lower: string) => this.key('identities', 'by-userName', lower);
-  identitiesBy = (attr: 'email' | 'externalId' | 'active' | 'oktaUserId' | 'role', value: string) =>
+  identitiesBy = (attr: 'email' | 'externalId' | 'active' | 'oktaUserId' | 'role' | 'displayName' | 'source', value: string) =>
     this.key('identities', `by-${attr}`, value);
+  identitiesByTime = (attr: 'createdAt' | 'updatedAt') => this.key('identities', `by-${attr}`);
   withPasskey = () => this.key('identities', 'with-passkey');
   pendingInvite = () => this.key('identities', 'pending-invite');
 
@@ -55,6 +59,7 @@ export class Keys {
   groupsAll = () => this.key('groups', 'all');
   groupByDisplayName = (lower: string) => this.key('groups', 'by-displayName', lower);
   groupsByExternalId = (value: string) => this.key('groups', 'by-externalId', value);
+  groupsBySource = (value: string) => this.key('groups', 'by-source', value);
 
   passkey = (id: string) => this.key('passkey', id);
   invite = (id: string) => this.key('invite', id);

@@ -23,6 +23,8 @@ export type SetNode =
   | { t: 'all' }
   /** Members of a zset scored strictly above min. */
   | { t: 'above'; key: string; min: number }
+  /** Members of a zset scored within [min, max], in ZRANGE BYSCORE syntax ("(5", "-inf"). */
+  | { t: 'range'; key: string; min: string; max: string }
   | { t: 'and' | 'or' | 'diff'; c: SetNode[] };
 
 export const SET_QUERY_LUA = `
@@ -48,6 +50,11 @@ local function ev(n)
   if n.t == 'above' then
     local d = temp()
     redis.call('ZRANGESTORE', d, n.key, '(' .. fmt(n.min), '+inf', 'BYSCORE')
+    return d
+  end
+  if n.t == 'range' then
+    local d = temp()
+    redis.call('ZRANGESTORE', d, n.key, n.min, n.max, 'BYSCORE')
     return d
   end
   local ks = {}
@@ -86,19 +93,46 @@ return out
 
 const SEARCH_BATCH = 500;
 
-export interface SetQuery {
+export interface SetQuery<T> {
   all: string;
   recordPrefix: string;
   node: SetNode | null;
   search?: string;
+  /**
+   * What the index sets could not decide (record-filter.ts): the candidates the node leaves are
+   * loaded in pipelined batches and kept when `match` holds, then sorted by `sort`, then paged.
+   */
+  match?: (record: T) => boolean;
+  sort?: (records: T[]) => T[];
   offset: number;
   limit: number;
 }
 
-export async function runSetQuery<T>(redis: Redis, script: Script, query: SetQuery): Promise<Page<T>> {
+async function loadRecords<T>(redis: Redis, prefix: string, ids: string[]): Promise<T[]> {
+  const records: T[] = [];
+  for (let start = 0; start < ids.length; start += SEARCH_BATCH) {
+    const pipeline = redis.pipeline();
+    for (const id of ids.slice(start, start + SEARCH_BATCH)) pipeline.hgetall(prefix + id);
+    for (const [, hash] of (await pipeline.exec()) ?? []) {
+      const record = decodeHash<T>((hash ?? {}) as Record<string, string>);
+      if (record !== null) records.push(record);
+    }
+  }
+  return records;
+}
+
+export async function runSetQuery<T>(redis: Redis, script: Script, query: SetQuery<T>): Promise<Page<T>> {
   const offset = Math.max(0, query.offset);
   const limit = Math.max(0, query.limit);
   const node = query.node ? JSON.stringify(query.node) : '';
+  if (query.match || query.sort) {
+    let ids = (await script(randomUUID(), query.all, query.recordPrefix, node, 'ids', 0, 0)) as string[];
+    if (query.search) ids = await searchIds(redis, query.recordPrefix, ids, query.search);
+    let records = await loadRecords<T>(redis, query.recordPrefix, ids);
+    if (query.match) records = records.filter(query.match);
+    if (query.sort) records = query.sort(records);
+    return { items: records.slice(offset, offset + limit), total: records.length };
+  }
   if (!query.search) {
     const [total, items] = (await script(randomUUID(), query.all, query.recordPrefix, node, 'page', offset, limit)) as [
       number,
@@ -107,18 +141,8 @@ export async function runSetQuery<T>(redis: Redis, script: Script, query: SetQue
     return { items: decodeList<T>(items), total };
   }
 
-  const needle = query.search.toLowerCase();
   const candidates = (await script(randomUUID(), query.all, query.recordPrefix, node, 'ids', 0, 0)) as string[];
-  const matches: string[] = [];
-  for (let start = 0; start < candidates.length; start += SEARCH_BATCH) {
-    const batch = candidates.slice(start, start + SEARCH_BATCH);
-    const pipeline = redis.pipeline();
-    for (const id of batch) pipeline.hget(query.recordPrefix + id, '_search');
-    const replies = (await pipeline.exec()) ?? [];
-    replies.forEach(([, text], i) => {
-      if (typeof text === 'string' && text.includes(needle)) matches.push(batch[i]);
-    });
-  }
+  const matches = await searchIds(redis, query.recordPrefix, candidates, query.search);
   const pageIds = matches.slice(offset, offset + limit);
   const pipeline = redis.pipeline();
   for (const id of pageIds) pipeline.hgetall(query.recordPrefix + id);
@@ -127,6 +151,21 @@ export async function runSetQuery<T>(redis: Redis, script: Script, query: SetQue
     .map(([, hash]) => decodeHash<T>((hash ?? {}) as Record<string, string>))
     .filter((record): record is T => record !== null);
   return { items, total: matches.length };
+}
+
+async function searchIds(redis: Redis, prefix: string, candidates: string[], search: string): Promise<string[]> {
+  const needle = search.toLowerCase();
+  const matches: string[] = [];
+  for (let start = 0; start < candidates.length; start += SEARCH_BATCH) {
+    const batch = candidates.slice(start, start + SEARCH_BATCH);
+    const pipeline = redis.pipeline();
+    for (const id of batch) pipeline.hget(prefix + id, '_search');
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([, text], i) => {
+      if (typeof text === 'string' && text.includes(needle)) matches.push(batch[i]);
+    });
+  }
+  return matches;
 }
 
 /** Lowercased haystack for search; a newline keeps a match from spanning two fields. */

@@ -18,14 +18,22 @@ export function createSigningKeyRepository(redis: Redis, keys: Keys): SigningKey
 
   return {
     async list() {
-      return decodeList<SigningKeyRecord>(await listByIndex(all, keys.signingKey('')));
+      // Keys written before activation times existed activated when they were created.
+      return decodeList<SigningKeyRecord & { retiresAt?: unknown }>(await listByIndex(all, keys.signingKey(''))).map(({ retiresAt: _old, ...key }) => ({
+        ...key,
+        activatesAt: key.activatesAt ?? key.createdAt,
+        revokedAt: key.revokedAt ?? null,
+      }));
     },
     async insert(key) {
       const reply = await insert(keys.signingKey(key.kid), key.kid, all, keys.key('signing-keys', 'seq'), 'kid', 0, ...fieldArgs(key));
       fail(reply, `signing key ${key.kid}`);
     },
-    async setRetiresAt(kid, retiresAt) {
-      await hsetIfExists(keys.signingKey(kid), 1, 'retiresAt', JSON.stringify(retiresAt));
+    async setActivatesAt(kid, activatesAt) {
+      return (await hsetIfExists(keys.signingKey(kid), 1, 'activatesAt', JSON.stringify(activatesAt))) === 1;
+    },
+    async setRevokedAt(kid, revokedAt) {
+      return (await hsetIfExists(keys.signingKey(kid), 1, 'revokedAt', JSON.stringify(revokedAt))) === 1;
     },
     async delete(kid) {
       return (await remove(keys.signingKey(kid), kid, all)) === 1;

@@ -14,6 +14,8 @@ interface AppRow {
   name: string;
   client_secret_enc: string | null;
   redirect_uris: string;
+  post_logout_redirect_uris: string | null;
+  client_auth: string | null;
   okta_domain: string | null;
   login_url: string | null;
   icon_data_uri: string | null;
@@ -29,6 +31,8 @@ function toRecord(row: AppRow): AppRecord {
     name: row.name,
     clientSecretEnc: row.client_secret_enc,
     redirectUris: JSON.parse(row.redirect_uris) as string[],
+    postLogoutRedirectUris: row.post_logout_redirect_uris ? (JSON.parse(row.post_logout_redirect_uris) as string[]) : [],
+    clientAuth: row.client_auth ? (JSON.parse(row.client_auth) as AppRecord['clientAuth']) : { method: 'client_secret' },
     oktaDomain: row.okta_domain,
     loginUrl: row.login_url,
     iconDataUri: row.icon_data_uri,
@@ -45,6 +49,8 @@ function toParams(app: AppRecord) {
     name: app.name,
     client_secret_enc: app.clientSecretEnc,
     redirect_uris: JSON.stringify(app.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(app.postLogoutRedirectUris),
+    client_auth: JSON.stringify(app.clientAuth),
     okta_domain: app.oktaDomain,
     login_url: app.loginUrl,
     icon_data_uri: app.iconDataUri,
@@ -56,13 +62,14 @@ function toParams(app: AppRecord) {
 
 export function createAppRepository(db: BetterSqlite3.Database): AppRepository {
   const insert = db.prepare(`
-    INSERT INTO apps (id, kind, name, client_secret_enc, redirect_uris, okta_domain, login_url, icon_data_uri,
-      assigned_group_ids, created_at, updated_at)
-    VALUES (@id, @kind, @name, @client_secret_enc, @redirect_uris, @okta_domain, @login_url, @icon_data_uri,
-      @assigned_group_ids, @created_at, @updated_at)`);
+    INSERT INTO apps (id, kind, name, client_secret_enc, redirect_uris, post_logout_redirect_uris, client_auth, okta_domain,
+      login_url, icon_data_uri, assigned_group_ids, created_at, updated_at)
+    VALUES (@id, @kind, @name, @client_secret_enc, @redirect_uris, @post_logout_redirect_uris, @client_auth, @okta_domain,
+      @login_url, @icon_data_uri, @assigned_group_ids, @created_at, @updated_at)`);
   const update = db.prepare(`
     UPDATE apps SET kind = @kind, name = @name, client_secret_enc = @client_secret_enc,
-      redirect_uris = @redirect_uris, okta_domain = @okta_domain, login_url = @login_url,
+      redirect_uris = @redirect_uris, post_logout_redirect_uris = @post_logout_redirect_uris, client_auth = @client_auth,
+      okta_domain = @okta_domain, login_url = @login_url,
       icon_data_uri = @icon_data_uri, assigned_group_ids = @assigned_group_ids, updated_at = @updated_at
     WHERE id = @id`);
   const byId = db.prepare<[string], AppRow>('SELECT * FROM apps WHERE id = ?');

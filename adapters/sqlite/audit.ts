@@ -5,7 +5,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AuditEvent, AuditRepository } from '../../server/ports/storage.ts';
 
-interface AuditRow {
+export interface AuditRow {
   id: string;
   at: number;
   kind: string;
@@ -16,7 +16,7 @@ interface AuditRow {
   detail: string;
 }
 
-const toEvent = (row: AuditRow): AuditEvent => ({
+export const toEvent = (row: AuditRow): AuditEvent => ({
   id: row.id,
   at: row.at,
   kind: row.kind,

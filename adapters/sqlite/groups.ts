@@ -11,12 +11,16 @@ import type BetterSqlite3 from 'better-sqlite3';
 import {
   StoreError,
   type GroupFilter,
+  type GroupQuery,
   type GroupRecord,
   type GroupRepository,
+  type GroupSortAttr,
   type MembershipChange,
+  type Page,
 } from '../../server/ports/storage.ts';
+import { candidateFilter, groupOperand, groupValue, isLeaf, leafValues, matchesGroup, sortRecords } from '../../server/ports/record-filter.ts';
 import { withConstraints } from './constraint-errors.ts';
-import { foldCase } from './identity-query.ts';
+import { comparison, foldCase } from './identity-query.ts';
 import { createStatementCache } from './statement-cache.ts';
 
 const FIELDS = { id: 'id', display_name_key: 'displayName' };
@@ -25,6 +29,7 @@ interface GroupRow {
   id: string;
   display_name: string;
   external_id: string | null;
+  source: GroupRecord['source'];
   created_at: number;
   updated_at: number;
   version: number;
@@ -35,6 +40,7 @@ function toRecord(row: GroupRow): GroupRecord {
     id: row.id,
     displayName: row.display_name,
     externalId: row.external_id,
+    source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
@@ -47,40 +53,51 @@ function toParams(group: GroupRecord) {
     display_name: group.displayName,
     display_name_key: foldCase(group.displayName),
     external_id: group.externalId,
+    source: group.source,
     created_at: group.createdAt,
     updated_at: group.updatedAt,
     version: group.version,
   };
 }
 
-function filterSql(filter: GroupFilter, params: unknown[]): string {
-  if ('op' in filter) {
+const COLUMNS: Record<GroupSortAttr, string> = {
+  id: 'g.id',
+  displayName: 'g.display_name_key',
+  externalId: 'g.external_id',
+  createdAt: 'g.created_at',
+  updatedAt: 'g.updated_at',
+  source: 'g.source',
+};
+
+/** SQL for a filter tree without `where` predicates; leaves as in identity-query.ts. */
+function filterSql(filter: GroupFilter, params: unknown[], negated = false): string {
+  if ('where' in filter) throw new Error(`a predicate (${filter.describe}) cannot be answered in SQL`);
+  if (!isLeaf(filter)) {
+    if (filter.op === 'not') return `NOT (${filterSql(filter.filter, params, true)})`;
     if (filter.filters.length === 0) return filter.op === 'and' ? '1' : '0';
     const joiner = filter.op === 'and' ? ' AND ' : ' OR ';
-    return `(${filter.filters.map((inner) => filterSql(inner, params)).join(joiner)})`;
+    return `(${filter.filters.map((inner) => filterSql(inner, params, negated)).join(joiner)})`;
   }
-  switch (filter.attr) {
-    case 'id':
-      params.push(filter.value);
-      return 'g.id = ?';
-    case 'displayName':
-      params.push(foldCase(filter.value));
-      return 'g.display_name_key = ?';
-    case 'externalId':
-      params.push(filter.value);
-      return 'g.external_id = ?';
-    case 'member':
-      params.push(filter.value);
-      return 'EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.identity_id = ?)';
-    default:
-      throw new Error(`unsupported group filter attribute: ${String((filter as { attr: unknown }).attr)}`);
+  const op = filter.op ?? 'eq';
+  if (filter.attr === 'member') {
+    params.push(String(filter.value));
+    return `${op === 'ne' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.identity_id = ?)`;
   }
+  if (!Object.hasOwn(COLUMNS, filter.attr)) throw new Error(`unsupported group filter attribute: ${String(filter.attr)}`);
+  const sql = comparison(COLUMNS[filter.attr], op, groupOperand(filter.attr, filter.value), params);
+  return negated ? `IFNULL(${sql}, 0)` : sql;
+}
+
+function orderSql(sort: GroupQuery['sort']): string {
+  if (!sort) return 'ORDER BY g.seq';
+  const column = COLUMNS[sort.attr];
+  return `ORDER BY (${column} IS NULL OR ${column} = ''), ${column} ${sort.descending ? 'DESC' : 'ASC'}, g.seq`;
 }
 
 export function createGroupRepository(db: BetterSqlite3.Database): GroupRepository {
   const insert = db.prepare(`
-    INSERT INTO groups (id, display_name, display_name_key, external_id, created_at, updated_at, version)
-    VALUES (@id, @display_name, @display_name_key, @external_id, @created_at, @updated_at, @version)`);
+    INSERT INTO groups (id, display_name, display_name_key, external_id, source, created_at, updated_at, version)
+    VALUES (@id, @display_name, @display_name_key, @external_id, @source, @created_at, @updated_at, @version)`);
   const update = db.prepare(`
     UPDATE groups SET display_name = @display_name, display_name_key = @display_name_key,
       external_id = @external_id, updated_at = @updated_at, version = @version
@@ -130,10 +147,27 @@ export function createGroupRepository(db: BetterSqlite3.Database): GroupReposito
     },
   );
   const statement = createStatementCache(db);
-  const page = db.transaction((where: string, params: unknown[], offset: number, limit: number) => {
-    const { n } = statement(`SELECT count(*) AS n FROM groups g ${where}`).get(...params) as { n: number };
-    const rows = statement(`SELECT g.* FROM groups g ${where} ORDER BY g.seq LIMIT ? OFFSET ?`).all(...params, limit, offset) as GroupRow[];
-    return { items: rows.map(toRecord), total: n };
+  const groupsOf = db.prepare<[string], string>('SELECT group_id FROM group_members WHERE identity_id = ?').pluck();
+  const page = db.transaction((query: GroupQuery, offset: number, limit: number): Page<GroupRecord> => {
+    const candidates = query.filter ? candidateFilter(query.filter, () => true) : { filter: null, exact: true };
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (candidates.filter) clauses.push(filterSql(candidates.filter, params));
+    if (query.search) {
+      clauses.push('instr(g.display_name_key, ?) > 0');
+      params.push(foldCase(query.search));
+    }
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    if (candidates.exact) {
+      const { n } = statement(`SELECT count(*) AS n FROM groups g ${where}`).get(...params) as { n: number };
+      const rows = statement(`SELECT g.* FROM groups g ${where} ${orderSql(query.sort)} LIMIT ? OFFSET ?`).all(...params, limit, offset) as GroupRow[];
+      return { items: rows.map(toRecord), total: n };
+    }
+    const related = new Map(leafValues(query.filter, 'member').map((identityId) => [identityId, new Set(groupsOf.all(identityId))]));
+    const rows = statement(`SELECT g.* FROM groups g ${where} ORDER BY g.seq`).all(...params) as GroupRow[];
+    let matched = rows.map(toRecord).filter((group) => matchesGroup(query.filter!, group, related));
+    if (query.sort) matched = sortRecords(matched, query.sort, groupValue);
+    return { items: matched.slice(offset, offset + limit), total: matched.length };
   });
 
   return {
@@ -155,15 +189,7 @@ export function createGroupRepository(db: BetterSqlite3.Database): GroupReposito
       return remove.run(id).changes > 0;
     },
     async query(query) {
-      const clauses: string[] = [];
-      const params: unknown[] = [];
-      if (query.filter) clauses.push(filterSql(query.filter, params));
-      if (query.search) {
-        clauses.push('instr(g.display_name_key, ?) > 0');
-        params.push(foldCase(query.search));
-      }
-      const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-      return page.deferred(where, params, Math.max(0, query.offset), Math.max(0, query.limit));
+      return page.deferred(query, Math.max(0, query.offset), Math.max(0, query.limit));
     },
     async members(groupId) {
       return members.all(groupId);

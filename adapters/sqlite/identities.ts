@@ -12,10 +12,13 @@ import {
   StoreError,
   type EnrollmentStatus,
   type IdentityRecord,
+  type IdentityQuery,
   type IdentityRepository,
+  type Page,
 } from '../../server/ports/storage.ts';
+import { addressesOf, candidateFilter, identitySortValue, leafValues, matchesIdentity, sortRecords } from '../../server/ports/record-filter.ts';
 import { toFlag, withConstraints } from './constraint-errors.ts';
-import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere } from './identity-query.ts';
+import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
 import { createStatementCache } from './statement-cache.ts';
 
@@ -35,6 +38,7 @@ export interface IdentityRow {
   active: number;
   roles: string;
   attributes: string;
+  source: IdentityRecord['source'];
   created_at: number;
   updated_at: number;
   version: number;
@@ -55,6 +59,7 @@ function toRecord(row: IdentityRow): IdentityRecord {
     active: row.active === 1,
     roles: JSON.parse(row.roles) as string[],
     attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+    source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
@@ -73,12 +78,14 @@ function toParams(identity: IdentityRecord) {
     given_name: identity.givenName,
     family_name: identity.familyName,
     display_name: identity.displayName,
+    display_name_key: identity.displayName === null ? null : foldCase(identity.displayName),
     external_id: identity.externalId,
     okta_user_id: identity.oktaUserId,
     locale: identity.locale,
     active: toFlag(identity.active),
     roles: JSON.stringify(identity.roles),
     attributes: JSON.stringify(identity.attributes),
+    source: identity.source,
     // Newline-separated so a search term cannot match across two fields.
     search_text: searchable.filter((part): part is string => !!part).map(foldCase).join('\n'),
     created_at: identity.createdAt,
@@ -90,21 +97,33 @@ function toParams(identity: IdentityRecord) {
 export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter): IdentityRepository {
   const insert = db.prepare(`
     INSERT INTO identities (id, user_name, user_name_key, email, email_key, email_verified, given_name,
-      family_name, display_name, external_id, okta_user_id, locale, active, roles, attributes, search_text,
-      created_at, updated_at, version)
+      family_name, display_name, display_name_key, external_id, okta_user_id, locale, active, roles, attributes,
+      source, search_text, created_at, updated_at, version)
     VALUES (@id, @user_name, @user_name_key, @email, @email_key, @email_verified, @given_name,
-      @family_name, @display_name, @external_id, @okta_user_id, @locale, @active, @roles, @attributes,
-      @search_text, @created_at, @updated_at, @version)`);
+      @family_name, @display_name, @display_name_key, @external_id, @okta_user_id, @locale, @active, @roles,
+      @attributes, @source, @search_text, @created_at, @updated_at, @version)`);
   const update = db.prepare(`
     UPDATE identities SET user_name = @user_name, user_name_key = @user_name_key, email = @email,
       email_key = @email_key, email_verified = @email_verified, given_name = @given_name,
-      family_name = @family_name, display_name = @display_name, external_id = @external_id,
+      family_name = @family_name, display_name = @display_name, display_name_key = @display_name_key,
+      external_id = @external_id,
       okta_user_id = @okta_user_id, locale = @locale, active = @active, roles = @roles,
       attributes = @attributes, search_text = @search_text, updated_at = @updated_at, version = @version
     WHERE id = @id`);
   const byId = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?');
   const byUserName = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE user_name_key = ?');
   const remove = db.prepare('DELETE FROM identities WHERE id = ?');
+  const clearEmails = db.prepare('DELETE FROM identity_emails WHERE identity_id = ?');
+  const addEmail = db.prepare('INSERT OR IGNORE INTO identity_emails (identity_id, email_key) VALUES (?, ?)');
+  const writeEmails = (identity: IdentityRecord) => {
+    clearEmails.run(identity.id);
+    for (const key of addressesOf(identity)) addEmail.run(identity.id, key);
+  };
+  const insertWithEmails = db.transaction((identity: IdentityRecord) => {
+    insert.run(toParams(identity));
+    writeEmails(identity);
+  });
+  const membersOf = db.prepare<[string], string>('SELECT identity_id FROM group_members WHERE group_id = ?').pluck();
   const statuses = db.prepare<[number, string], { id: string; status: EnrollmentStatus }>(`
     SELECT i.id, CASE WHEN ${HAS_PASSKEY} THEN 'enrolled' WHEN ${HAS_OPEN_INVITE} THEN 'pending'
       ELSE 'unenrolled' END AS status
@@ -118,6 +137,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     }
     const written = { ...identity, createdAt: current.created_at, version: expectedVersion + 1 };
     update.run(toParams(written));
+    writeEmails(written);
     return written;
   });
   const deleteWithJobs = db.transaction((id: string, jobs: Parameters<JobWriter>[0]): boolean => {
@@ -126,15 +146,25 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     return true;
   });
   const statement = createStatementCache(db);
-  const page = db.transaction((where: { sql: string; params: unknown[] }, offset: number, limit: number) => {
-    const { n } = statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number };
-    const rows = statement(`SELECT i.* FROM identities i ${where.sql} ORDER BY i.seq LIMIT ? OFFSET ?`).all(...where.params, limit, offset) as IdentityRow[];
-    return { items: rows.map(toRecord), total: n };
+  const page = db.transaction((query: IdentityQuery, offset: number, limit: number): Page<IdentityRecord> => {
+    const candidates = query.filter ? candidateFilter(query.filter, () => true) : { filter: null, exact: true };
+    const where = identityWhere({ ...query, filter: candidates.filter });
+    if (candidates.exact) {
+      const { n } = statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number };
+      const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} LIMIT ? OFFSET ?`).all(...where.params, limit, offset) as IdentityRow[];
+      return { items: rows.map(toRecord), total: n };
+    }
+    // A predicate no SQL can answer: decide over the candidates the SQL part leaves.
+    const related = new Map(leafValues(query.filter, 'group').map((groupId) => [groupId, new Set(membersOf.all(groupId))]));
+    const rows = statement(`SELECT i.* FROM identities i ${where.sql} ORDER BY i.seq`).all(...where.params) as IdentityRow[];
+    let matched = rows.map(toRecord).filter((identity) => matchesIdentity(query.filter!, identity, related));
+    if (query.sort) matched = sortRecords(matched, query.sort, identitySortValue);
+    return { items: matched.slice(offset, offset + limit), total: matched.length };
   });
 
   return {
     async create(identity) {
-      withConstraints(FIELDS, () => insert.run(toParams(identity)));
+      withConstraints(FIELDS, () => insertWithEmails.immediate(identity));
     },
     async get(id) {
       const row = byId.get(id);
@@ -152,7 +182,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     },
     async query(query) {
       // Count and page read one snapshot, so total always describes the items returned.
-      return page.deferred(identityWhere(query), Math.max(0, query.offset), Math.max(0, query.limit));
+      return page.deferred(query, Math.max(0, query.offset), Math.max(0, query.limit));
     },
     async statuses(ids, now) {
       const result = new Map<string, EnrollmentStatus>();

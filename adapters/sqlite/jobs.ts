@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { JobInput, JobQueue, JobRecord, WriteOptions } from '../../server/ports/storage.ts';
 
-interface JobRow {
+export interface JobRow {
   id: string;
   queue: string;
   key: string;
@@ -28,7 +28,7 @@ interface JobRow {
   updated_at: number;
 }
 
-function toRecord(row: JobRow): JobRecord {
+export function toRecord(row: JobRow): JobRecord {
   return {
     id: row.id,
     queue: row.queue,
@@ -100,6 +100,10 @@ export function createJobQueue(db: BetterSqlite3.Database, writeJobs: JobWriter)
     'SELECT state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state',
   );
 
+  // max(run_at, locked_until) of a leased job is when it may be leased again; jobs_due serves the scan.
+  const oldestDue = db.prepare<[string], number | null>(`
+    SELECT min(CASE WHEN locked_by IS NOT NULL AND locked_until > run_at THEN locked_until ELSE run_at END)
+    FROM jobs WHERE queue = ? AND state = 'pending'`).pluck();
   const complete = db.transaction((id: string, worker: string, revision: number, now: number): boolean => {
     const row = byId.get(id);
     if (!row || row.state !== 'pending' || row.locked_by !== worker) return false;
@@ -140,6 +144,9 @@ export function createJobQueue(db: BetterSqlite3.Database, writeJobs: JobWriter)
       const result: Record<JobRecord['state'], number> = { pending: 0, done: 0, failed: 0 };
       for (const { state, n } of counts.all(queue)) result[state] = n;
       return result;
+    },
+    async oldestDue(queue) {
+      return oldestDue.get(queue) ?? null;
     },
   };
 }

@@ -204,6 +204,53 @@ export const migrations: readonly string[] = [
   CREATE INDEX oidc_models_user_code ON oidc_models (user_code) WHERE user_code IS NOT NULL;
   CREATE INDEX oidc_models_account ON oidc_models (account_id) WHERE account_id IS NOT NULL;
   `,
+  // 3: signing-key lifecycle (activation time, revocation) and change notifications between processes.
+  `
+  ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER;
+  UPDATE signing_keys SET activates_at = created_at;
+  ALTER TABLE signing_keys ADD COLUMN revoked_at INTEGER;
+  CREATE TABLE change_versions (
+    topic    TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 4: SCIM filters and sources. displayName and every email address get indexed comparison keys
+  // (latchkey_fold is caseKey, registered before migrating), updated/created times an index each;
+  // `source` says who created a record. Existing rows get a best guess: an identity or group
+  // with an externalId, or with a SCIM create in the audit log, came over SCIM; an identity with
+  // an admin role or an admin-made create came from the console; anything else from the CLI.
+  `
+  ALTER TABLE identities ADD COLUMN display_name_key TEXT;
+  UPDATE identities SET display_name_key = latchkey_fold(display_name);
+  CREATE INDEX identities_display_name_key ON identities (display_name_key);
+  CREATE INDEX identities_updated_at ON identities (updated_at);
+  CREATE INDEX identities_created_at ON identities (created_at);
+  CREATE TABLE identity_emails (
+    identity_id  TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+    email_key    TEXT NOT NULL,
+    PRIMARY KEY (identity_id, email_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX identity_emails_key ON identity_emails (email_key);
+  INSERT OR IGNORE INTO identity_emails (identity_id, email_key) SELECT id, email_key FROM identities;
+  INSERT OR IGNORE INTO identity_emails (identity_id, email_key)
+    SELECT i.id, latchkey_fold(json_extract(e.value, '$.value')) FROM identities i, json_each(i.attributes, '$.emails') e
+    WHERE json_type(e.value, '$.value') = 'text';
+  ALTER TABLE identities ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';
+  UPDATE identities SET source = 'scim' WHERE external_id IS NOT NULL
+    OR EXISTS (SELECT 1 FROM audit a WHERE a.target = 'identity:' || identities.id AND a.action = 'identity.create' AND a.kind = 'scim');
+  UPDATE identities SET source = 'console' WHERE source = 'cli'
+    AND EXISTS (SELECT 1 FROM audit a WHERE a.target = 'identity:' || identities.id AND a.action = 'identity.create' AND a.kind = 'admin');
+  ALTER TABLE groups ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';
+  UPDATE groups SET source = 'scim' WHERE external_id IS NOT NULL
+    OR EXISTS (SELECT 1 FROM audit a WHERE a.target = 'group:' || groups.id AND a.action = 'group.create' AND a.kind = 'scim');
+  UPDATE groups SET source = 'console' WHERE source = 'cli'
+    AND EXISTS (SELECT 1 FROM audit a WHERE a.target = 'group:' || groups.id AND a.action = 'group.create' AND a.kind = 'admin');
+  `,
+  // 5: per-app post-logout redirect URIs and client authentication (private_key_jwt); NULL = none / client secret.
+  `
+  ALTER TABLE apps ADD COLUMN post_logout_redirect_uris TEXT;
+  ALTER TABLE apps ADD COLUMN client_auth TEXT;
+  `,
 ];
 
 export function migrate(db: BetterSqlite3.Database): void {

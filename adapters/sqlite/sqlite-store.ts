@@ -9,6 +9,8 @@
  *   becomes a rejected promise.
  */
 import { mkdirSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../../server/ports/storage.ts';
@@ -19,16 +21,29 @@ import { createIdentityRepository } from './identities.ts';
 import { createInviteRepository } from './invites.ts';
 import { createJobQueue, createJobWriter } from './jobs.ts';
 import { migrate } from './migrations.ts';
+import { registerFunctions } from './functions.ts';
 import { createOidcModelRepository } from './oidc-models.ts';
 import { createOneTimeRepository } from './one-time.ts';
 import { createPasskeyRepository } from './passkeys.ts';
 import { createScimTokenRepository } from './scim-tokens.ts';
 import { createSettingsRepository } from './settings.ts';
 import { createSigningKeyRepository } from './signing-keys.ts';
+import { createChangeNotifications } from './changes.ts';
+
+/** Below this much free space the store reports not ready (a sign-in writes a few kB; a checkpoint more). */
+const MIN_FREE_BYTES = 1024 * 1024;
+
+/** SQLite errors that mean "the disk or the file cannot be used now", not a bad query. */
+export function isSqliteUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/.test(code);
+}
+import { exportSqlite, importSqlite } from './transfer.ts';
 
 export async function openSqliteStore(options: { dataDir: string }): Promise<Store> {
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, 'latchkey.db'));
+  const file = join(options.dataDir, 'latchkey.db');
+  const db = new Database(file);
   try {
     // busy_timeout first: switching to WAL and migrating may already wait on another process.
     db.pragma('busy_timeout = 5000');
@@ -42,6 +57,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     db.pragma('wal_autocheckpoint = 4000');
     db.pragma('journal_size_limit = 67108864');
     db.pragma('mmap_size = 268435456');
+    registerFunctions(db);
     migrate(db);
   } catch (error) {
     db.close();
@@ -52,8 +68,10 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
   const sweepModels = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
   const sweepOneTime = db.prepare('DELETE FROM one_time WHERE expires_at <= ?');
   const sweep = db.transaction((now: number) => sweepModels.run(now).changes + sweepOneTime.run(now).changes);
-  const ping = db.prepare('SELECT 1');
-  return {
+  const changes = createChangeNotifications(db);
+  const probeWrite = db.prepare("INSERT INTO settings (key, value) VALUES ('readiness.probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  const probeRead = db.prepare("SELECT value FROM settings WHERE key = 'readiness.probe'").pluck();
+  const store: Store = {
     kind: 'sqlite',
     identities: createIdentityRepository(db, writeJobs),
     groups: createGroupRepository(db),
@@ -67,14 +85,27 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     scimTokens: createScimTokenRepository(db),
     audit: createAuditRepository(db),
     jobs: createJobQueue(db, writeJobs),
+    changes,
     async sweepExpired(now) {
       return sweep(now);
     },
     async ping() {
-      ping.get();
+      // Readiness: one real write and read back, and room on the disk for the next writes (a
+      // small write can still fit in WAL pages already allocated while real sign-ins fail).
+      const value = randomUUID();
+      probeWrite.run(value);
+      if (probeRead.get() !== value) throw new Error('SQLite did not return the value just written');
+      const disk = await statfs(options.dataDir);
+      const free = disk.bavail * disk.bsize;
+      if (free < MIN_FREE_BYTES) throw Object.assign(new Error(`only ${free} bytes free in DATA_DIR ${options.dataDir}`), { code: 'SQLITE_FULL' });
     },
+    unavailable: isSqliteUnavailable,
+    exportAll: ({ now }) => exportSqlite(file, now),
+    importAll: (items, { replace = false } = {}) => importSqlite(db, store, items, replace),
     async close() {
+      changes.close();
       if (db.open) db.close();
     },
   };
+  return store;
 }

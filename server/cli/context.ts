@@ -5,6 +5,7 @@
 import { loadConfig } from '../config.ts';
 import { createServices, openStore, type Services } from '../bootstrap.ts';
 import { AppError } from '../domain/errors.ts';
+import { PUBLIC_URL_SETTING } from '../domain/public-url.ts';
 import { pino } from 'pino';
 import { openMailer } from '../../adapters/mail/open-mailer.ts';
 import { createMailSending } from '../workers/enrollment-mail-worker.ts';
@@ -12,13 +13,31 @@ import { createMailSending } from '../workers/enrollment-mail-worker.ts';
 export { CLI_ACTOR } from '../domain/actor.ts';
 
 let opened: Services | null = null;
+let publicUrlKnown = false;
 
+/**
+ * The services on the server's own public URL: the one the server recorded in the store at start
+ * (PUBLIC_URL_SETTING), else this command's PUBLIC_URL. A PORT-derived default would be a guess.
+ */
 export async function services(): Promise<Services> {
   if (!opened) {
-    const config = loadConfig();
-    opened = createServices(config, await openStore(config));
+    let config = loadConfig();
+    const store = await openStore(config);
+    const recorded = await store.settings.get(PUBLIC_URL_SETTING);
+    if (recorded && recorded !== config.publicUrl) config = loadConfig({ ...process.env, PUBLIC_URL: recorded });
+    publicUrlKnown = Boolean(recorded || process.env.PUBLIC_URL);
+    opened = createServices(config, store);
   }
   return opened;
+}
+
+/** The server's public URL for links this command prints, or a one-line refusal when unknown. */
+export async function knownPublicUrl(): Promise<string> {
+  const svc = await services();
+  if (!publicUrlKnown) {
+    throw new AppError('invalid_input', "the server's public URL is unknown: start Latchkey once with this store (it records its PUBLIC_URL there), or set PUBLIC_URL for this command");
+  }
+  return svc.config.publicUrl;
 }
 
 let mail: ReturnType<typeof createMailSending> | null = null;

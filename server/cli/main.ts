@@ -8,6 +8,7 @@ import { isAppError } from '../domain/errors.ts';
 import { closeServices } from './context.ts';
 import { registerAdminCommands } from './commands/admins.ts';
 import { registerAppCommands } from './commands/apps.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerIdentityCommands } from './commands/identities.ts';
 import { registerGroupCommands } from './commands/groups.ts';
 import { registerEnrollCommand } from './commands/enroll.ts';
@@ -24,6 +25,7 @@ const program = new Command('latchkey')
 
 registerAdminCommands(program);
 registerAppCommands(program);
+registerBackupCommands(program);
 registerIdentityCommands(program);
 registerGroupCommands(program);
 registerEnrollCommand(program);

@@ -13,6 +13,9 @@ import type { Actor } from './actor.ts';
 
 export const MIN_ADMINS_WITH_PASSKEYS = 2;
 
+/** What a fresh install's operator runs to get the first admin (said by the start-up log and the sign-in page). */
+export const FIRST_ADMIN_COMMAND = 'npx latchkey admins add you@example.com';
+
 export function createAdminService(deps: { store: Store; identities: IdentityService; now: () => number }) {
   const { store, identities } = deps;
 
@@ -40,6 +43,21 @@ export function createAdminService(deps: { store: Store; identities: IdentitySer
     return identities.update(identity.id, { roles: identity.roles.filter((role) => role !== ADMIN_ROLE) }, actor);
   }
 
+  /**
+   * Refuses a change that would leave no active admin able to sign in to the console (deleting or
+   * deactivating the last one), the same rule `revoke` applies to the role.
+   */
+  async function guardLastAdmin(identity: IdentityRecord, change: 'deactivate' | 'delete'): Promise<void> {
+    if (!identity.roles.includes(ADMIN_ROLE) || !identity.active) return;
+    const others = (await list()).filter((admin) => admin.id !== identity.id && admin.active);
+    if (others.length === 0) throw new AppError('forbidden', `${identity.userName} is the last active admin; grant the role to someone else before you ${change} them`);
+  }
+
+  /** True while nobody holds the admin role: a fresh install. */
+  async function noAdminYet(): Promise<boolean> {
+    return (await store.identities.query({ role: ADMIN_ROLE, offset: 0, limit: 1, now: deps.now() })).total === 0;
+  }
+
   /** The console's banner: how many admins can actually sign in. */
   async function readiness(): Promise<{ admins: number; withPasskeys: number; warning: string | null }> {
     const admins = await list();
@@ -51,7 +69,7 @@ export function createAdminService(deps: { store: Store; identities: IdentitySer
     return { admins: admins.length, withPasskeys, warning };
   }
 
-  return { list, grant, revoke, readiness };
+  return { list, grant, revoke, readiness, guardLastAdmin, noAdminYet };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

@@ -16,6 +16,7 @@ import type { AuditLog } from './audit.ts';
 import { displayNameOf } from './identities.ts';
 import type { Actor } from './actor.ts';
 import { randomToken, type Sealer } from './secrets.ts';
+import { validateClientAuth, type ClientAuthInput } from './client-auth.ts';
 
 /** Reserved client id of the console + dashboard client; never listed, never deletable. */
 export const INTERNAL_APP_ID = 'latchkey-console';
@@ -64,6 +65,24 @@ export function validateRedirectUri(input: string): string {
   return url.href;
 }
 
+/** OIDC RP-Initiated Logout §3: registered beforehand and matched exactly, like redirect URIs. */
+export function validatePostLogoutRedirectUri(input: string): string {
+  try {
+    return validateRedirectUri(input);
+  } catch (error) {
+    throw new AppError('invalid_input', (error as Error).message.replace('redirect URI', 'post-logout redirect URI'), { field: 'post_logout_redirect_uris' });
+  }
+}
+
+/** What every OIDC client may be created with besides its name and redirect URIs. */
+export interface ClientInput<A extends ClientAuthInput | undefined = ClientAuthInput | undefined> {
+  auth?: A;
+  postLogoutRedirectUris?: string[];
+}
+
+/** A client created with private_key_jwt gets no secret; any other gets one, shown once. */
+type SecretOf<A> = A extends { method: 'private_key_jwt' } ? null : string;
+
 export function validateLoginUrl(input: string): string {
   let url: URL;
   try {
@@ -84,17 +103,25 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     return app;
   }
 
-  async function createClient(kind: Exclude<AppKind, 'bookmark'>, input: { name: string; redirectUris: string[]; oktaDomain?: string | null }, actor: Actor) {
+  async function createClient<A extends ClientAuthInput | undefined>(
+    kind: Exclude<AppKind, 'bookmark'>,
+    input: ClientInput<A> & { name: string; redirectUris: string[]; oktaDomain?: string | null },
+    actor: Actor,
+  ): Promise<{ app: AppRecord; clientSecret: SecretOf<A> }> {
     if (!input.name?.trim()) throw new AppError('invalid_input', 'display name is required', { field: 'name' });
     if (input.redirectUris.length === 0) throw new AppError('invalid_input', 'at least one redirect URI is required', { field: 'redirect_uris' });
-    const clientSecret = randomToken(32);
+    const clientAuth = validateClientAuth(input.auth);
+    // With private_key_jwt there is no shared secret at all: nothing to leak, nothing to rotate.
+    const clientSecret = clientAuth.method === 'client_secret' ? randomToken(32) : null;
     const now = clock.now();
     const app: AppRecord = {
       id: `lk_${randomBytes(12).toString('hex')}`,
       kind,
       name: input.name.trim(),
-      clientSecretEnc: sealer.seal(clientSecret),
+      clientSecretEnc: clientSecret ? sealer.seal(clientSecret) : null,
       redirectUris: input.redirectUris.map(validateRedirectUri),
+      postLogoutRedirectUris: (input.postLogoutRedirectUris ?? []).map(validatePostLogoutRedirectUri),
+      clientAuth,
       oktaDomain: input.oktaDomain ?? null,
       loginUrl: null,
       iconDataUri: null,
@@ -103,19 +130,19 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
       updatedAt: now,
     };
     await store.apps.create(app);
-    await audit.record({ action: 'app.create', actor, target: `app:${app.id}`, detail: { kind, name: app.name } });
-    return { app, clientSecret };
+    await audit.record({ action: 'app.create', actor, target: `app:${app.id}`, detail: { kind, name: app.name, auth: clientAuth.method } });
+    return { app, clientSecret: clientSecret as SecretOf<A> };
   }
 
   /** Okta's callback for an OpenID Connect IdP is fixed by Okta: {org}/oauth2/v1/authorize/callback. */
-  async function createOktaApp(input: { oktaDomain: string; name?: string; customDomain?: string }, actor: Actor) {
+  async function createOktaApp<A extends ClientAuthInput | undefined = undefined>(input: ClientInput<A> & { oktaDomain: string; name?: string; customDomain?: string }, actor: Actor) {
     const oktaDomain = validateOktaDomain(input.oktaDomain);
     const redirectUris = [`${oktaDomain}/oauth2/v1/authorize/callback`];
     if (input.customDomain) redirectUris.push(`${validateOktaDomain(input.customDomain)}/oauth2/v1/authorize/callback`);
-    return createClient('okta', { name: input.name ?? 'Okta', redirectUris, oktaDomain }, actor);
+    return createClient('okta', { ...input, name: input.name ?? 'Okta', redirectUris, oktaDomain }, actor);
   }
 
-  async function createOidcApp(input: { name: string; redirectUris: string[] }, actor: Actor) {
+  async function createOidcApp<A extends ClientAuthInput | undefined = undefined>(input: ClientInput<A> & { name: string; redirectUris: string[] }, actor: Actor) {
     return createClient('oidc', input, actor);
   }
 
@@ -128,6 +155,8 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
       name: input.name.trim(),
       clientSecretEnc: null,
       redirectUris: [],
+      postLogoutRedirectUris: [],
+      clientAuth: { method: 'client_secret' },
       oktaDomain: null,
       loginUrl: validateLoginUrl(input.loginUrl),
       iconDataUri: input.iconDataUri ?? null,
@@ -147,6 +176,7 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
   async function rotateSecret(id: string, actor: Actor): Promise<string> {
     const app = await require(id);
     if (app.kind === 'bookmark') throw new AppError('invalid_input', 'a bookmark has no client secret');
+    if (app.clientAuth.method !== 'client_secret') throw new AppError('invalid_input', 'this app authenticates with private_key_jwt and has no client secret');
     const clientSecret = randomToken(32);
     await store.apps.update({ ...app, clientSecretEnc: sealer.seal(clientSecret), updatedAt: clock.now() });
     await audit.record({ action: 'app.rotate_secret', actor, target: `app:${id}` });
@@ -212,6 +242,8 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
       name: 'Latchkey console',
       clientSecretEnc: sealer.seal(randomToken(32)),
       redirectUris,
+      postLogoutRedirectUris: [],
+      clientAuth: { method: 'client_secret' },
       oktaDomain: null,
       loginUrl: null,
       iconDataUri: null,
@@ -246,6 +278,30 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     return next;
   }
 
+  /**
+   * Changes how the client authenticates and where logout may return. Switching to a client secret
+   * creates one (returned once); switching to private_key_jwt deletes the secret.
+   */
+  async function configureClient(id: string, input: { auth?: ClientAuthInput; postLogoutRedirectUris?: string[] }, actor: Actor) {
+    const app = await require(id);
+    if (app.kind === 'bookmark') throw new AppError('invalid_input', 'a bookmark is not an OIDC client');
+    if (id === INTERNAL_APP_ID) throw new AppError('forbidden', 'the console client is built in and cannot be changed');
+    let next: AppRecord = { ...app, updatedAt: clock.now() };
+    let clientSecret: string | null = null;
+    if (input.postLogoutRedirectUris) next.postLogoutRedirectUris = input.postLogoutRedirectUris.map(validatePostLogoutRedirectUri);
+    if (input.auth) {
+      next.clientAuth = validateClientAuth(input.auth);
+      if (next.clientAuth.method === 'private_key_jwt') next.clientSecretEnc = null;
+      else if (!app.clientSecretEnc) {
+        clientSecret = randomToken(32);
+        next = { ...next, clientSecretEnc: sealer.seal(clientSecret) };
+      }
+    }
+    await store.apps.update(next);
+    await audit.record({ action: 'app.configure_client', actor, target: `app:${id}`, detail: { auth: next.clientAuth.method, postLogoutRedirectUris: next.postLogoutRedirectUris.length } });
+    return { app: next, clientSecret };
+  }
+
   async function remove(id: string, actor: Actor): Promise<void> {
     if (id === INTERNAL_APP_ID) throw new AppError('forbidden', 'the console client is built in and cannot be deleted');
     await require(id);
@@ -266,6 +322,7 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
     createBookmark,
     revealSecret,
     rotateSecret,
+    configureClient,
     setAssignment,
     isAssigned,
     assertMaySignIn,

@@ -11,7 +11,11 @@
  *   leased again after its lease expires and the person gets the same message a second time,
  *   with the same Message-ID. That is at-least-once for that window of milliseconds, never zero;
  * - an invite revoked, replaced, used or expired before its turn is not sent;
- * - an invitation that finally fails (5xx reply, or retries exhausted) is marked `failed` with
+ * - a mail server that is down or refuses every session (any reply outside RCPT TO, a lost
+ *   connection) is an outage, not a reason to fail the invitation: the worker pauses the queue
+ *   and retries with backoff (workers/job-runner.ts), and these tries never use up attempts;
+ * - an invitation that finally fails (5xx reply to RCPT TO for its recipient, or retries
+ *   exhausted on that recipient's 4xx replies) is marked `failed` with
  *   the SMTP error and revoked: nobody ever received its link, so the person counts as
  *   unenrolled again and the next `--status unenrolled --send` retries them;
  * - neither the link nor its secret is ever logged or audited.
@@ -173,6 +177,12 @@ export function createEnrollmentMail(deps: {
       return { kind: 'done' };
     } catch (error) {
       const failure = error instanceof MailSendError ? error : new MailSendError((error as Error).message || String(error), { transient: true, cause: error });
+      if (failure.scope === 'server') {
+        // The mail server is down or refuses everyone: not this invitation's fault. It waits
+        // (without using up its attempts) while the worker pauses the queue and probes.
+        await store.invites.setSendState(invite.id, 'queued', failure.message);
+        return { kind: 'retry', reason: 'unavailable', error: failure.message };
+      }
       const lastAttempt = job.attempts + 1 >= maxAttempts;
       if (!failure.transient || lastAttempt) {
         const message = failure.transient ? `${failure.message} (gave up after ${job.attempts + 1} attempts)` : failure.message;

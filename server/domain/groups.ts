@@ -9,6 +9,7 @@ import { AppError } from './errors.ts';
 import type { AuditLog } from './audit.ts';
 import { translateStoreError } from './errors.ts';
 import type { Actor } from './actor.ts';
+import { sourceOf } from './identities.ts';
 
 function validateName(displayName: unknown): string {
   if (typeof displayName !== 'string' || displayName.trim() === '') {
@@ -40,6 +41,7 @@ export function createGroupService(deps: { store: Store; clock: Clock; audit: Au
       id: randomUUID(),
       displayName: validateName(input.displayName),
       externalId: input.externalId ?? null,
+      source: sourceOf(actor),
       createdAt: now,
       updatedAt: now,
       version: 1,

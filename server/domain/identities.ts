@@ -6,7 +6,7 @@
  * - `id` is opaque and never changes: it is the OIDC `sub`, Okta's link key.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobInput, EnrollmentStatus, IdentityQuery, IdentityRecord, Page, Store } from '../ports/storage.ts';
+import type { JobInput, EnrollmentStatus, IdentityQuery, IdentityRecord, Page, RecordSource, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import { AppError, translateStoreError } from './errors.ts';
 import type { Actor } from './actor.ts';
@@ -87,6 +87,7 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
       active: input.active ?? true,
       roles: input.roles ?? [],
       attributes: input.attributes ?? {},
+      source: sourceOf(actor),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -158,6 +159,13 @@ export function createIdentityService(deps: { store: Store; clock: Clock; audit:
 }
 
 export type IdentityService = ReturnType<typeof createIdentityService>;
+
+/** Where a record created by `actor` came from: a SCIM token, the console (a person), or the CLI. */
+export function sourceOf(actor: Actor): RecordSource {
+  if (actor.kind === 'scim') return 'scim';
+  if (actor.kind === 'admin' || actor.kind === 'self') return 'console';
+  return 'cli';
+}
 
 export function displayNameOf(identity: Pick<IdentityRecord, 'displayName' | 'givenName' | 'familyName' | 'userName'>): string {
   const joined = [identity.givenName, identity.familyName].filter(Boolean).join(' ');

@@ -55,7 +55,7 @@ export function renderInvitationEmail(input: InvitationInput): InvitationEmail {
     '',
     link,
     '',
-    `This link works once and expires on ${expiry}.`,
+    `This link stays valid until you create your passkey with it; it expires on ${expiry}.`,
     'Opening it does not use it up; only creating the passkey does.',
     '',
     `If you did not expect this email, ignore it: nothing happens unless the link is used.`,
@@ -90,7 +90,7 @@ export function renderInvitationEmail(input: InvitationInput): InvitationEmail {
 <a href="${e.link}" style="display:inline-block;padding:12px 24px;color:#ffffff;text-decoration:none;font-weight:600;">Create your passkey</a>
 </td></tr></table>
 <p style="margin:24px 0 8px;font-size:13px;color:#57606a;line-height:1.5;">Or copy this link into your browser:<br><a href="${e.link}" style="color:#1f6feb;word-break:break-all;">${e.link}</a></p>
-<p style="margin:0 0 24px;font-size:13px;color:#57606a;line-height:1.5;">This link works once and expires on ${e.expiry}. Opening it does not use it up; only creating the passkey does.</p>
+<p style="margin:0 0 24px;font-size:13px;color:#57606a;line-height:1.5;">This link stays valid until you create your passkey with it; it expires on ${e.expiry}. Opening it does not use it up.</p>
 </td></tr>
 <tr><td style="padding:16px 32px 24px;border-top:1px solid #e1e4e8;font-size:12px;color:#57606a;line-height:1.5;">If you did not expect this email, ignore it: nothing happens unless the link is used. Questions? Ask your ${e.org} administrator.</td></tr>
 </table>

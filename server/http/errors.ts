@@ -5,7 +5,7 @@
 import type { Context, Middleware } from 'koa';
 import { randomUUID } from 'node:crypto';
 import { AppError, type AppErrorCode } from '../domain/errors.ts';
-import { html, renderPage } from './html.ts';
+import { html, renderPage, type Html } from './html.ts';
 import type { Logger } from '../logger.ts';
 import { maskPath } from '../logger.ts';
 
@@ -60,22 +60,42 @@ export function sendJsonError(ctx: Context, error: AppError): void {
   ctx.body = { error: error.code, error_description: error.message, ...(error.field ? { field: error.field } : {}) };
 }
 
-export function renderErrorPage(ctx: Context, orgName: string, status: number, title: string, message: string): void {
+export function renderErrorPage(ctx: Context, orgName: string, status: number, title: string, message: string, next?: Html): void {
   ctx.status = status;
   ctx.type = 'html';
   ctx.body = renderPage({
     title,
     orgName,
-    body: html`<h1>${title}</h1><p class="lead">${message}</p><p class="muted">If you need help, contact your administrator and quote request id <code>${ctx.state.requestId ?? ''}</code>.</p>`,
+    body: html`<h1>${title}</h1><p class="lead">${message}</p>${next ?? html``}<p class="muted">If you need help, contact your administrator and quote request id <code>${ctx.state.requestId ?? ''}</code>.</p>`,
   });
 }
 
+/**
+ * The store cannot answer (Redis down, disk full): 503 with Retry-After and, for a person, a
+ * page that says to try again in a moment. Nothing was half-done: every write is one atomic store
+ * call, so trying again is safe, and the same request succeeds once the store is back.
+ */
+export function renderStoreUnavailable(ctx: Context, orgName: string): void {
+  ctx.set('Retry-After', '5');
+  if (ctx.accepts('html', 'json') === 'html') {
+    renderErrorPage(ctx, orgName, 503, 'Please try again in a moment', 'Sign-in is briefly unavailable while the service reconnects to its storage. Nothing you did was lost: wait a few seconds, then reload this page or go back and try again.');
+  } else {
+    ctx.status = 503;
+    ctx.body = { error: 'temporarily_unavailable', error_description: 'the service cannot reach its storage; try again in a moment', request_id: ctx.state.requestId };
+  }
+}
+
 /** Last resort: anything unexpected is a generic 500 that reveals nothing, logged with its id. */
-export function errorBoundary(logger: Logger, orgName: string): Middleware {
+export function errorBoundary(logger: Logger, orgName: string, options: { storeUnavailable?: (error: unknown) => boolean } = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
+      if (options.storeUnavailable?.(error) || options.storeUnavailable?.((error as { cause?: unknown })?.cause)) {
+        logger.warn({ requestId: ctx.state.requestId, err: error }, 'store unavailable');
+        renderStoreUnavailable(ctx, orgName);
+        return;
+      }
       if (error instanceof AppError) {
         if (ctx.accepts('html', 'json') === 'html' && ctx.method === 'GET') renderErrorPage(ctx, orgName, statusOf(error), 'Something is not right', error.message);
         else sendJsonError(ctx, error);

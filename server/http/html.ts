@@ -2,6 +2,8 @@
  * Server-rendered page shell. Dynamic values are escaped here, once; data for the page's script
  * travels in data-* attributes (no inline script, so the CSP can forbid it).
  */
+import { BRAND_MARK_SVG } from './brand-mark.ts';
+
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 }
@@ -46,7 +48,7 @@ export function renderPage(options: PageOptions): string {
     options.layout === 'app'
       ? options.body.value
       : `<main class="card">
-<header class="brand"><span class="logo" aria-hidden="true">🔑</span> ${escapeHtml(options.orgName)}</header>
+<header class="brand"><span class="logo">${BRAND_MARK_SVG}</span> ${escapeHtml(options.orgName)}</header>
 ${options.body.value}
 </main>`;
   return `<!doctype html>
@@ -56,6 +58,7 @@ ${options.body.value}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(options.title)} · ${escapeHtml(options.orgName)}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/${escapeHtml(options.stylesheet ?? 'latchkey')}.css">
 ${options.script ? `<script type="module" src="/assets/${escapeHtml(options.script)}.js"></script>` : ''}
 </head>

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Middleware } from 'koa';
+import { BRAND_MARK_SVG } from './brand-mark.ts';
 
 const types: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.map': 'application/json' };
 
@@ -16,6 +17,10 @@ export function staticAssets(directory: string): Middleware {
       if (type) files.set(`/assets/${name}`, { body: readFileSync(path.join(directory, name)), type });
     }
   }
+  // The favicon: browsers ask for /favicon.ico whatever the page links, so both names answer.
+  const favicon = { body: Buffer.from(BRAND_MARK_SVG), type: 'image/svg+xml' };
+  files.set('/favicon.svg', favicon);
+  files.set('/favicon.ico', favicon);
   return async (ctx, next) => {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;
     if (!file) return next();

@@ -40,10 +40,17 @@ export class MailSendError extends Error {
   readonly transient: boolean;
   /** The SMTP reply code, when the server answered. */
   readonly responseCode: number | null;
-  constructor(message: string, options: { transient: boolean; responseCode?: number | null; cause?: unknown }) {
+  /**
+   * 'recipient': about this message's recipient (a reply to RCPT TO, an invalid address), so other
+   * messages may still go through; 'server': the mail server refuses or cannot be reached, whoever
+   * the recipient is (an outage: the queue pauses instead of failing each message).
+   */
+  readonly scope: 'recipient' | 'server';
+  constructor(message: string, options: { transient: boolean; responseCode?: number | null; scope?: 'recipient' | 'server'; cause?: unknown }) {
     super(message, { cause: options.cause });
     this.name = 'MailSendError';
     this.transient = options.transient;
     this.responseCode = options.responseCode ?? null;
+    this.scope = options.scope ?? (options.transient ? 'server' : 'recipient');
   }
 }

@@ -11,6 +11,8 @@
  * - Lists have a stable order: creation order (a per-collection sequence), then id.
  */
 
+import type { ExportItem, ExportOptions, ImportCounts, ImportOptions } from './store-export.ts';
+
 export type StoreErrorCode = 'conflict' | 'stale' | 'not_found';
 
 export class StoreError extends Error {
@@ -43,21 +45,51 @@ export interface IdentityRecord {
   roles: string[];
   /** Extra SCIM attributes kept verbatim (emails[], phoneNumbers[], ...). Never a password. */
   attributes: Record<string, unknown>;
+  /** Who created the record; never changes afterwards. */
+  source: RecordSource;
   createdAt: number;
   updatedAt: number;
   version: number;
 }
 
-/** Equality filters only: what SCIM clients (Okta) send and what indexes can answer. */
-export type IdentityFilterAttr = 'id' | 'userName' | 'externalId' | 'email' | 'active' | 'oktaUserId';
-export type IdentityFilter =
-  | { attr: IdentityFilterAttr; value: string | boolean }
-  | { op: 'and' | 'or'; filters: IdentityFilter[] };
+/** Where a record was created: pushed over SCIM, in the admin console, or with the CLI. */
+export type RecordSource = 'scim' | 'console' | 'cli';
+
+/**
+ * Filter trees (the semantics are defined once, in record-filter.ts). A leaf compares one record
+ * attribute (`op` defaults to eq); `where` is a predicate no index can answer, evaluated in memory.
+ * Adapters answer what their indexes can and may evaluate the rest over the candidates.
+ */
+export type FilterOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le' | 'pr';
+export type FilterValue = string | number | boolean;
+export type RecordFilter<A extends string, R> =
+  | { attr: A; op?: FilterOperator; value?: FilterValue }
+  | { op: 'and' | 'or'; filters: RecordFilter<A, R>[] }
+  | { op: 'not'; filter: RecordFilter<A, R> }
+  | { where: (record: R) => boolean; describe: string };
+
+/**
+ * userName, email (any of the identity's addresses), displayName, givenName, familyName and locale
+ * compare case-insensitively; createdAt/updatedAt are epoch ms; group = member of that group id.
+ */
+export type IdentityFilterAttr =
+  | 'id' | 'userName' | 'externalId' | 'email' | 'active' | 'oktaUserId' | 'displayName' | 'givenName'
+  | 'familyName' | 'locale' | 'createdAt' | 'updatedAt' | 'source' | 'group';
+export type IdentityFilter = RecordFilter<IdentityFilterAttr, IdentityRecord>;
+
+/** Ordering of a query; ties (and unassigned values, which sort last) fall back to creation order. */
+export interface SortOrder<A extends string> {
+  attr: A;
+  descending?: boolean;
+}
+
+export type IdentitySortAttr = Exclude<IdentityFilterAttr, 'group'>;
 
 export type EnrollmentStatus = 'unenrolled' | 'pending' | 'enrolled';
 
 export interface IdentityQuery {
   filter?: IdentityFilter;
+  sort?: SortOrder<IdentitySortAttr>;
   /** Derived at query time from passkeys and invites (see InviteRecord for "pending"). */
   status?: EnrollmentStatus;
   groupId?: string;
@@ -95,15 +127,24 @@ export interface GroupRecord {
   id: string;
   displayName: string;
   externalId: string | null;
+  source: RecordSource;
   createdAt: number;
   updatedAt: number;
   version: number;
 }
 
-export type GroupFilterAttr = 'id' | 'displayName' | 'externalId' | 'member';
-export type GroupFilter =
-  | { attr: GroupFilterAttr; value: string }
-  | { op: 'and' | 'or'; filters: GroupFilter[] };
+/** displayName compares case-insensitively; member = has that identity id as a member. */
+export type GroupFilterAttr = 'id' | 'displayName' | 'externalId' | 'member' | 'createdAt' | 'updatedAt' | 'source';
+export type GroupFilter = RecordFilter<GroupFilterAttr, GroupRecord>;
+export type GroupSortAttr = Exclude<GroupFilterAttr, 'member'>;
+
+export interface GroupQuery {
+  filter?: GroupFilter;
+  sort?: SortOrder<GroupSortAttr>;
+  search?: string;
+  offset: number;
+  limit: number;
+}
 
 export interface MembershipChange {
   /** Replace the whole member list (wins over add/remove when given). */
@@ -120,7 +161,7 @@ export interface GroupRepository {
   /** Record and membership change applied together; version checked as for identities. */
   update(group: GroupRecord, expectedVersion: number, members?: MembershipChange): Promise<GroupRecord>;
   delete(id: string): Promise<boolean>;
-  query(query: { filter?: GroupFilter; search?: string; offset: number; limit: number }): Promise<Page<GroupRecord>>;
+  query(query: GroupQuery): Promise<Page<GroupRecord>>;
   members(groupId: string): Promise<string[]>;
   /** How many members each group has, without reading the member lists (list pages). */
   memberCounts(groupIds: string[]): Promise<Map<string, number>>;
@@ -168,6 +209,14 @@ export interface PasskeyRepository {
 
 export type AppKind = 'okta' | 'oidc' | 'bookmark';
 
+/**
+ * How an OIDC client authenticates at the token endpoint. private_key_jwt (RFC 7523, OIDC Core
+ * §9): it signs an assertion with its own key; we hold its public JWKS inline or its jwks_uri.
+ */
+export type ClientAuth =
+  | { method: 'client_secret' }
+  | { method: 'private_key_jwt'; jwks: { keys: Record<string, unknown>[] } | null; jwksUri: string | null };
+
 export interface AppRecord {
   id: string;
   kind: AppKind;
@@ -175,6 +224,9 @@ export interface AppRecord {
   /** OIDC apps: client secret encrypted with the instance secret (recoverable for the console). */
   clientSecretEnc: string | null;
   redirectUris: string[];
+  /** Where RP-initiated logout may return (OIDC RP-Initiated Logout §3); exact match. */
+  postLogoutRedirectUris: string[];
+  clientAuth: ClientAuth;
   oktaDomain: string | null;
   /** Bookmark apps. */
   loginUrl: string | null;
@@ -230,14 +282,20 @@ export interface SigningKeyRecord {
   /** The private JWK, JSON, encrypted with the instance secret. */
   privateJwkEnc: string;
   createdAt: number;
-  /** Set when a newer key replaces it: stays published until then, deleted after. */
-  retiresAt: number | null;
+  /** From then on it signs; before, it is only published (domain/next-key-set.ts decides). */
+  activatesAt: number;
+  /** Set by `keys revoke`: unpublished and its tokens refused from then on. */
+  revokedAt: number | null;
 }
 
 export interface SigningKeyRepository {
+  /** In insertion order (oldest first). */
   list(): Promise<SigningKeyRecord[]>;
   insert(key: SigningKeyRecord): Promise<void>;
-  setRetiresAt(kid: string, retiresAt: number): Promise<void>;
+  /** False if no such key. */
+  setActivatesAt(kid: string, activatesAt: number): Promise<boolean>;
+  /** False if no such key. */
+  setRevokedAt(kid: string, revokedAt: number): Promise<boolean>;
   delete(kid: string): Promise<boolean>;
 }
 
@@ -366,6 +424,31 @@ export interface JobQueue {
   get(queue: string, key: string): Promise<JobRecord | null>;
   list(queue: string, state: JobRecord['state'] | undefined, limit: number): Promise<JobRecord[]>;
   counts(queue: string): Promise<Record<JobRecord['state'], number>>;
+  /**
+   * The earliest time a pending job of the queue may next be leased (its runAt, or its lease end
+   * while leased), or null when none is pending. Cheap (an index read): /metrics asks at every scrape.
+   */
+  oldestDue(queue: string): Promise<number | null>;
+}
+
+// ---------------------------------------------------------------- change notifications
+
+/**
+ * A listener hears of a publish from any process sharing the store (another instance, the CLI)
+ * within this bound, even when a notification itself was lost (a reconnect): adapters back their
+ * fast path (Redis pub/sub, SQLite's data_version) with a version check at least this often.
+ */
+export const CHANGE_DELIVERY_MS = 2_000;
+
+/**
+ * "Something under this topic changed: read it again", told to every process sharing the store.
+ * Carries no data (the store is the truth), so a listener called twice or spuriously (after a
+ * reconnect) only re-reads. Topics are short names such as "signing-keys".
+ */
+export interface ChangeNotifications {
+  publish(topic: string): Promise<void>;
+  /** Returns a function that stops the listener. Listeners run in this process, never throw into it. */
+  subscribe(topic: string, listener: () => void): () => void;
 }
 
 // ---------------------------------------------------------------- the store
@@ -384,12 +467,19 @@ export interface Store {
   scimTokens: ScimTokenRepository;
   audit: AuditRepository;
   jobs: JobQueue;
-  /** Throws if the backing store cannot be reached (readiness). */
+  changes: ChangeNotifications;
+  /** Throws unless the backing store can write and read back right now (readiness). */
   ping(): Promise<void>;
+  /** True for an error that means the store cannot answer now (disk full, Redis down), not a bug. */
+  unavailable(error: unknown): boolean;
   /**
    * Deletes oidc-provider models and one-time values expired at `now` (they are already invisible
    * to reads); returns how many. Stores with native expiry (Redis TTLs) may return 0.
    */
   sweepExpired(now: number): Promise<number>;
+  /** Every record from one consistent point in time, in the portable format (backup, migrate). */
+  exportAll(options: ExportOptions): AsyncIterable<ExportItem>;
+  /** Writes exported records keeping ids, versions, times, counters and job states. */
+  importAll(items: AsyncIterable<ExportItem> | Iterable<ExportItem>, options?: ImportOptions): Promise<ImportCounts>;
   close(): Promise<void>;
 }

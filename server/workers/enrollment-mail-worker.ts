@@ -5,6 +5,9 @@
  * - the lease (2 min) is longer than the SMTP adapter's worst case (its timeouts), so no second
  *   worker takes a job that is still being sent; after a crash the job is taken again once the
  *   lease runs out;
+ * - an SMTP outage (three server-level failures in a row) pauses the queue, logs at error level
+ *   and is readable with mailQueueHealth() (CLI `enroll status`, metrics); one message probes
+ *   at a backoff capped at MAIL_RETRY_MAX, and the first success resumes the queue;
  * - a heartbeat in the store tells the CLI that a worker is running, so a bulk send from the CLI
  *   beside a running server leaves the sending to the server instead of doubling the rate.
  */
@@ -15,6 +18,7 @@ import type { Mailer } from '../ports/mailer.ts';
 import type { Services } from '../bootstrap.ts';
 import { createEnrollmentMail, ENROLLMENT_MAIL_QUEUE, type EnrollmentMail } from '../domain/enrollment-mail.ts';
 import { createJobRunner } from './job-runner.ts';
+import { queueHealth, type QueueHealth } from './queue-pause.ts';
 
 export const MAIL_WORKER_HEARTBEAT_KEY = 'worker.enrollment-mail.heartbeat';
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -32,6 +36,8 @@ export interface MailWorkerOptions {
   pollMs?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Longest wait between probes while the mail server is down (see job-runner.ts). */
+  outageMaxBackoffMs?: number;
   /** Write the heartbeat (a long-running worker). The CLI's own short-lived drain does not. */
   heartbeat?: boolean;
 }
@@ -41,6 +47,7 @@ export function createEnrollmentMailWorker(options: MailWorkerOptions) {
   const runner = createJobRunner({
     queue: ENROLLMENT_MAIL_QUEUE,
     jobs,
+    settings,
     clock,
     logger,
     handler: enrollmentMail.deliver,
@@ -49,6 +56,8 @@ export function createEnrollmentMailWorker(options: MailWorkerOptions) {
     maxAttempts: enrollmentMail.maxAttempts,
     baseBackoffMs: options.baseBackoffMs ?? 2_000,
     maxBackoffMs: options.maxBackoffMs ?? 10 * 60_000,
+    outageAfter: 3,
+    outageMaxBackoffMs: options.outageMaxBackoffMs ?? 60_000,
     minIntervalMs: 1000 / options.ratePerSecond,
   });
   let beat: NodeJS.Timeout | null = null;
@@ -86,6 +95,11 @@ export function createEnrollmentMailWorker(options: MailWorkerOptions) {
 
 export type EnrollmentMailWorker = ReturnType<typeof createEnrollmentMailWorker>;
 
+/** Is the mail queue sending, or paused by an SMTP outage (since when, next try, last error)? */
+export function mailQueueHealth(settings: SettingsRepository): Promise<QueueHealth> {
+  return queueHealth(settings, ENROLLMENT_MAIL_QUEUE);
+}
+
 /** True when a mail worker beat recently (a server is running and sending). */
 export async function mailWorkerIsRunning(settings: SettingsRepository, now: number): Promise<boolean> {
   const value = await settings.get(MAIL_WORKER_HEARTBEAT_KEY);
@@ -120,6 +134,8 @@ export function createMailSending(
   });
   const worker = createEnrollmentMailWorker({
     ratePerSecond: config.mailRatePerSecond,
+    baseBackoffMs: config.mailRetry.baseMs,
+    outageMaxBackoffMs: config.mailRetry.maxMs,
     ...overrides,
     enrollmentMail,
     jobs: store.jobs,

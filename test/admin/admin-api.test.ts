@@ -91,9 +91,15 @@ describe('admin console API and sign-in', () => {
     // zod refuses a malformed body before any handler runs.
     const invalid = await call(jar, 'POST', '/admin/api/apps', { kind: 'bookmark', name: '' }, csrf);
     expect(invalid.status).toBe(400);
+    // One audit entry per change (the domain's), and a refusal recorded with its reason.
     const events = await server.services.audit.list({ actor: `identity:${admin.id}`, limit: 50 });
-    expect(events.map((event) => event.action)).toEqual(expect.arrayContaining(['app.create', 'console.request', 'console.signin']));
-    expect(events.find((event) => event.action === 'console.request' && event.outcome === 'failure')).toBeTruthy();
+    const appId = (await created.json()).app.id;
+    expect(events.filter((event) => event.target === `app:${appId}`).map((event) => event.action)).toEqual(['app.create']);
+    expect(events.map((event) => event.action)).not.toContain('console.request');
+    const refused = events.filter((event) => event.action === 'console.refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ outcome: 'failure', detail: { method: 'POST', route: '/admin/api/apps', status: 400, error: 'invalid_input' } });
+    expect(String(refused[0].detail.reason)).toMatch(/name/);
   });
 
   it('stores an uploaded SVG as a PNG bitmap: script, handlers and links are gone', async () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
-import { launchChromium, newPasskeyPage, type PasskeyPage } from '../support/browser.ts';
+import { expectAccessible, launchChromium, newPasskeyPage, type PasskeyPage } from '../support/browser.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { enrollOverHttp } from '../support/http-login.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
@@ -65,8 +65,10 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await sink?.close();
   });
 
+  /** Every page the console tests visit is checked with axe-core, then photographed. */
   async function shot(page: Page, name: string) {
     await page.waitForLoadState('networkidle');
+    await expectAccessible(page, name);
     // Notifications from earlier steps would clutter the picture.
     const toasts = page.locator('.toasts');
     const hasToasts = (await toasts.count()) > 0;

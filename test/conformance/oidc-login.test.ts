@@ -11,9 +11,18 @@ import { authorizationUrl, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkt
 import { CookieJar, browse, follow, pageData, postJson, signInOverHttp } from '../support/http-login.ts';
 import { hashToken } from '../../server/domain/secrets.ts';
 import * as tokens from '../support/tokens.ts';
+import { amrFor } from '../../server/edges/oidc/oidc-edge.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const tokenRequest = (server: TestServer, body: Record<string, string>, basic?: [string, string]) => tokens.tokenRequest(server.url, body, basic && { clientId: basic[0], clientSecret: basic[1] });
+
+describe('amr of a passkey sign-in (RFC 8176, Okta trust claims)', () => {
+  it('is phishing-resistant either way; hwk for a device-bound passkey, swk for a synced one', () => {
+    expect(amrFor({ deviceType: 'singleDevice' }, true)).toEqual(['pop', 'hwk', 'phr', 'user', 'mfa']);
+    expect(amrFor({ deviceType: 'multiDevice' }, true)).toEqual(['pop', 'swk', 'phr', 'user', 'mfa']);
+    expect(amrFor({ deviceType: 'multiDevice' }, false)).toEqual(['pop', 'swk', 'phr', 'user']);
+  });
+});
 
 describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
   let server: TestServer;
@@ -52,7 +61,9 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
       preferred_username: 'alice@example.com',
     });
     expect(typeof claims.auth_time).toBe('number');
-    expect(claims.amr).toEqual(expect.arrayContaining(['pop', 'user', 'mfa']));
+    // Okta's trust claims: phr (phishing-resistant) plus hwk or swk (device-bound or synced).
+    expect(claims.amr).toEqual(expect.arrayContaining(['pop', 'phr', 'user', 'mfa']));
+    expect((claims.amr as string[]).filter((value) => value === 'hwk' || value === 'swk')).toHaveLength(1);
     const userinfo = await oidc.fetchUserInfo(okta.rp, tokens.access_token, alice.identity.id);
     expect(userinfo).toMatchObject({ sub: alice.identity.id, email: 'alice@example.com', given_name: 'Alice', family_name: 'Smith', preferred_username: 'alice@example.com' });
   });
@@ -248,16 +259,23 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     expect((await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
   });
 
-  it('rotates signing keys: new tokens use the new key, the old key stays published', async () => {
+  it('rotates signing keys: the next key is published at once but signs only after activation; the old key stays published', async () => {
     const before = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
-    const rotated = await server.services.signingKeys.rotate(CLI_ACTOR);
+    const rotated = await server.services.signingKeys.rotate({ immediately: false }, CLI_ACTOR);
     await server.app.oidc.refreshKeys();
     const after = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> };
-    expect(after.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([...before.keys.map((key) => key.kid), rotated.kid]));
+    expect(after.keys.map((key) => key.kid)).toEqual([before.keys[0].kid, rotated.kid]);
     expect(after.keys.every((key) => key.d === undefined)).toBe(true);
+    const staged = await login();
+    const stagedTokens = await oidc.authorizationCodeGrant(okta.rp, new URL(staged.callbackUrl), { expectedNonce: staged.nonce, expectedState: staged.state });
+    expect(decodeProtectedHeader(stagedTokens.id_token!).kid).toBe(before.keys[0].kid);
+
+    await server.services.signingKeys.rotate({ immediately: true }, CLI_ACTOR);
+    await server.app.oidc.refreshKeys();
     const { callbackUrl, nonce, state } = await login();
     const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(callbackUrl), { expectedNonce: nonce, expectedState: state });
     expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(rotated.kid);
     expect(decodeJwt(tokens.id_token!).sub).toBe(alice.identity.id);
+    expect(((await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid)).toEqual([rotated.kid, before.keys[0].kid]);
   });
 });

@@ -278,8 +278,8 @@ describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind
       patch: { supported: true },
       filter: { supported: true, maxResults: 1000 },
       bulk: { supported: false },
-      sort: { supported: false },
-      etag: { supported: false },
+      sort: { supported: true },
+      etag: { supported: true },
       changePassword: { supported: false },
       authenticationSchemes: [expect.objectContaining({ type: 'oauthbearertoken' })],
     });

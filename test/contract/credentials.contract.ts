@@ -1,6 +1,6 @@
 /** Storage contract: passkeys, apps, invites, signing keys, settings. Registered by describeStoreContract (store-contract.ts). */
 import { describe, it, expect } from 'vitest';
-import { expectWinners, expectStoreError, NOW, HOUR, unique, identity, passkey, invite, app, job, ids, type ContractContext } from './fixtures.ts';
+import { expectWinners, expectStoreError, NOW, MINUTE, HOUR, unique, identity, passkey, invite, app, job, ids, type ContractContext } from './fixtures.ts';
 
 export function describeCredentialsContract(ctx: ContractContext): void {
   describe('passkeys', () => {
@@ -194,17 +194,20 @@ export function describeCredentialsContract(ctx: ContractContext): void {
   });
 
   describe('signing keys', () => {
-    it('inserts, lists in insertion order, sets retiresAt and deletes', async () => {
-      const older = { kid: unique('kid'), alg: 'ES256', privateJwkEnc: 'enc:1', createdAt: NOW, retiresAt: null };
-      const newer = { kid: unique('kid'), alg: 'RS256', privateJwkEnc: 'enc:2', createdAt: NOW, retiresAt: null };
+    it('inserts, lists in insertion order, sets activation and revocation times and deletes', async () => {
+      const older = { kid: unique('kid'), alg: 'ES256', privateJwkEnc: 'enc:1', createdAt: NOW, activatesAt: NOW, revokedAt: null };
+      const newer = { kid: unique('kid'), alg: 'RS256', privateJwkEnc: 'enc:2', createdAt: NOW, activatesAt: NOW + HOUR, revokedAt: null };
       await ctx.store.signingKeys.insert(older);
       await ctx.store.signingKeys.insert(newer);
       expect(await ctx.store.signingKeys.list()).toEqual([older, newer]);
-      await ctx.store.signingKeys.setRetiresAt(older.kid, NOW + HOUR);
-      expect(await ctx.store.signingKeys.list()).toEqual([{ ...older, retiresAt: NOW + HOUR }, newer]);
+      expect(await ctx.store.signingKeys.setActivatesAt(newer.kid, NOW + MINUTE)).toBe(true);
+      expect(await ctx.store.signingKeys.setRevokedAt(older.kid, NOW + 2 * MINUTE)).toBe(true);
+      expect(await ctx.store.signingKeys.list()).toEqual([{ ...older, revokedAt: NOW + 2 * MINUTE }, { ...newer, activatesAt: NOW + MINUTE }]);
+      expect(await ctx.store.signingKeys.setRevokedAt('no-such-kid', NOW)).toBe(false);
+      expect(await ctx.store.signingKeys.setActivatesAt('no-such-kid', NOW)).toBe(false);
       expect(await ctx.store.signingKeys.delete(older.kid)).toBe(true);
       expect(await ctx.store.signingKeys.delete(older.kid)).toBe(false);
-      expect(await ctx.store.signingKeys.list()).toEqual([newer]);
+      expect(await ctx.store.signingKeys.list()).toEqual([{ ...newer, activatesAt: NOW + MINUTE }]);
     });
   });
 

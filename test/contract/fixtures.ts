@@ -30,6 +30,7 @@ export function identity(over: Partial<IdentityRecord> = {}): IdentityRecord {
     userName: `${id}@example.test`,
     email: `${id}@example.test`,
     emailVerified: true,
+    source: 'cli',
     givenName: null,
     familyName: null,
     displayName: null,
@@ -48,7 +49,7 @@ export function identity(over: Partial<IdentityRecord> = {}): IdentityRecord {
 
 export function group(over: Partial<GroupRecord> = {}): GroupRecord {
   const id = over.id ?? unique('grp');
-  return { id, displayName: `Group ${id}`, externalId: null, createdAt: NOW, updatedAt: NOW, version: 1, ...over };
+  return { id, displayName: `Group ${id}`, externalId: null, source: 'cli', createdAt: NOW, updatedAt: NOW, version: 1, ...over };
 }
 
 export function passkey(identityId: string, over: Partial<PasskeyRecord> = {}): PasskeyRecord {
@@ -92,6 +93,8 @@ export function app(over: Partial<AppRecord> = {}): AppRecord {
     name: 'Wiki',
     clientSecretEnc: 'enc:v1:abc',
     redirectUris: ['https://wiki.example.test/cb'],
+    postLogoutRedirectUris: [],
+    clientAuth: { method: 'client_secret' },
     oktaDomain: null,
     loginUrl: null,
     iconDataUri: null,

@@ -342,6 +342,20 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       expect(await ctx.store.jobs.counts('mail')).toEqual({ pending: 2, done: 1, failed: 0 });
       expect(await ctx.store.jobs.counts('empty')).toEqual({ pending: 0, done: 0, failed: 0 });
     });
+
+    it('answers when the oldest pending job is due: its runAt, its lease end while leased, null when none', async () => {
+      expect(await ctx.store.jobs.oldestDue('mail')).toBeNull();
+      const early = job({ runAt: NOW - 5 * MINUTE });
+      await ctx.store.jobs.enqueue(early);
+      await ctx.store.jobs.enqueue(job({ runAt: NOW + MINUTE }));
+      await ctx.store.jobs.enqueue(job({ queue: 'other', runAt: NOW - HOUR }));
+      expect(await ctx.store.jobs.oldestDue('mail')).toBe(NOW - 5 * MINUTE);
+      const leased = await ctx.store.jobs.lease('mail', 'w1', NOW, LEASE);
+      expect(leased?.key).toBe(early.key);
+      expect(await ctx.store.jobs.oldestDue('mail')).toBe(NOW + Math.min(LEASE, MINUTE));
+      await ctx.store.jobs.fail(leased!.id, 'w1', 'refused', NOW);
+      expect(await ctx.store.jobs.oldestDue('mail')).toBe(NOW + MINUTE);
+    });
   });
 
   describe('lifecycle', () => {

@@ -8,6 +8,8 @@ import { openRedisStore } from '../../adapters/redis/redis-store.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXPIRY_ALLOWANCE_MS } from '../../adapters/redis/script.ts';
 import { describeStoreContract } from './store-contract.ts';
+import { describeChangeNotificationsContract } from './changes.contract.ts';
+import { CHANGE_DELIVERY_MS } from '../../server/ports/storage.ts';
 
 const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `latchkey-test:${randomUUID()}:`;
@@ -51,6 +53,33 @@ describe('redis: expired rows carry their own TTL', () => {
     } finally {
       redis.disconnect();
       await store.close();
+    }
+  });
+});
+
+describeChangeNotificationsContract('redis', async () => {
+  const keyPrefix = `${runPrefix}${++stores}:`;
+  return [await openRedisStore({ url, keyPrefix }), await openRedisStore({ url, keyPrefix })];
+});
+
+describe('redis change notifications without pub/sub', () => {
+  it('a change whose message was lost (subscriber away) still reaches listeners by the version check', async () => {
+    const keyPrefix = `${runPrefix}${++stores}:`;
+    const store = await openRedisStore({ url, keyPrefix });
+    const redis = new Redis(url);
+    try {
+      let called = 0;
+      store.changes.subscribe('topic-a', () => called++);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = called;
+      // What publish() does, minus the PUBLISH: as if the subscriber had been disconnected.
+      await redis.incr(`${keyPrefix}changes:topic-a`);
+      const start = Date.now();
+      while (called === before && Date.now() - start < 2 * CHANGE_DELIVERY_MS + 500) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(called).toBe(before + 1);
+    } finally {
+      await store.close();
+      await redis.quit();
     }
   });
 });

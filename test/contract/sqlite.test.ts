@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../../server/ports/storage.ts';
 import { describeStoreContract } from './store-contract.ts';
+import { describeChangeNotificationsContract } from './changes.contract.ts';
 
 const dirs: string[] = [];
 const freshDir = (): string => {
@@ -21,6 +22,11 @@ const removeDirs = async (): Promise<void> => {
 };
 
 describeStoreContract('sqlite', () => openSqliteStore({ dataDir: freshDir() }), removeDirs);
+
+describeChangeNotificationsContract('sqlite', async () => {
+  const dataDir = freshDir();
+  return [await openSqliteStore({ dataDir }), await openSqliteStore({ dataDir })];
+});
 
 describe('sqlite: one file, two connections', () => {
   afterAll(removeDirs);
@@ -43,7 +49,7 @@ describe('sqlite: one file, two connections', () => {
     const stores: Store[] = [a, b];
     try {
       await a.identities.create({
-        id: 'i1', userName: 'shared', email: 's@example.test', emailVerified: true, givenName: null,
+        id: 'i1', userName: 'shared', email: 's@example.test', emailVerified: true, source: 'cli', givenName: null,
         familyName: null, displayName: null, externalId: null, oktaUserId: null, locale: null, active: true,
         roles: [], attributes: {}, createdAt: NOW, updatedAt: NOW, version: 1,
       });

@@ -17,6 +17,7 @@ import type { ContractContext } from './fixtures.ts';
 import { describeIdentitiesGroupsContract } from './identities-groups.contract.ts';
 import { describeCredentialsContract } from './credentials.contract.ts';
 import { describeProtocolStateContract } from './protocol-state.contract.ts';
+import { describeFiltersContract } from './filters.contract.ts';
 
 export function describeStoreContract(
   name: string,
@@ -54,5 +55,6 @@ export function describeStoreContract(
     describeIdentitiesGroupsContract(ctx);
     describeCredentialsContract(ctx);
     describeProtocolStateContract(ctx);
+    describeFiltersContract(ctx);
   });
 }

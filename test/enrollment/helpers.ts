@@ -16,7 +16,7 @@ export async function statusesOf(services: Services, people: IdentityRecord[]): 
 /** The same wiring as server/main.ts, with test-sized lease and backoff. */
 export function mailSendingFor(services: Services, overrides: Parameters<typeof createMailSending>[3] = {}) {
   const logger = createLogger('silent');
-  return createMailSending(services, openMailer(services.config, logger), logger, { heartbeat: false, baseBackoffMs: 200, maxBackoffMs: 1_000, leaseMs: 5_000, pollMs: 100, ...overrides });
+  return createMailSending(services, openMailer(services.config, logger), logger, { heartbeat: false, baseBackoffMs: 200, maxBackoffMs: 1_000, outageMaxBackoffMs: 1_000, leaseMs: 5_000, pollMs: 100, ...overrides });
 }
 
 export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {

@@ -36,7 +36,19 @@ describe('configuration', () => {
   });
 
   it('requires REDIS_URL with STORE=redis', () => {
-    expect(problemsOf({ STORE: 'redis' })).toEqual(['REDIS_URL: required when STORE=redis']);
+    expect(problemsOf({ STORE: 'redis' })).toEqual(['REDIS_URL: required when STORE=redis (or REDIS_SENTINELS with REDIS_SENTINEL_NAME)']);
+  });
+
+  it('takes Redis Sentinel instead of REDIS_URL, and names what is wrong with it', () => {
+    const config = loadConfig({ STORE: 'redis', REDIS_SENTINELS: 's1:26379, 10.0.0.2:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'mymaster' });
+    expect(config.redisSentinels).toEqual([{ host: 's1', port: 26379 }, { host: '10.0.0.2', port: 26380 }, { host: '::1', port: 26381 }]);
+    expect(config.redisSentinelName).toBe('mymaster');
+    expect(problemsOf({ STORE: 'redis', REDIS_SENTINELS: 's1:26379' })).toEqual(['REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master name the sentinels monitor)']);
+    expect(problemsOf({ REDIS_SENTINEL_NAME: 'mymaster' })).toEqual(['REDIS_SENTINELS: required with REDIS_SENTINEL_NAME (comma-separated host:port of the sentinels)']);
+    expect(problemsOf({ REDIS_SENTINELS: 's1:26379,s2', REDIS_SENTINEL_NAME: 'm' })).toEqual([
+      'REDIS_SENTINELS: expected a comma-separated host:port list such as "sentinel-1:26379,sentinel-2:26379", got "s2"',
+    ]);
+    expect(problemsOf({ REDIS_SENTINELS: 's1:99999', REDIS_SENTINEL_NAME: 'a b' })).toHaveLength(2);
   });
 
   it('refuses development defaults in production', () => {
@@ -45,6 +57,13 @@ describe('configuration', () => {
     expect(problemsOf({ NODE_ENV: 'production', PUBLIC_URL: 'https://id.example.com', LATCHKEY_SECRET: 'x'.repeat(40), COOKIE_KEYS: 'short' })).toEqual([
       'COOKIE_KEYS: each comma-separated key must be at least 32 characters',
     ]);
+  });
+
+  it('validates KEY_ACTIVATION_DELAY: a duration of at least 10 s, 1 h by default', () => {
+    expect(loadConfig({}).keyActivationDelayMs).toBe(3_600_000);
+    expect(loadConfig({ KEY_ACTIVATION_DELAY: '15m' }).keyActivationDelayMs).toBe(900_000);
+    expect(problemsOf({ KEY_ACTIVATION_DELAY: '5s' })).toEqual([expect.stringMatching(/^KEY_ACTIVATION_DELAY: must be at least 10s/)]);
+    expect(problemsOf({ KEY_ACTIVATION_DELAY: 'later' })).toEqual([expect.stringMatching(/^KEY_ACTIVATION_DELAY: expected a duration/)]);
   });
 
   it('parses durations', () => {

@@ -50,7 +50,13 @@ export interface SimRequest {
   body: unknown;
   status: number | 'drop';
   authorization: string | null;
+  /** When the request arrived (epoch ms). */
+  at: number;
+  /** X-Rate-Limit-Reset sent with the answer (epoch seconds). */
+  rateLimitReset?: number;
 }
+
+export type SimListener = (request: SimRequest) => void;
 
 const now = () => new Date().toISOString();
 const oktaId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 17)}`;
@@ -102,9 +108,11 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
   const rules = new Map<string, Json[]>();
   const faults: SimFault[] = [];
   const requests: SimRequest[] = [];
+  const listeners = new Set<SimListener>();
   const buckets = new Map<string, { windowEnd: number; used: number }>();
   const rateLimit = options.rateLimit ?? 600;
   let outage: SimFault | null = null;
+  let lastReset = 0;
   let baseUrl = '';
   const memberships = new Map<string, Set<string>>();
   const passwords = new Map<string, string>();
@@ -254,6 +262,7 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
     res.setHeader('x-rate-limit-limit', String(rateLimit));
     res.setHeader('x-rate-limit-remaining', String(limited ? 0 : Math.max(0, rateLimit - bucket.used)));
     res.setHeader('x-rate-limit-reset', String(reset));
+    if (limited) lastReset = reset;
     return limited;
   }
 
@@ -482,8 +491,16 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
       return;
     }
     const query = Object.fromEntries(url.searchParams);
-    const entry: SimRequest = { method, path: url.pathname, query, body: undefined, status: 0, authorization: req.headers.authorization ?? null };
+    const entry: SimRequest = { method, path: url.pathname, query, body: undefined, status: 0, authorization: req.headers.authorization ?? null, at: Date.now() };
     requests.push(entry);
+    try {
+      await answer(req, res, url, method, query, entry);
+    } finally {
+      for (const listener of listeners) listener(entry);
+    }
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse, url: URL, method: string, query: Record<string, string>, entry: SimRequest) {
     try {
       entry.body = await readBody(req);
       const fault = takeFault(method, url.pathname);
@@ -495,6 +512,7 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
       }
       const bucket = `${method} ${url.pathname.replace(/^(\/api\/v1\/[a-z]+).*$/, '$1')}`;
       if (rateHeaders(res, bucket, fault?.status === 429 ? fault : undefined)) {
+        entry.rateLimitReset = lastReset;
         throw new HttpError(429, 'E0000047', 'API call exceeded rate limit due to too many requests.');
       }
       if (fault && typeof fault.status === 'number') {
@@ -516,9 +534,13 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  let server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
+  const closeServer = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   baseUrl = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
 
   return {
@@ -601,9 +623,40 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
     defineRegistrationAttribute() {
       customProperties.set('byndidRegistered', { title: 'Latchkey Registration Status', type: 'boolean', required: false, permissions: [{ principal: 'SELF', action: 'READ_ONLY' }], mutability: 'READ_WRITE', scope: 'NONE', master: { type: 'PROFILE_MASTER' } });
     },
+    /** Calls the listener after every request is answered (or dropped); returns the unsubscribe. */
+    onRequest(listener: SimListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Resolves once a request matching `test` was answered (checking the ones already seen first). */
+    waitForRequest(test: (request: SimRequest) => boolean, timeoutMs = 30_000): Promise<SimRequest> {
+      const seen = requests.find((request) => request.status !== 0 && test(request));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error('Okta emulator: the expected request did not come'));
+        }, timeoutMs);
+        const listener: SimListener = (request) => {
+          if (!test(request)) return;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(request);
+        };
+        listeners.add(listener);
+      });
+    },
+    /** A real outage: nothing listens on the port any more, connections are refused. */
+    async stopListening() {
+      await closeServer();
+    },
+    /** Listens again on the same port. */
+    async resumeListening() {
+      server = createServer((req, res) => void handle(req, res));
+      await new Promise<void>((resolve) => server.listen(address.port, options.host ?? '127.0.0.1', resolve));
+    },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await closeServer();
     },
   };
 }

@@ -33,6 +33,7 @@ export function identityRecord(over: Partial<IdentityRecord> = {}): IdentityReco
     userName: `${id}@example.test`,
     email: over.userName ?? `${id}@example.test`,
     emailVerified: true,
+    source: 'cli',
     givenName: null,
     familyName: null,
     displayName: null,

@@ -61,6 +61,8 @@ export interface ScimRequestOptions {
   contentType?: string;
   /** undefined: the client's token; null: no Authorization header at all. */
   authorization?: string | null;
+  /** Extra request headers (If-Match, If-None-Match). */
+  headers?: Record<string, string>;
 }
 
 export type ScimRequest = (method: string, path: string, options?: ScimRequestOptions) => Promise<ScimResponse>;
@@ -68,7 +70,7 @@ export type ScimRequest = (method: string, path: string, options?: ScimRequestOp
 /** A client for `{base}` (e.g. `${server.url}/scim/v2`) with Okta's User-Agent and content type. */
 export function scimClient(base: string, token: string): ScimRequest {
   return async (method, path, options = {}) => {
-    const headers: Record<string, string> = { 'User-Agent': 'Okta SCIM Client 1.0.0', Accept: 'application/scim+json' };
+    const headers: Record<string, string> = { 'User-Agent': 'Okta SCIM Client 1.0.0', Accept: 'application/scim+json', ...options.headers };
     const authorization = options.authorization === undefined ? `Bearer ${token}` : options.authorization;
     if (authorization !== null) headers.Authorization = authorization;
     const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));

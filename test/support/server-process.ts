@@ -1,15 +1,18 @@
 /**
- * The real server as an operator runs it: the command of `npm start` (read from package.json, so
- * the two cannot drift apart) in its own process, configured only through its environment, and
- * observed only from outside (its HTTP port, its exit code, its JSON log lines).
+ * The real server as an operator runs it: what `npm start` runs (`tsx server/main.ts`, here as
+ * `node --import tsx server/main.ts`: the same program in ONE process, so the child's pid is the
+ * server's and a signal, kill -9 included, reaches the server itself; package.json is checked so
+ * the two cannot drift apart), configured only through its environment, and observed only from
+ * outside (its HTTP port, its exit code, its JSON log lines). Used by the start-up, shutdown and
+ * crash tests (test/ops) and the wiring tests (test/server).
  * - The port is a free one found just before the start; a lost race (EADDRINUSE) is retried.
  * - "Started" means the server logged its "listening" line (pino JSON at LOG_LEVEL info), or, if
  *   a test raises LOG_LEVEL above info, that /healthz answers.
- * - Every child is tracked and SIGKILLed (with its process group: the tsx launcher runs the
- *   server as its own child) at the end of the test file and when this process exits.
+ * - Every child is tracked and SIGKILLed (with its process group) at the end of the test file and
+ *   when this process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +42,8 @@ export interface StartOptions {
   /** Kept after stop(); without it a fresh temporary directory is used and removed on stop(). */
   dataDir?: string;
   startTimeoutMs?: number;
+  /** The same as startTimeoutMs. */
+  timeoutMs?: number;
 }
 
 const children = new Set<ChildProcess>();
@@ -65,13 +70,12 @@ process.once('exit', killAll);
 // Registered at import time, i.e. while the importing test file is being collected.
 if (process.env.VITEST) afterAll(killAll);
 
-/** The `npm start` command, e.g. ["<root>/node_modules/.bin/tsx", "server/main.ts"]. */
+/** `npm start` as one process: node with tsx's loader on the entry that package.json's start script names. */
 export function startCommand(): string[] {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const words = pkg.scripts.start.trim().split(/\s+/);
-  if (words.some((word) => /[&|;<>$=]/.test(word))) throw new Error(`server-process: cannot run "npm start" = "${pkg.scripts.start}" without a shell; update test/support/server-process.ts`);
-  const bin = path.join(ROOT, 'node_modules', '.bin', words[0]);
-  return [existsSync(bin) ? bin : words[0], ...words.slice(1)];
+  const match = /^tsx (\S+\.ts)$/.exec(pkg.scripts.start.trim());
+  if (!match) throw new Error(`server-process: "npm start" is now "${pkg.scripts.start}"; update test/support/server-process.ts to run the same`);
+  return [process.execPath, '--import', 'tsx', path.join(ROOT, match[1])];
 }
 
 export async function freePort(): Promise<number> {
@@ -173,7 +177,7 @@ async function startOnce(options: StartOptions): Promise<ServerProcess> {
   }
 
   const url = env.PUBLIC_URL === `http://localhost:${port}` ? `http://localhost:${port}` : `http://127.0.0.1:${port}`;
-  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const timeoutMs = options.startTimeoutMs ?? options.timeoutMs ?? 60_000;
   try {
     if (LOUD_LEVELS.has(env.LOG_LEVEL)) await waitForHealth(`http://127.0.0.1:${port}`, child, timeoutMs);
     else await waitForLog((line) => /listening/i.test(String(line.msg ?? '')), timeoutMs);
@@ -201,7 +205,7 @@ async function startOnce(options: StartOptions): Promise<ServerProcess> {
         const hung = setTimeout(() => killGroup(child, 'SIGKILL'), 20_000);
         const code = await exit;
         clearTimeout(hung);
-        // The launcher is gone; make sure nothing of its group outlives it.
+        // Make sure nothing the server started outlives it.
         killGroup(child, 'SIGKILL');
         if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
         return code;
@@ -229,7 +233,7 @@ export async function runServerUntilExit(options: { env: Record<string, string>;
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -4,7 +4,10 @@
  * - `refuse`: answers every connection with 421 (a transient refusal, RFC 5321 §4.2.1);
  * - `hangup`: accepts TCP connections and drops them at once (connection lost);
  * - `down`: nothing listens (connection refused);
- * - `rejectRecipients`: answers RCPT TO with 550 for these addresses (a permanent refusal).
+ * - `rejectRecipients`: answers RCPT TO with 550 for these addresses (a permanent refusal);
+ * - `deferRecipients`: answers RCPT TO with 450 for these addresses (mailbox busy, try later);
+ * - `refuseFor(ms, { code, stage })`: for a window of time, answers every session with `code`
+ *   (4xx or 5xx) at the greeting or at MAIL FROM, as a relay in trouble does.
  * `beforeMail` runs on every MAIL FROM before it is answered, e.g. to kill a sender mid-batch.
  */
 import net, { type AddressInfo } from 'node:net';
@@ -30,6 +33,10 @@ export interface SmtpSink {
   readonly mailCommands: number;
   readonly mode: SinkMode;
   rejectRecipients: Set<string>;
+  deferRecipients: Set<string>;
+  /** Sessions answered with the refusal window's code so far. */
+  readonly refused: number;
+  refuseFor(ms: number, reply?: { code?: number; stage?: 'connect' | 'mail' }): void;
   beforeMail: ((count: number) => void | Promise<void>) | null;
   setMode(mode: SinkMode): Promise<void>;
   countFor(address: string): number;
@@ -45,6 +52,13 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   let mode: SinkMode = 'accept';
   let port = 0;
   let listener: { close(): Promise<void> } | null = null;
+  let refusal: { code: number; stage: 'connect' | 'mail'; until: number } | null = null;
+  let refused = 0;
+  const refusing = (stage: 'connect' | 'mail') => refusal !== null && refusal.stage === stage && Date.now() < refusal.until;
+  const refusalError = () => {
+    refused++;
+    return smtpError(refusal!.code, `${refusal!.code} ${refusal!.code >= 500 ? '5.3.0' : '4.3.0'} Service unavailable (test refusal window)`);
+  };
 
   const sink: SmtpSink = {
     get port() {
@@ -61,6 +75,13 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       return mode;
     },
     rejectRecipients: new Set(),
+    deferRecipients: new Set(),
+    get refused() {
+      return refused;
+    },
+    refuseFor(ms, reply = {}) {
+      refusal = { code: reply.code ?? 554, stage: reply.stage ?? 'mail', until: Date.now() + ms };
+    },
     beforeMail: null,
     async setMode(next) {
       if (next === mode) return;
@@ -95,14 +116,17 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       closeTimeout: 100,
       onConnect(_session, callback) {
         if (mode === 'refuse') return callback(smtpError(421, 'Service not available, closing transmission channel (test outage)'));
+        if (refusing('connect')) return callback(refusalError());
         callback();
       },
       onMailFrom(_address, _session, callback) {
         mailCommands++;
+        if (refusing('mail')) return callback(refusalError());
         Promise.resolve(sink.beforeMail?.(mailCommands)).then(() => callback(), (error: Error) => callback(error));
       },
       onRcptTo(address, _session, callback) {
         if (sink.rejectRecipients.has(address.address.toLowerCase())) return callback(smtpError(550, `5.1.1 <${address.address}>: Recipient address rejected: user unknown`));
+        if (sink.deferRecipients.has(address.address.toLowerCase())) return callback(smtpError(450, `4.2.1 <${address.address}>: Mailbox busy, try again later`));
         callback();
       },
       onData(stream, session, callback) {

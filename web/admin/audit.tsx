@@ -95,6 +95,7 @@ export function AuditPage() {
                 <td class="small">{event.targetName ?? event.target ?? '—'}</td>
                 <td>
                   <Badge value={event.outcome} />
+                  {event.outcome === 'failure' && reasonOf(event) && <span class="audit-detail small">{reasonOf(event)}</span>}
                 </td>
               </tr>
             ))}
@@ -103,4 +104,11 @@ export function AuditPage() {
       </div>
     </section>
   );
+}
+
+/** Why a failure happened, in whichever detail field its recorder used. */
+function reasonOf(event: AuditRow): string | null {
+  const { detail } = event;
+  for (const key of ['reason', 'errorSummary', 'error', 'message']) if (typeof detail[key] === 'string' && detail[key]) return detail[key] as string;
+  return null;
 }

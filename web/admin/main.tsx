@@ -10,6 +10,7 @@ import { IdentityDetailPage } from './identities/detail.tsx';
 import { GroupDetailPage, GroupsPage } from './groups.tsx';
 import { AuditPage } from './audit.tsx';
 import type { SessionView } from '../../server/edges/admin/views.ts';
+import { BrandMark } from '../ui/brand-mark.tsx';
 
 type SessionInfo = SessionView;
 
@@ -53,9 +54,7 @@ function Console() {
         <aside class="sidebar">
           <div class="sidebar-inner">
           <div class="brand">
-            <span class="brand-mark" aria-hidden="true">
-              ◆
-            </span>
+            <BrandMark />
             <span>
               {document.body.dataset.org}
               <small>Admin console</small>

@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../ui/api.ts';
 import { ConfirmDialog, ErrorNote, Loading, Modal, ToastProvider, useLoad, useToast } from '../ui/components.tsx';
+import { BrandMark } from '../ui/brand-mark.tsx';
 
 interface Me {
   me: { name: string; userName: string; email: string; isAdmin: boolean };
@@ -28,9 +29,7 @@ function Dashboard() {
     <>
       <header class="topbar">
         <div class="brand">
-          <span class="brand-mark" aria-hidden="true">
-            ◆
-          </span>
+          <BrandMark />
           {data.orgName}
         </div>
         <div class="topbar-right">
@@ -75,7 +74,7 @@ function Dashboard() {
               onClick={async () => {
                 try {
                   const { url } = await api<{ url: string }>('POST', '/api/me/passkeys/new');
-                  window.location.assign(url);
+                  window.location.assign(`${url}?from=dashboard`);
                 } catch (failure) {
                   toast((failure as Error).message, 'error');
                 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { createAdminService } from '../../domain/admins.ts';
 import { parseDuration } from '../../config.ts';
 import { AppError } from '../../domain/errors.ts';
-import { CLI_ACTOR, iso, print, services } from '../context.ts';
+import { CLI_ACTOR, iso, knownPublicUrl, print, services } from '../context.ts';
 import { describeIdentity } from './identities.ts';
 
 async function adminService() {
@@ -28,13 +28,14 @@ export function registerAdminCommands(program: Command): void {
       const ttlMs = parseDuration(options.ttl);
       if (ttlMs === null) throw new AppError('invalid_input', `--ttl must be a duration like 24h or 7d, got "${options.ttl}"`);
       const { svc, admins: service } = await adminService();
+      const consoleUrl = `${await knownPublicUrl()}/admin`;
       const { identity, created } = await service.grant({ userName: username, email: options.email }, CLI_ACTOR);
       const link = options.link ? await svc.invites.issue(identity, { actor: CLI_ACTOR, delivery: 'link', ttlMs }) : null;
       print({
         ...describeIdentity(identity),
         created,
         ...(link ? { enrollment_link: link.url, link_expires_at: iso(link.invite.expiresAt) } : {}),
-        console_url: `${svc.config.publicUrl}/admin`,
+        console_url: consoleUrl,
         next: link ? 'open the enrollment link to create a passkey, then sign in at console_url' : 'sign in at console_url',
       });
     });

@@ -15,8 +15,9 @@ import { AppError } from '../../domain/errors.ts';
 import type { SendSummary } from '../../domain/enrollment-mail.ts';
 import { ENROLLMENT_MAIL_QUEUE } from '../../domain/enrollment-mail.ts';
 import type { EnrollmentStatus, IdentityRecord, InviteRecord } from '../../ports/storage.ts';
-import { mailWorkerIsRunning } from '../../workers/enrollment-mail-worker.ts';
-import { CLI_ACTOR, iso, mailSending, print, services } from '../context.ts';
+import { mailQueueHealth, mailWorkerIsRunning } from '../../workers/enrollment-mail-worker.ts';
+import { describeQueueHealth } from '../../workers/queue-pause.ts';
+import { CLI_ACTOR, iso, knownPublicUrl, mailSending, print, services } from '../context.ts';
 
 const statuses: EnrollmentStatus[] = ['unenrolled', 'pending', 'enrolled'];
 const PAGE = 1000;
@@ -141,6 +142,7 @@ export function registerEnrollCommand(program: Command): void {
       const ttlMs = durationOption('--ttl', options.ttl);
       const waitMs = durationOption('--wait', options.wait)!;
       const svc = await services();
+      await knownPublicUrl();
 
       if (options.link) {
         if (selecting || usernames.length !== 1) throw new AppError('invalid_input', '--link makes one link for one person; use --send to invite several people');
@@ -214,6 +216,15 @@ export function registerEnrollCommand(program: Command): void {
       const { worker } = await mailSending();
       const ran = await worker.drain();
       const counts = await svc.store.jobs.counts(ENROLLMENT_MAIL_QUEUE);
-      print({ ran, queue: { waiting: counts.pending, done: counts.done, failed: counts.failed } });
+      print({ ran, queue: { ...describeQueueHealth(await mailQueueHealth(svc.store.settings)), waiting: counts.pending, done: counts.done, failed: counts.failed } });
+    });
+
+  invites
+    .command('queue')
+    .description('The invitation email queue: sending, or paused by an SMTP outage (since when, next try, last error)')
+    .action(async () => {
+      const svc = await services();
+      const counts = await svc.store.jobs.counts(ENROLLMENT_MAIL_QUEUE);
+      print({ ...describeQueueHealth(await mailQueueHealth(svc.store.settings)), waiting: counts.pending, done: counts.done, failed: counts.failed, worker_running: await mailWorkerIsRunning(svc.store.settings, svc.clock.now()) });
     });
 }

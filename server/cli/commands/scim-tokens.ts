@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
 import { scimBaseUrl } from '../../edges/scim/scim-schemas.ts';
-import { CLI_ACTOR, iso, print, services } from '../context.ts';
+import { CLI_ACTOR, iso, knownPublicUrl, print, services } from '../context.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const WARN_BEFORE_DAYS = 14;
@@ -47,7 +47,7 @@ export function registerScimTokenCommands(program: Command): void {
     .action(async (options: { name: string; expiresAt?: string; expiry: boolean }) => {
       const svc = await services();
       const { token, info } = await svc.scimTokens.create({ name: options.name, expiresAt: expiryOf(options) }, CLI_ACTOR);
-      print({ token, scim_url: scimBaseUrl(svc.config.publicUrl), expires_at: iso(info.expiresAt), id: info.id });
+      print({ token, scim_url: scimBaseUrl(await knownPublicUrl()), expires_at: iso(info.expiresAt), id: info.id });
     });
 
   tokens

@@ -4,8 +4,8 @@
  *   checked on every call (403 otherwise);
  * - every state-changing call carries the page's CSRF token bound to the session, and our Origin;
  * - every input is parsed by a zod schema before a handler sees it (routes/<resource>.ts);
- * - every state-changing call (and every secret reveal) is audited with actor identity:<id>;
- *   the domain services add their own events with the details.
+ * - every change is audited once, with actor identity:<id>: by the domain service that made it,
+ *   or here, with its reason, when it was refused.
  * Handlers call the domain services; none writes to the store directly.
  */
 import Router from '@koa/router';
@@ -66,16 +66,17 @@ export function createAdminApi(deps: {
       } catch (error) {
         if (!isAppError(error)) throw error;
         sendJsonError(ctx, error);
+        // A change the domain refused never reached its audit line: record the refusal and why.
+        // (A change that succeeded was recorded once, by the domain service that made it.)
+        await audit.record({
+          kind: 'admin',
+          action: 'console.refused',
+          actor: actorOf(ctx),
+          target: null,
+          outcome: 'failure',
+          detail: { method: ctx.method, route: ctx._matchedRoute ?? ctx.path, status: ctx.status, error: error.code, reason: error.message },
+        });
       }
-      // One line per console action, whatever its outcome; the domain adds the details.
-      await audit.record({
-        kind: 'admin',
-        action: 'console.request',
-        actor: actorOf(ctx),
-        target: null,
-        outcome: ctx.status < 400 ? 'success' : 'failure',
-        detail: { method: ctx.method, route: ctx._matchedRoute ?? ctx.path, status: ctx.status },
-      });
     });
   };
 

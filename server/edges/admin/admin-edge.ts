@@ -10,6 +10,7 @@ import type { Context, Middleware } from 'koa';
 import type { Services } from '../../bootstrap.ts';
 import { ADMIN_ROLE } from '../../domain/apps.ts';
 import { createAdminService } from '../../domain/admins.ts';
+import { PUBLIC_URL_SETTING } from '../../domain/public-url.ts';
 import type { EnrollmentMail } from '../../domain/enrollment-mail.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { renderErrorPage } from '../../http/errors.ts';
@@ -36,6 +37,8 @@ export async function createAdminEdge(deps: { services: Services; csrf: ReturnTy
   const { services, csrf, enrollmentMail } = deps;
   const { config } = services;
   await services.apps.ensureInternalClient(config.publicUrl);
+  // The CLI prints links on this address (server/cli/context.ts), not on a PORT-derived guess.
+  await services.store.settings.set(PUBLIC_URL_SETTING, config.publicUrl);
   const sessions = createConsoleSessions(services);
   const login = createConsoleLogin(services, sessions);
   const admins = createAdminService({ store: services.store, identities: services.identities, now: () => services.clock.now() });
@@ -62,7 +65,7 @@ export async function createAdminEdge(deps: { services: Services; csrf: ReturnTy
     const session = await sessions.current(ctx);
     if (!session) return ctx.redirect('/admin/login');
     if (!session.identity.roles.includes(ADMIN_ROLE)) {
-      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', `You are signed in as ${session.identity.userName}, who does not have the admin role.`);
+      renderErrorPage(ctx, config.orgName, 403, 'The admin console is for administrators', `You are signed in as ${session.identity.userName}, who does not have the admin role. Ask an administrator to grant it, or go on to your own apps.`, html`<div class="actions"><a class="button-link primary" href="/">Go to your apps</a><form method="post" action="/logout-session"><button type="submit">Sign out to use another account</button></form></div>`);
       return;
     }
     ctx.type = 'html';

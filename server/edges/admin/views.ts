@@ -4,9 +4,10 @@
  * Times are ISO 8601 strings (UTC); the browser shows them in its own locale and zone.
  */
 import { displayNameOf } from '../../domain/identities.ts';
+import { managedByOkta } from '../../domain/ownership.ts';
 import { authenticatorModel } from '../../domain/authenticator-models.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
-import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord } from '../../ports/storage.ts';
+import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord, RecordSource } from '../../ports/storage.ts';
 
 export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
@@ -48,6 +49,8 @@ export interface AppDetailView {
   assignedGroups: NamedRef[];
   endpoints?: Record<string, string>;
   scimUrl?: string;
+  /** Why a real Okta org could not reach PUBLIC_URL (http or loopback), else null. */
+  reachability?: string | null;
 }
 
 export interface IdentityView {
@@ -59,6 +62,9 @@ export interface IdentityView {
   displayName: string | null;
   name: string;
   externalId: string | null;
+  /** Who created the person: Okta over SCIM, the console, or the CLI. */
+  source: RecordSource;
+  /** Pushed over SCIM: Okta owns the profile, so the console does not edit it. */
   scimManaged: boolean;
   active: boolean;
   roles: string[];
@@ -80,7 +86,8 @@ export function describeProfile(identity: IdentityRecord): ProfileView {
     displayName: identity.displayName,
     name: displayNameOf(identity),
     externalId: identity.externalId,
-    scimManaged: identity.externalId !== null,
+    source: identity.source,
+    scimManaged: managedByOkta(identity),
     active: identity.active,
     roles: identity.roles,
     createdAt: iso(identity.createdAt)!,
@@ -169,12 +176,13 @@ export interface GroupView {
   id: string;
   displayName: string;
   externalId: string | null;
+  source: RecordSource;
   scimManaged: boolean;
   createdAt: string;
 }
 
 export function describeGroup(group: GroupRecord): GroupView {
-  return { id: group.id, displayName: group.displayName, externalId: group.externalId, scimManaged: group.externalId !== null, createdAt: iso(group.createdAt)! };
+  return { id: group.id, displayName: group.displayName, externalId: group.externalId, source: group.source, scimManaged: managedByOkta(group), createdAt: iso(group.createdAt)! };
 }
 
 export interface GroupRow extends GroupView {

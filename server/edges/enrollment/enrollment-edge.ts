@@ -45,6 +45,11 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
     }
     const { identity, invite } = found;
     const existing = await store.passkeys.listByIdentity(identity.id);
+    // Where to go next: back to the dashboard when the person came from it, else to Okta's
+    // sign-in (the org of the Okta app), where the new passkey is asked for.
+    const fromDashboard = ctx.query.from === 'dashboard';
+    const oktaApp = fromDashboard ? undefined : (await store.apps.list()).find((app) => app.kind === 'okta' && app.oktaDomain);
+    const continueTo = oktaApp?.oktaDomain ? { href: oktaApp.oktaDomain, label: 'Continue to Okta sign-in' } : { href: '/', label: 'Continue to your apps' };
     ctx.type = 'html';
     ctx.body = renderPage({
       title: 'Create your passkey',
@@ -62,9 +67,10 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
             <div class="actions"><button id="create" class="primary" type="button">Create passkey</button></div>
             <p id="create-status" class="status" role="status" aria-live="polite"></p>
           </li>
-          <li id="step-done" hidden><h2>3. Done</h2><p>Your passkey <strong id="done-name"></strong> is ready. Next time you sign in to Okta, enter your username and you will be asked for this passkey instead of a password.</p></li>
+          <li id="step-done" hidden><h2>3. Done</h2><p>Your passkey <strong id="done-name"></strong> is ready. Next time you sign in to Okta, enter your username and you will be asked for this passkey instead of a password.</p>
+            <div class="actions"><a id="continue" class="button-link primary" href="${continueTo.href}">${continueTo.label}</a></div></li>
         </ol>
-        <p class="muted">This link works once and expires ${new Date(invite.expiresAt).toUTCString()}. Opening it does not use it up.</p>`,
+        <p class="muted">This link stays valid until you create a passkey with it, or until it expires on ${new Date(invite.expiresAt).toUTCString()}. Opening it does not use it up.</p>`,
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * The OIDC edge: the mounted provider plus the sign-in interaction (the passkey login page).
- * - The provider is rebuilt when the signing key set changes (rotation from the CLI or another
- *   instance), so every instance signs with the newest key within KEY_REFRESH_MS.
+ * - The provider is rebuilt when the signing key set changes (signing-key-watch.ts: a rotation or
+ *   revocation anywhere, an activation time reached), so every instance publishes and signs the
+ *   same keys. /jwks and discovery carry a Cache-Control max-age shorter than the key lead time.
  * - The interaction is finished only after a verified assertion, by an active person assigned
  *   to the app; refusals go back to the app as access_denied after a page that says why.
  * - With login_hint, only that person's passkeys are offered; without it, discoverable login.
@@ -16,17 +17,21 @@ import type { PasskeyCeremonies } from '../../ports/passkey-ceremonies.ts';
 import type { PasskeyRecord } from '../../ports/storage.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
 import { createProvider } from './provider.ts';
+import { watchSigningKeys } from './signing-key-watch.ts';
+import { OIDC_ROUTES } from '../../http/endpoints.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { renderErrorPage, sendJsonError } from '../../http/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { selfActor } from '../../domain/actor.ts';
+import { createAdminService, FIRST_ADMIN_COMMAND } from '../../domain/admins.ts';
 
-export const KEY_REFRESH_MS = 30_000;
-
-/** RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification. */
+/**
+ * RFC 8176 values: proof of possession of a key, hardware-bound or synced, with user verification.
+ * `phr` (phishing-resistant): a passkey is bound to our origin, so Okta's trust claims count it.
+ */
 export function amrFor(passkey: Pick<PasskeyRecord, 'deviceType'>, userVerified: boolean): string[] {
-  const amr = ['pop', passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk', 'user'];
+  const amr = ['pop', passkey.deviceType === 'singleDevice' ? 'hwk' : 'swk', 'phr', 'user'];
   if (userVerified) amr.push('mfa');
   return amr;
 }
@@ -42,22 +47,24 @@ export async function createOidcEdge(deps: {
 }) {
   const { services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit } = deps;
   const { store, config, clock, audit } = services;
+  const admins = createAdminService({ store, identities: services.identities, now: () => clock.now() });
 
-  await services.signingKeys.ensure();
-  let keys = await services.signingKeys.load();
-  let provider: Provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, logger });
-  let mounted: Middleware = mount(provider as never) as Middleware;
-
-  async function refreshKeys(): Promise<void> {
-    const next = await services.signingKeys.load();
-    if (next.fingerprint === keys.fingerprint) return;
-    keys = next;
-    provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, logger });
-    mounted = mount(provider as never) as Middleware;
-    logger.info({ keys: keys.keys.map((key) => key.kid) }, 'signing keys reloaded');
-  }
-  const timer = setInterval(() => refreshKeys().catch((error) => logger.warn({ err: error }, 'key refresh failed')), KEY_REFRESH_MS);
-  timer.unref();
+  let provider!: Provider;
+  let mounted!: Middleware;
+  const refusesKid = (kid: string) => services.signingKeys.refuses(kid);
+  const keyWatch = await watchSigningKeys({
+    services,
+    logger,
+    apply(keys) {
+      const first = !provider;
+      provider = createProvider({ services, cookieKeys, signingKeys: keys.keys, refusesKid, logger });
+      mounted = mount(provider as never) as Middleware;
+      if (!first) logger.info({ signing: keys.signingKid, published: keys.keys.map((key) => key.kid) }, 'signing keys reloaded');
+    },
+  });
+  // RFC 9111 §5.2.2.1: relying parties may reuse these for max-age seconds; the key lead time is longer.
+  const cacheableDocuments = new Set([OIDC_ROUTES.jwks, '/.well-known/openid-configuration']);
+  const maxAge = services.signingKeys.jwksMaxAgeSeconds;
 
   async function detailsOf(ctx: Context) {
     try {
@@ -65,7 +72,7 @@ export async function createOidcEdge(deps: {
       if (details.uid !== ctx.params.uid) throw new AppError('forbidden', 'this sign-in page belongs to another sign-in attempt');
       return details;
     } catch (error) {
-      if (isAppError(error)) throw error;
+      if (isAppError(error) || store.unavailable(error)) throw error;
       throw new AppError('unauthenticated', 'This sign-in attempt has expired or was opened in another browser. Return to the application and sign in again.', { cause: error });
     }
   }
@@ -85,6 +92,8 @@ export async function createOidcEdge(deps: {
     try {
       details = await detailsOf(ctx);
     } catch (error) {
+      // A storage outage is not an expired sign-in: the error boundary answers "try again" (503).
+      if (!isAppError(error)) throw error;
       renderErrorPage(ctx, config.orgName, 400, 'Sign-in expired', (error as Error).message);
       return;
     }
@@ -92,19 +101,33 @@ export async function createOidcEdge(deps: {
     const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
     // The first ceremony's options travel with the page: one round trip fewer per sign-in.
     const options = await authenticationOptionsFor(details.uid, loginHint || null);
+    // Okta sends the login it already identified. If that person has no passkey yet, no prompt
+    // can succeed: say what to do instead of offering a ceremony that must fail.
+    const hinted = loginHint ? await store.identities.getByUserName(loginHint) : null;
+    const noPasskeyYet = hinted !== null && (await store.passkeys.listByIdentity(hinted.id)).length === 0;
+    const noAdminYet = await admins.noAdminYet();
+    const appName = client?.name ?? 'your application';
+    const backToOkta = client?.kind === 'okta' && client.oktaDomain ? client.oktaDomain : null;
     ctx.type = 'html';
     ctx.body = renderPage({
-      title: `Sign in to ${client?.name ?? 'your application'}`,
+      title: `Sign in to ${appName}`,
       orgName: config.orgName,
       script: 'login',
-      data: { uid: details.uid, csrf: csrf.tokenFor(`interaction:${details.uid}`), hint: loginHint, options: JSON.stringify(options) },
+      data: { uid: details.uid, csrf: csrf.tokenFor(`interaction:${details.uid}`), hint: loginHint, options: JSON.stringify(options), timeout: String((options as { timeout?: number }).timeout ?? 60_000), app: appName },
       body: html`
-        <h1>Sign in to ${client?.name ?? 'your application'}</h1>
-        ${loginHint ? html`<p class="lead">Signing in as <strong>${loginHint}</strong>.</p>` : html`<p class="lead">Use the passkey on this device, or choose one from your phone.</p>`}
-        <label class="field" ${loginHint ? html`hidden` : html``}>Username <input id="username" name="username" autocomplete="username webauthn" placeholder="Pick your passkey" readonly></label>
+        <h1>Sign in to ${appName}</h1>
+        ${noAdminYet ? html`<p class="notice" role="note"><strong>Latchkey has no administrator yet.</strong> On the server, run <code>${FIRST_ADMIN_COMMAND}</code>: it creates the first admin and prints an enrollment link to create their passkey.</p>` : html``}
+        ${
+          noPasskeyYet
+            ? html`<p class="lead">Signing in as <strong>${loginHint}</strong>.</p>
+        <p id="no-passkey" class="notice" role="alert"><strong>You don't have a passkey yet.</strong> Check your email for an enrollment link from ${config.orgName}, or ask your administrator to send you one. Once you have created your passkey, sign in again.</p>`
+            : html`${loginHint ? html`<p class="lead">Signing in as <strong>${loginHint}</strong>.</p>` : html`<p class="lead">Use the passkey on this device, or a phone that has yours.</p>`}
+        <label class="field" for="username" ${loginHint ? html`hidden` : html``}>Username <input id="username" name="username" autocomplete="username webauthn" placeholder="Start typing, or pick your passkey"></label>
         <div class="actions"><button id="signin" class="primary" type="button">Sign in with a passkey</button></div>
         <p id="status" class="status" role="status" aria-live="polite"></p>
-        <p class="muted">No password is needed. Don't have a passkey yet? Ask your administrator for an enrollment link.</p>`,
+        <p class="muted">No password is needed. Passkey on your phone? Press the button, then choose <em>Use a phone or tablet</em> and scan the QR code.</p>`
+        }
+        ${backToOkta ? html`<p class="muted"><a id="back" href="${backToOkta}">Back to Okta sign-in</a></p>` : html``}`,
     });
   });
 
@@ -167,11 +190,15 @@ export async function createOidcEdge(deps: {
   return {
     routes: router.routes() as Middleware,
     /** Everything else (authorize, token, userinfo, jwks, discovery, logout) is the provider's. */
-    provider: ((ctx, next) => mounted(ctx, next)) as Middleware,
+    provider: (async (ctx, next) => {
+      await mounted(ctx, next);
+      if (ctx.method === 'GET' && ctx.status === 200 && cacheableDocuments.has(ctx.path)) ctx.set('Cache-Control', `public, max-age=${maxAge}`);
+    }) as Middleware,
     get current(): Provider {
       return provider;
     },
-    refreshKeys,
-    close: () => clearInterval(timer),
+    /** Reloads the signing keys now (normally done by notifications and timers). */
+    refreshKeys: () => keyWatch.reload(),
+    close: () => keyWatch.close(),
   };
 }

@@ -3,7 +3,8 @@
  * needs and nothing more:
  * - authorization code flow only; PKCE S256 honoured whenever sent, `plain` refused (by the
  *   library), PKCE optional because Okta sends it only when the admin enables it;
- * - client_secret_basic and client_secret_post, exact redirect URI matching;
+ * - client_secret_basic and client_secret_post, or private_key_jwt (RFC 7523) with the app's public
+ *   JWKS or jwks_uri; exact redirect URI and post-logout redirect URI matching;
  * - signed request objects (OIDC Core §6.1), which Okta sends by default (HS256, client secret);
  * - RS256 ID tokens carrying the profile claims Okta maps (conformIdTokenClaims off), the nonce,
  *   auth_time and the amr of the passkey login;
@@ -17,8 +18,12 @@ import type { AppRecord } from '../../ports/storage.ts';
 import { TOKEN_LIFETIME_MS } from '../../bootstrap.ts';
 import { displayNameOf } from '../../domain/identities.ts';
 import { isAppError } from '../../domain/errors.ts';
+import { CLIENT_ASSERTION_ALGS } from '../../domain/client-auth.ts';
+import { isLoopbackHost } from '../../domain/apps.ts';
 import { Html, html, renderPage } from '../../http/html.ts';
+import { renderStoreUnavailable } from '../../http/errors.ts';
 import { createModelAdapter } from './model-adapter.ts';
+import { bindTokensToSigningKey } from './key-bound-tokens.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
 import type { PrivateJwk } from '../../domain/signing-keys.ts';
 import type { Logger } from '../../logger.ts';
@@ -30,21 +35,33 @@ export const SUPPORTED_SCOPES = ['openid', 'email', 'profile'];
 export interface ProviderOptions {
   services: Services;
   cookieKeys: string[];
+  /** Published keys, the signing key first (oidc-provider signs with the first matching key). */
   signingKeys: PrivateJwk[];
+  /** Whether tokens issued under this kid must now be refused (its key was revoked). */
+  refusesKid: (kid: string) => Promise<boolean>;
   logger: Logger;
 }
 
 function clientMetadataFor(services: Services) {
   return (app: AppRecord): Record<string, unknown> | null => {
-    if (app.kind === 'bookmark' || !app.clientSecretEnc) return null;
+    if (app.kind === 'bookmark') return null;
+    const auth = app.clientAuth;
+    let authentication: Record<string, unknown>;
+    if (auth.method === 'private_key_jwt') {
+      // RFC 7523 §3: oidc-provider checks iss = sub = client_id, aud, exp, and refuses a replayed jti.
+      authentication = { token_endpoint_auth_method: 'private_key_jwt', ...(auth.jwks ? { jwks: auth.jwks } : { jwks_uri: auth.jwksUri }) };
+    } else {
+      if (!app.clientSecretEnc) return null;
+      authentication = { token_endpoint_auth_method: 'client_secret_basic', client_secret: services.apps.revealSecret(app) };
+    }
     return {
       client_id: app.id,
-      client_secret: services.apps.revealSecret(app),
       client_name: app.name,
       redirect_uris: app.redirectUris,
+      post_logout_redirect_uris: app.postLogoutRedirectUris,
       grant_types: ['authorization_code'],
       response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
+      ...authentication,
       id_token_signed_response_alg: 'RS256',
       // Okta and the issue both expect auth_time in every ID token.
       require_auth_time: true,
@@ -53,13 +70,13 @@ function clientMetadataFor(services: Services) {
 }
 
 export function createProvider(options: ProviderOptions): Provider {
-  const { services, cookieKeys, signingKeys, logger } = options;
+  const { services, cookieKeys, signingKeys, refusesKid, logger } = options;
   const { config, store, clock } = services;
   const secureCookies = config.publicUrl.startsWith('https://');
   const sessionTtlSeconds = Math.round(config.sessionTtlMs / 1000);
 
   const configuration: Configuration = {
-    adapter: createModelAdapter({ store, clock, clientMetadata: clientMetadataFor(services) }) as never,
+    adapter: bindTokensToSigningKey(createModelAdapter({ store, clock, clientMetadata: clientMetadataFor(services) }), signingKeys[0].kid, refusesKid) as never,
     clients: [],
     jwks: { keys: signingKeys as never },
     cookies: {
@@ -78,18 +95,23 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     conformIdTokenClaims: false,
     responseTypes: ['code'],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256'],
+      clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
       // Okta's IdP form defaults to a request object signed HS256 with the client secret
       // ("Request signature scope: Request"); RS* for IdPs given a private key.
       requestObjectSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512'],
     },
     pkce: { required: () => false },
     clientBasedCORS: () => false,
-    issueRefreshToken: () => false,
+    // Only what is supported and tested is enabled, so discovery advertises nothing else: no
+    // refresh tokens (Okta does not use them; no offline_access scope), no PAR, no DPoP.
+    // grant_types_supported is then exactly ["authorization_code"].
     features: {
       devInteractions: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
       // OIDC Core §6.1: the `request` parameter, signed (unsigned request objects are refused).
       requestObjects: { enabled: true, requireSignedRequestObject: false },
       userinfo: { enabled: true },
@@ -121,6 +143,17 @@ export function createProvider(options: ProviderOptions): Provider {
       Grant: sessionTtlSeconds,
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // oidc-provider fetches a client's jwks_uri only from public addresses (SSRF protection: the
+    // URI could point into our network). Tests serve client keys on loopback, so NODE_ENV=test
+    // alone lifts that for loopback hosts.
+    ...(config.env === 'test'
+      ? {
+          fetch: (input: string | URL | Request, init?: RequestInit) => {
+            const host = new URL(input instanceof Request ? input.url : input).hostname;
+            return globalThis.fetch(input, isLoopbackHost(host) ? ({ ...init, dispatcher: undefined } as RequestInit) : init);
+          },
+        }
+      : {}),
 
     async findAccount(_ctx, sub) {
       const identity = await store.identities.get(sub);
@@ -167,6 +200,12 @@ export function createProvider(options: ProviderOptions): Provider {
     },
 
     async renderError(ctx, out, error) {
+      // A storage outage mid-login: a clear "try again in a moment" (503), not a generic failure.
+      if (store.unavailable(error)) {
+        logger.warn({ requestId: ctx.state?.requestId, err: error }, 'store unavailable during sign-in');
+        renderStoreUnavailable(ctx, config.orgName);
+        return;
+      }
       const status = (error as { statusCode?: number }).statusCode ?? ctx.status ?? 400;
       if (status >= 500) logger.error({ requestId: ctx.state?.requestId, err: error }, 'oidc error');
       ctx.type = 'html';

@@ -5,6 +5,7 @@
  * - Only a working token is stored (sealed). Failed deliveries are re-queued: they may have
  *   failed because of the old token.
  */
+import { describeQueueHealth, queueHealth } from '../../workers/queue-pause.ts';
 import type { Services } from '../../bootstrap.ts';
 import { AppError } from '../../domain/errors.ts';
 import { validateOktaDomain } from '../../domain/apps.ts';
@@ -48,7 +49,7 @@ export async function configureOkta(services: Deps, input: { domain: string; tok
   if (!token) throw new AppError('invalid_input', 'Okta API token is empty: pass --token <api token>', { field: 'token' });
   const owner = await checkOktaToken(createOktaClient({ domain, token, fetch: options.fetch }));
   await saveOktaConnection(services, { domain, token, tokenOwner: { id: owner.id, login: owner.profile.login } });
-  await services.audit.record({ kind: 'cli', action: 'okta.configure', actor, target: null, detail: { domain, tokenOwner: owner.profile.login } });
+  await services.audit.record({ action: 'okta.configure', actor, target: null, detail: { domain, tokenOwner: owner.profile.login } });
   const requeued = await requeueFailedSyncJobs(services);
   const counts = await services.store.jobs.counts(OKTA_SYNC_QUEUE);
   return {
@@ -83,6 +84,8 @@ export async function oktaStatus(services: Deps, options: { check?: boolean } = 
       ? { configured: true, domain: connection.domain, token_owner: connection.tokenOwner?.login ?? null, configured_at: new Date(connection.configuredAt).toISOString(), ...(check ? { check } : {}) }
       : { configured: false, hint: 'run `latchkey okta configure --domain <org url> --token <api token>`' },
     queue: {
+      // sending, rate_limited (waiting for X-Rate-Limit-Reset) or outage (Okta down, probing).
+      ...describeQueueHealth(await queueHealth(services.store.settings, OKTA_SYNC_QUEUE)),
       pending: counts.pending,
       failed: counts.failed,
       delivered: counts.done,

@@ -3,6 +3,7 @@
  * pass / warn / fail with the fix. It only reads (Okta and the store); it never changes anything.
  */
 import net from 'node:net';
+import { REAL_OKTA_GUIDE, unreachableFromOkta } from '../../domain/public-url.ts';
 import type { Services } from '../../bootstrap.ts';
 import { checkPublicReachability, nonPublicReason } from '../../http/public-reachability.ts';
 import { oidcEndpoints } from '../../http/endpoints.ts';
@@ -173,11 +174,11 @@ export async function doctorOkta(services: Services, options: { now?: number } =
   if (admins.total >= 2) add({ check: 'admins_with_passkeys', status: 'pass', detail: `${admins.total} admins hold a passkey` });
   else add({ check: 'admins_with_passkeys', status: admins.total === 0 ? 'fail' : 'warn', detail: `${admins.total} admin(s) hold a passkey: losing one device locks the console`, fix: 'give a second admin the admin role and a passkey (latchkey enroll <username> --link)' });
 
-  // 8. Public URL.
-  const https = config.publicUrl.startsWith('https://');
-  if (https) add({ check: 'public_url', status: 'pass', detail: `${config.publicUrl} uses https` });
-  else if (config.env === 'production') add({ check: 'public_url', status: 'fail', detail: `PUBLIC_URL ${config.publicUrl} is not https in production: passkeys and Okta need https`, fix: 'set PUBLIC_URL=https://<your host> behind TLS' });
-  else add({ check: 'public_url', status: 'pass', detail: `${config.publicUrl} (http is fine outside production)` });
+  // 8. Public URL: Okta's cloud calls the token endpoint and SCIM, so it must reach this address.
+  const unreachable = unreachableFromOkta(config.publicUrl);
+  if (!unreachable) add({ check: 'public_url', status: 'pass', detail: `${config.publicUrl} uses https on a public host` });
+  else if (config.env === 'production' && !config.publicUrl.startsWith('https://')) add({ check: 'public_url', status: 'fail', detail: `PUBLIC_URL ${config.publicUrl} is not https in production: passkeys and Okta need https`, fix: 'set PUBLIC_URL=https://<your host> behind TLS' });
+  else add({ check: 'public_url', status: 'warn', detail: `${unreachable} A real Okta org cannot reach it (a local simulator can).`, fix: `set PUBLIC_URL to an https address Okta can reach; see ${REAL_OKTA_GUIDE}` });
 
   // 9. Can Okta's servers reach PUBLIC_URL (token, JWKS and SCIM calls come from Okta, not the browser)?
   if (connection) add(await oktaReachesLatchkey(connection.domain, config.publicUrl));

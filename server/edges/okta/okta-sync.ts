@@ -8,8 +8,11 @@
  *   revision so the runner keeps it pending and delivers again with the newer state.
  * - Leases make each job run on one worker at a time across every instance (SQLite file or
  *   Redis); the HTTP timeout is far below the lease so a slow call never overlaps a second worker.
- * - 429 waits until X-Rate-Limit-Reset; 5xx and network errors retry with backoff and jitter,
- *   without an attempt limit (an Okta outage must not drop an update); 401/403/404 and other
+ * - 429 pauses the whole queue until X-Rate-Limit-Reset (no request before it), without counting
+ *   as a failure; 5xx and network errors are an Okta outage: the queue backs off on its run of
+ *   consecutive failures (capped at OKTA_RETRY_MAX, 15 s by default) and probes with one job, so
+ *   once Okta answers again every queued flag lands within seconds; no attempt limit (an Okta
+ *   outage must not drop an update). See workers/job-runner.ts; 401/403/404 and other
  *   refusals stop as `failed` with Okta's errorSummary, and are put back in the queue by
  *   `okta configure`, `okta setup` and `okta reconcile` once the cause is fixed.
  * - Deactivating an identity does not change the flag: the flag says "has a passkey". Setting it
@@ -136,15 +139,16 @@ export function createOktaSyncHandler(services: HandlerServices, options: { dire
       await services.audit.record({ kind: 'okta-sync', action: 'okta.flag', actor: OKTA_SYNC_ACTOR, target: `identity:${target.identityId}`, detail: { [REGISTRATION_ATTRIBUTE]: value, oktaUserId: user.id } });
       return { kind: 'done' };
     } catch (error) {
-      if (!isOktaApiError(error)) return { kind: 'retry', error: describe(error) };
+      // No answer or a 5xx: Okta itself is down, whoever the person is (the queue backs off as one).
+      if (!isOktaApiError(error)) return { kind: 'retry', reason: 'unavailable', error: describe(error) };
       if (error.kind === 'rate_limited') {
         const resetAt = error.rateLimit?.resetAt;
         const now = services.clock.now();
         // Okta's reset is epoch seconds; wait for it, but never less than 1 s nor more than 1 h.
         const at = resetAt ? Math.min(Math.max(resetAt, now + 1000), now + 3_600_000) + resetJitterMs() : undefined;
-        return { kind: 'retry', error: describe(error), at };
+        return { kind: 'retry', reason: 'rate_limited', error: describe(error), at };
       }
-      if (error.transient) return { kind: 'retry', error: describe(error) };
+      if (error.transient) return { kind: 'retry', reason: 'unavailable', error: describe(error) };
       await services.audit.record({ kind: 'okta-sync', action: 'okta.flag', actor: OKTA_SYNC_ACTOR, target: `identity:${target.identityId}`, outcome: 'failure', detail: { [REGISTRATION_ATTRIBUTE]: value, errorCode: error.errorCode, errorSummary: error.errorSummary, status: error.status } });
       return { kind: 'failed', error: describe(error) };
     }
@@ -160,6 +164,8 @@ export interface OktaSyncWorkerOptions {
   leaseMs?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Longest wait between probes while Okta is down (bounds the delay once it is back). */
+  outageMaxBackoffMs?: number;
   /** Pacing between deliveries (100 ms = 10/s, well inside Okta's per-org user limits). */
   minIntervalMs?: number;
   directory?: () => Promise<OktaDirectory | null>;
@@ -175,6 +181,7 @@ export function createOktaSyncWorker(options: OktaSyncWorkerOptions) {
   const runner = createJobRunner({
     queue: OKTA_SYNC_QUEUE,
     jobs: services.store.jobs,
+    settings: services.store.settings,
     clock: services.clock,
     logger,
     handler: createOktaSyncHandler(services, { directory: options.directory }),
@@ -184,6 +191,8 @@ export function createOktaSyncWorker(options: OktaSyncWorkerOptions) {
     maxAttempts: Number.POSITIVE_INFINITY,
     baseBackoffMs: options.baseBackoffMs ?? 1_000,
     maxBackoffMs: options.maxBackoffMs ?? 5 * 60_000,
+    outageAfter: 3,
+    outageMaxBackoffMs: options.outageMaxBackoffMs ?? 15_000,
     minIntervalMs: options.minIntervalMs ?? 100,
   });
   const connectionPollMs = options.connectionPollMs ?? 15_000;

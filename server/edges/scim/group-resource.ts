@@ -4,12 +4,11 @@
  *   ignored on input (Okta sends the login there);
  * - member ids naming no identity are ignored, not fatal (Okta may push a group before its users:
  *   a later membership PATCH adds them once they exist);
- * - `displayName` is required; its uniqueness is the group domain's rule (409 uniqueness here).
+ * - `displayName` is required (resource-reader.ts); its uniqueness is the group domain's rule.
  */
 import type { GroupRecord, IdentityRecord } from '../../ports/storage.ts';
 import { displayNameOf } from '../../domain/identities.ts';
-import { scimError } from './scim-errors.ts';
-import { GROUP_ATTRIBUTES, URN, canonicalize } from './scim-schemas.ts';
+import { URN } from './scim-schemas.ts';
 import { metaOf, type ScimMeta, type ScimReference } from './user-resource.ts';
 
 export interface ScimGroup {
@@ -40,45 +39,13 @@ export function toScimGroup(group: GroupRecord, members: Pick<IdentityRecord, 'i
   };
 }
 
-const describe = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? 'nothing';
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-};
-
-/** `[{value, display}]` -> ids, in order, without duplicates. */
-export function memberIdsOf(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  const items = Array.isArray(value) ? value : [value];
-  const ids = items.map((item, index) => {
-    const id = item !== null && typeof item === 'object' ? (item as { value?: unknown }).value : undefined;
-    if (typeof id !== 'string' || id.trim() === '') {
-      throw scimError.badRequest('invalidValue', `members[${index}] must be an object with the user id in "value", got ${describe(item)}`);
-    }
-    return id.trim();
-  });
-  return [...new Set(ids)];
-}
-
-export function readGroupBody(body: unknown): Record<string, unknown> {
-  const canonical = canonicalize(body, GROUP_ATTRIBUTES) as Record<string, unknown>;
-  const schemas = canonical.schemas;
-  if (!Array.isArray(schemas) || !schemas.some((schema) => typeof schema === 'string' && schema.toLowerCase() === URN.group.toLowerCase())) {
-    throw scimError.badRequest('invalidSyntax', `"schemas" must include "${URN.group}", got ${describe(schemas)}`);
-  }
-  return canonical;
-}
-
+/** A Group body already read by resource-reader.ts -> the state it asks for; member ids in order, once each. */
 export function groupStateOf(resource: Record<string, unknown>): GroupState {
-  const { displayName, externalId, members } = resource;
-  if (typeof displayName !== 'string' || displayName.trim() === '') {
-    throw scimError.badRequest('invalidValue', `displayName is required and must be a non-empty string, got ${describe(displayName)}`);
-  }
-  if (externalId !== undefined && externalId !== null && typeof externalId !== 'string') {
-    throw scimError.badRequest('invalidValue', `externalId must be a string, got ${describe(externalId)}`);
-  }
+  const members = resource.members as { value: string }[] | undefined;
+  const externalId = resource.externalId;
   return {
-    displayName: displayName.trim(),
+    displayName: (resource.displayName as string).trim(),
     externalId: typeof externalId === 'string' && externalId !== '' ? externalId : null,
-    ...(members !== undefined ? { memberIds: memberIdsOf(members) } : {}),
+    ...(members !== undefined ? { memberIds: [...new Set(members.map((member) => member.value.trim()))] } : {}),
   };
 }

@@ -1,11 +1,13 @@
 /**
- * /Groups (RFC 7644 §3.3-§3.6), Okta's Push Groups shapes (OKTA.md §2). Rules:
+ * /Groups (RFC 7644 §3.3-§3.6, §3.4.3), Okta's Push Groups shapes (OKTA.md §2). Rules:
  * - every change goes through the group domain service with the token as actor: displayName
  *   uniqueness (409 uniqueness), audit, and one atomic write of name and membership together;
  * - PATCH works on an in-memory copy whose members are just `{value}`, so `add` de-duplicates and
  *   `remove members[value eq "<id>"]` matches whatever `display` Okta sent; the resulting member
  *   list is written as one add/remove change with the version read;
- * - PUT replaces displayName and externalId; it replaces members only when it carries them.
+ * - PUT replaces displayName and externalId; it replaces members only when it carries them
+ *   (a client that never reads members must not empty a group by renaming it);
+ * - If-Match / If-None-Match and attributes/excludedAttributes as for /Users.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -13,23 +15,16 @@ import type { Services } from '../../bootstrap.ts';
 import { isAppError } from '../../domain/errors.ts';
 import type { GroupRecord, MembershipChange } from '../../ports/storage.ts';
 import { scimError, sendScim } from './scim-errors.ts';
-import { GROUP_ATTRIBUTES, URN } from './scim-schemas.ts';
-import { excludes, groupFilterOf, listResponse, pagingOf } from './collection-query.ts';
-import { applyPatch, readPatchRequest, retryOnStale, type PatchDialect, type PatchOperation } from './patch-operations.ts';
-import { groupStateOf, memberIdsOf, readGroupBody, toScimGroup, type GroupState, type ScimGroup } from './group-resource.ts';
+import { GROUP_ATTRIBUTES, GROUP_SCHEMA, URN } from './scim-schemas.ts';
+import { groupFilterOf, groupSortOf, listResponse, pagingOf, parseFilter, readSearchRequest, type Paging } from './collection-query.ts';
+import { applyPatch, readPatchRequest, type PatchDialect } from './patch-engine.ts';
+import { readResource } from './resource-reader.ts';
+import { project, projectionOf, wants, type Projection } from './attribute-projection.ts';
+import { etagOf, notModified, requireIfMatch, retryOnStale } from './versioning.ts';
+import { groupStateOf, toScimGroup, type GroupState } from './group-resource.ts';
+import type { ResourceSearch } from './user-routes.ts';
 
-const groupPatch: PatchDialect = { resource: 'Group', schemaUrn: URN.group, tree: GROUP_ATTRIBUTES, readOnly: ['id', 'meta', 'schemas'], ignored: [] };
-
-const asMembers = (value: unknown) => memberIdsOf(value).map((id) => ({ value: id }));
-
-/** Member values reduced to `{value}`, the shape of the in-memory copy, so deep-equality matches. */
-function normalizeMembers(operation: PatchOperation): PatchOperation {
-  if (operation.path === 'members' && operation.value !== undefined) return { ...operation, value: asMembers(operation.value) };
-  if (operation.path === undefined && (operation.value as Record<string, unknown>).members !== undefined) {
-    return { ...operation, value: { ...(operation.value as object), members: asMembers((operation.value as Record<string, unknown>).members) } };
-  }
-  return operation;
-}
+export const groupPatch: PatchDialect = { schema: GROUP_SCHEMA, tree: GROUP_ATTRIBUTES, patchOpUrn: URN.patchOp, dropped: [], alwaysAssigned: [] };
 
 function membershipChange(current: string[], next: string[]): MembershipChange | undefined {
   const before = new Set(current);
@@ -39,22 +34,31 @@ function membershipChange(current: string[], next: string[]): MembershipChange |
   return add.length || remove.length ? { ...(add.length ? { add } : {}), ...(remove.length ? { remove } : {}) } : undefined;
 }
 
-export function createGroupRoutes(deps: { services: Services; baseUrl: string }): Router {
+export function createGroupRoutes(deps: { services: Services; baseUrl: string }): Router & { search: ResourceSearch } {
   const { services, baseUrl } = deps;
   const { store, groups } = services;
   const router = new Router();
   const actorOf = (ctx: Context) => ctx.state.scimActor!;
+  const projectionFor = (ctx: Context): Projection => projectionOf(ctx.query, URN.group);
 
   async function requireGroup(id: string): Promise<GroupRecord> {
+    if (id === '.search') throw scimError.methodNotAllowed('POST', '/Groups/.search is a search: send POST with a SearchRequest (RFC 7644 §3.4.3)');
     const group = await store.groups.get(id);
     if (!group) throw scimError.notFound(`no Group with id "${id}"`);
     return group;
   }
 
-  async function render(ctx: Context, group: GroupRecord): Promise<ScimGroup> {
-    if (excludes(ctx.query, 'members')) return toScimGroup(group, null, baseUrl);
+  async function render(group: GroupRecord, projection: Projection): Promise<object> {
+    if (!wants(GROUP_SCHEMA, projection, 'members')) return project(toScimGroup(group, null, baseUrl), GROUP_SCHEMA, projection);
     const members = await Promise.all((await store.groups.members(group.id)).map((id) => store.identities.get(id)));
-    return toScimGroup(group, members.filter((member) => member !== null), baseUrl);
+    return project(toScimGroup(group, members.filter((member) => member !== null), baseUrl), GROUP_SCHEMA, projection);
+  }
+
+  async function answer(ctx: Context, status: number, group: GroupRecord): Promise<void> {
+    const resource = await render(group, projectionFor(ctx));
+    ctx.set('ETag', etagOf(group.version));
+    if (status === 201) ctx.set('Location', `${baseUrl}/Groups/${group.id}`);
+    sendScim(ctx, status, resource);
   }
 
   function uniquenessOf(error: unknown, displayName: string): never {
@@ -71,56 +75,79 @@ export function createGroupRoutes(deps: { services: Services; baseUrl: string })
       .catch((error: unknown) => uniquenessOf(error, state.displayName));
   }
 
+  const search: ResourceSearch = async (source, paging, lenient = false) => {
+    const filter = groupFilterOf(parseFilter(source.filter), lenient);
+    const sort = groupSortOf(source, lenient);
+    const projection = projectionOf(source, URN.group);
+    const page = await store.groups.query({ filter, sort, offset: paging.offset, limit: paging.count });
+    const items = paging.count === 0 ? [] : page.items;
+    return { resources: await Promise.all(items.map((group) => render(group, projection))), total: page.total };
+  };
+
+  router.post('/Groups/.search', async (ctx) => {
+    const request = readSearchRequest(ctx.request.body);
+    const paging = pagingOf(request);
+    const { resources, total } = await search(request, paging);
+    sendScim(ctx, 200, listResponse(resources, total, paging));
+  });
+
   router.post('/Groups', async (ctx) => {
-    const state = groupStateOf(readGroupBody(ctx.request.body));
+    const state = groupStateOf(readResource(ctx.request.body, GROUP_SCHEMA, GROUP_ATTRIBUTES));
     const group = await groups
       .create({ displayName: state.displayName, externalId: state.externalId, memberIds: state.memberIds ?? [] }, actorOf(ctx))
       .catch((error: unknown) => uniquenessOf(error, state.displayName));
-    const resource = await render(ctx, group);
-    ctx.set('Location', resource.meta.location);
-    sendScim(ctx, 201, resource);
+    await answer(ctx, 201, group);
   });
 
   router.get('/Groups', async (ctx) => {
-    const filter = groupFilterOf(ctx.query.filter);
     const paging = pagingOf(ctx.query);
-    const page = await store.groups.query({ filter, offset: paging.offset, limit: paging.count });
-    const items = paging.count === 0 ? [] : page.items;
-    sendScim(ctx, 200, listResponse(await Promise.all(items.map((group) => render(ctx, group))), page.total, paging));
+    const { resources, total } = await search(ctx.query, paging);
+    sendScim(ctx, 200, listResponse(resources, total, paging));
   });
 
   router.get('/Groups/:id', async (ctx) => {
-    sendScim(ctx, 200, await render(ctx, await requireGroup(ctx.params.id)));
+    const group = await requireGroup(ctx.params.id);
+    if (notModified(ctx, group.version)) return;
+    await answer(ctx, 200, group);
   });
 
   router.put('/Groups/:id', async (ctx) => {
     const id = ctx.params.id;
-    const body = readGroupBody(ctx.request.body);
+    const body = readResource(ctx.request.body, GROUP_SCHEMA, GROUP_ATTRIBUTES);
     if (body.id !== undefined && body.id !== id) throw scimError.badRequest('mutability', `id is immutable: the body says "${String(body.id)}" but the URL names "${id}"`);
     const state = groupStateOf(body);
-    const saved = await retryOnStale(async () => write(ctx, await requireGroup(id), null, state));
-    sendScim(ctx, 200, await render(ctx, saved));
+    let pinned = false;
+    const saved = await retryOnStale(async () => {
+      const current = await requireGroup(id);
+      pinned = requireIfMatch(ctx, current, 'Group') !== undefined;
+      return write(ctx, current, null, state);
+    }, () => pinned);
+    await answer(ctx, 200, saved);
   });
 
   router.patch('/Groups/:id', async (ctx) => {
     const id = ctx.params.id;
-    const operations = readPatchRequest(ctx.request.body, groupPatch).map(normalizeMembers);
+    const operations = readPatchRequest(ctx.request.body, groupPatch);
+    let pinned = false;
     const saved = await retryOnStale(async () => {
       const current = await requireGroup(id);
+      pinned = requireIfMatch(ctx, current, 'Group') !== undefined;
       const currentMembers = await store.groups.members(id);
       const before = { ...toScimGroup(current, null, baseUrl), members: currentMembers.map((value) => ({ value })) };
-      const after = applyPatch(before, operations, ['members']);
-      if (after.id !== before.id) throw scimError.badRequest('mutability', `id is immutable: the PATCH would change it from "${before.id}" to ${JSON.stringify(after.id)}`);
-      return write(ctx, current, currentMembers, groupStateOf(after));
-    });
-    sendScim(ctx, 200, await render(ctx, saved));
+      const after = applyPatch(before, operations, groupPatch);
+      // Members removed to the last one leave the attribute unassigned: an empty group.
+      const state = groupStateOf(readResource({ members: [], ...after }, GROUP_SCHEMA, GROUP_ATTRIBUTES));
+      return write(ctx, current, currentMembers, { ...state, memberIds: state.memberIds ?? [] });
+    }, () => pinned);
+    await answer(ctx, 200, saved);
   });
 
   router.delete('/Groups/:id', async (ctx) => {
-    await requireGroup(ctx.params.id);
+    const current = await requireGroup(ctx.params.id);
+    requireIfMatch(ctx, current, 'Group');
     await groups.remove(ctx.params.id, actorOf(ctx));
     sendScim(ctx, 204);
   });
 
-  return router;
+  return Object.assign(router, { search });
 }

@@ -2,7 +2,7 @@
  * The SCIM 2.0 edge, mounted at {PUBLIC_URL}/scim/v2: Okta's "SCIM 2.0 Test App (OAuth Bearer
  * Token)" provisions identities and groups through it. Every request, in order:
  * errors (always the SCIM error schema) -> bearer token -> body (size-capped JSON) -> routes
- * (discovery, Users, Groups) -> 405 / 404 for anything else under the base path.
+ * (discovery, Users, Groups, /.search) -> 405 / 404 for anything else under the base path.
  * Requests outside /scim/v2 pass straight through.
  */
 import type { Context, Middleware, Next } from 'koa';
@@ -15,12 +15,15 @@ import { SCIM_BASE_PATH, scimBaseUrl } from './scim-schemas.ts';
 import { createDiscoveryRoutes } from './discovery-routes.ts';
 import { createUserRoutes } from './user-routes.ts';
 import { createGroupRoutes } from './group-routes.ts';
+import { createRootSearchRoutes } from './search-routes.ts';
 import { createRateLimit } from '../../http/rate-limit.ts';
 
 export function createScimEdge(deps: { services: Services; logger: Logger }): Middleware {
   const { services, logger } = deps;
   const baseUrl = scimBaseUrl(services.config.publicUrl);
-  const routers = [createDiscoveryRoutes({ baseUrl }), createUserRoutes({ services, baseUrl }), createGroupRoutes({ services, baseUrl })];
+  const users = createUserRoutes({ services, baseUrl });
+  const groups = createGroupRoutes({ services, baseUrl });
+  const routers = [createDiscoveryRoutes({ baseUrl }), users, groups, createRootSearchRoutes({ users: users.search, groups: groups.search })];
   const limit = createRateLimit(services.config.scimRateLimitPerSecond, 1);
   // After authentication, so the budget is per token; Okta honours Retry-After as whole seconds.
   const throttle: Middleware = async (ctx, next) => {

@@ -42,6 +42,7 @@ export const scimError = {
   conflict: (detail: string) => new ScimError(409, detail, 'uniqueness'),
   /** Deliberately vague: missing, wrong, revoked and expired tokens must look the same. */
   unauthorized: () => new ScimError(401, 'authentication required: send a valid SCIM bearer token in the Authorization header'),
+  methodNotAllowed: (allow: string, detail: string) => Object.assign(new ScimError(405, detail), { allow }),
   tooLarge: (limit: string) => new ScimError(413, `request body is larger than the ${limit} this server accepts`),
 };
 
@@ -66,6 +67,8 @@ export function sendScim(ctx: Context, status: number, body?: unknown): void {
 }
 
 export function sendScimError(ctx: Context, error: ScimError): void {
+  const allow = (error as ScimError & { allow?: string }).allow;
+  if (allow) ctx.set('Allow', allow);
   if (error.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="Latchkey SCIM"');
   sendScim(ctx, error.status, scimErrorBody(error));
 }

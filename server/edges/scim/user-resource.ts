@@ -4,13 +4,11 @@
  * - the primary email (or the first) becomes the identity's `email`, the claim Okta links by; the
  *   full emails[] list is kept in `attributes.emails` so what Okta sent is what it reads back;
  * - `password` is never read, stored or echoed; `groups` is read-only (from group membership);
- * - attributes this server does not keep are ignored, not fatal; wrongly typed ones are 400
- *   invalidValue naming the attribute, what was received and what was expected.
+ * - bodies are checked against the schema by resource-reader.ts before they reach this mapper.
  */
 import type { IdentityChanges } from '../../domain/identities.ts';
 import type { IdentityRecord } from '../../ports/storage.ts';
-import { scimError } from './scim-errors.ts';
-import { URN, USER_ATTRIBUTES, canonicalize } from './scim-schemas.ts';
+import { URN } from './scim-schemas.ts';
 
 export interface ScimEmail {
   value: string;
@@ -43,7 +41,7 @@ export interface ScimUser {
   emails: ScimEmail[];
   active: boolean;
   locale?: string;
-  /** Omitted when the client excluded it (excludedAttributes=groups). */
+  /** Omitted when the response will not carry it (excludedAttributes=groups), to skip the lookups. */
   groups?: ScimReference[];
   meta: ScimMeta;
 }
@@ -74,8 +72,13 @@ export function emailsOf(identity: Pick<IdentityRecord, 'email' | 'attributes'>)
   return [{ ...(primary ?? { type: 'work' }), value: identity.email, primary: true }, ...others];
 }
 
+/** name.formatted: as the client set it, else derived from given and family name. */
+export function formattedNameOf(identity: Pick<IdentityRecord, 'attributes' | 'givenName' | 'familyName'>): string {
+  return typeof identity.attributes.nameFormatted === 'string' ? identity.attributes.nameFormatted : [identity.givenName, identity.familyName].filter(Boolean).join(' ');
+}
+
 export function toScimUser(identity: IdentityRecord, groups: { id: string; displayName: string }[] | null, baseUrl: string): ScimUser {
-  const formatted = typeof identity.attributes.nameFormatted === 'string' ? identity.attributes.nameFormatted : [identity.givenName, identity.familyName].filter(Boolean).join(' ');
+  const formatted = formattedNameOf(identity);
   const name: ScimUser['name'] = {};
   if (identity.givenName !== null) name.givenName = identity.givenName;
   if (identity.familyName !== null) name.familyName = identity.familyName;
@@ -95,82 +98,30 @@ export function toScimUser(identity: IdentityRecord, groups: { id: string; displ
   };
 }
 
-// ------------------------------------------------------------------ reading request bodies
+// ------------------------------------------------------------------ request bodies -> identity state
 
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function optionalString(value: unknown, attribute: string): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw scimError.badRequest('invalidValue', `${attribute} must be a string, got ${describe(value)}`);
-  return value.trim() === '' ? null : value;
-}
-
-/** RFC 7643 booleans; "true"/"false" strings are accepted too (some clients send them). */
-export function readBoolean(value: unknown, attribute: string): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-  throw scimError.badRequest('invalidValue', `${attribute} must be true or false, got ${describe(value)}`);
-}
-
-function readEmails(value: unknown): ScimEmail[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw scimError.badRequest('invalidValue', `emails must be an array of {value, type, primary}, got ${describe(value)}`);
-  return value.map((item, index) => {
-    if (!isObject(item) || typeof item.value !== 'string' || item.value.trim() === '') {
-      throw scimError.badRequest('invalidValue', `emails[${index}] must be an object with a string "value", got ${describe(item)}`);
-    }
-    const email: ScimEmail = { value: item.value.trim() };
-    if (item.type !== undefined && item.type !== null) email.type = String(item.type);
-    if (item.primary !== undefined && item.primary !== null) email.primary = readBoolean(item.primary, `emails[${index}].primary`);
-    return email;
-  });
-}
-
-/** Canonicalizes attribute names and checks `schemas` (RFC 7643 §3: it must name the User schema). */
-export function readUserBody(body: unknown): Record<string, unknown> {
-  const canonical = canonicalize(body, USER_ATTRIBUTES) as Record<string, unknown>;
-  const schemas = canonical.schemas;
-  if (!Array.isArray(schemas) || !schemas.some((schema) => typeof schema === 'string' && schema.toLowerCase() === URN.user.toLowerCase())) {
-    throw scimError.badRequest('invalidSyntax', `"schemas" must include "${URN.user}", got ${describe(schemas)}`);
-  }
-  return canonical;
-}
+type ReadEmail = { value: string; type?: string; primary?: boolean };
 
 /**
- * A User body (POST, PUT, or a patched resource) -> the identity state it asks for.
- * `current` is the identity being replaced: when the body has no emails, its email is kept.
+ * A User body already read by resource-reader.ts (POST, PUT, or a patched resource) -> the
+ * identity state it asks for. The primary address (or the first) becomes the identity's email.
  */
-export function userStateOf(resource: Record<string, unknown>, current?: IdentityRecord): UserState {
-  const userName = resource.userName;
-  if (typeof userName !== 'string' || userName.trim() === '') {
-    throw scimError.badRequest('invalidValue', `userName is required and must be a non-empty string, got ${describe(userName)}`);
-  }
-  const name = resource.name ?? {};
-  if (!isObject(name)) throw scimError.badRequest('invalidValue', `name must be an object like {"givenName","familyName"}, got ${describe(name)}`);
-  let emails = readEmails(resource.emails);
-  if (emails.length === 0 && current) emails = emailsOf(current);
-  if (emails.length === 0 && /^[^\s@]+@[^\s@]+$/.test(userName)) emails = [{ value: userName.trim(), type: 'work', primary: true }];
-  if (emails.length === 0) {
-    throw scimError.badRequest('invalidValue', 'emails must hold at least one address: Okta links the account by email (map an email in the app\'s attribute mappings)');
-  }
+export function userStateOf(resource: Record<string, unknown>): UserState {
+  const name = (resource.name ?? {}) as Record<string, string | undefined>;
+  const emails = (resource.emails as ReadEmail[]).map((email) => ({ ...email, value: email.value.trim() }));
   const primary = emails.find((email) => email.primary) ?? emails[0];
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value : null);
   return {
-    userName: userName.trim(),
+    userName: (resource.userName as string).trim(),
     email: primary.value,
     emails: emails.map((email) => ({ ...email, primary: email === primary })),
-    givenName: optionalString(name.givenName, 'name.givenName'),
-    familyName: optionalString(name.familyName, 'name.familyName'),
-    formatted: optionalString(name.formatted, 'name.formatted'),
-    displayName: optionalString(resource.displayName, 'displayName'),
-    externalId: optionalString(resource.externalId, 'externalId'),
-    locale: optionalString(resource.locale, 'locale'),
-    ...(resource.active !== undefined && resource.active !== null ? { active: readBoolean(resource.active, 'active') } : {}),
+    givenName: text(name.givenName),
+    familyName: text(name.familyName),
+    formatted: text(name.formatted),
+    displayName: text(resource.displayName),
+    externalId: text(resource.externalId),
+    locale: text(resource.locale),
+    ...(typeof resource.active === 'boolean' ? { active: resource.active } : {}),
   };
 }
 

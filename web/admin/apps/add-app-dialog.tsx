@@ -7,12 +7,23 @@ import { kindLabels } from './kinds.ts';
 
 type AppInfo = AppView;
 
-export function AddAppDialog(props: { onClose: () => void; onCreated: (app: AppInfo, secret: string | null) => void }) {
+export function AddAppDialog(props: { existing: AppView[]; onClose: () => void; onCreated: (app: AppInfo, secret: string | null) => void }) {
   const [kind, setKind] = useState<AppInfo['kind']>('okta');
   const [name, setName] = useState('');
   const [oktaDomain, setOktaDomain] = useState('');
   const [redirectUris, setRedirectUris] = useState('');
   const [loginUrl, setLoginUrl] = useState('');
+
+  // Okta links people by one identity provider per org: a second app for the same org is
+  // usually a mistake (a second IdP, a second client id to keep in step).
+  const host = (text: string) => {
+    try {
+      return new URL(/^https?:\/\//.test(text.trim()) ? text.trim() : `https://${text.trim()}`).host.replace(/-admin\./, '.').toLowerCase();
+    } catch {
+      return null;
+    }
+  };
+  const sameOrg = kind === 'okta' && oktaDomain.trim() ? props.existing.find((app) => app.kind === 'okta' && app.oktaDomain && host(app.oktaDomain) === host(oktaDomain)) : undefined;
 
   async function submit() {
     const body =
@@ -26,7 +37,7 @@ export function AddAppDialog(props: { onClose: () => void; onCreated: (app: AppI
   }
 
   return (
-    <FormDialog title="Add application" submitLabel="Create application" busyLabel="Creating…" onClose={props.onClose} onSubmit={submit}>
+    <FormDialog title="Add application" submitLabel={sameOrg ? 'Create a second Okta app' : 'Create application'} busyLabel="Creating…" onClose={props.onClose} onSubmit={submit}>
       <fieldset class="choice-group">
           <legend>Application type</legend>
           {(['okta', 'oidc', 'bookmark'] as const).map((value) => (
@@ -46,6 +57,11 @@ export function AddAppDialog(props: { onClose: () => void; onCreated: (app: AppI
               <input required placeholder="https://dev-123456.okta.com" value={oktaDomain} onInput={(event) => setOktaDomain(event.currentTarget.value)} />
               <small class="muted">Your org URL, without "-admin". The redirect URI {'{org}'}/oauth2/v1/authorize/callback is registered for you.</small>
             </label>
+            {sameOrg && (
+              <p class="notice notice-warn" role="alert">
+                <strong>{sameOrg.name}</strong> is already the Okta app for {sameOrg.oktaDomain}. Okta needs only one: a second app means a second identity provider and client secret to keep in step. Open {sameOrg.name} instead unless you mean to replace it.
+              </p>
+            )}
             <label class="field">
               Display name (optional)
               <input placeholder="Okta" value={name} onInput={(event) => setName(event.currentTarget.value)} />

@@ -11,6 +11,7 @@ import { TileImagePanel } from './tile-image-panel.tsx';
 import { AssignmentsPanel } from './assignments-panel.tsx';
 import { ScimPanel } from './scim-panel.tsx';
 import { OktaConnectionPanel } from './okta-connection-panel.tsx';
+import { ReachabilityNote } from './reachability-note.tsx';
 
 const oidcTabs = ['General', 'Client & endpoints', 'Provisioning', 'Okta registration attribute', 'Assignments'] as const;
 const bookmarkTabs = ['General', 'Tile image', 'Assignments'] as const;
@@ -58,8 +59,18 @@ export function AppDetailPage({ id, tab }: { id: string; tab: string | null }) {
       </div>
       <div id="tab-panel" role="tabpanel" aria-labelledby={`tab-${slug(current)}`} class="tab-panel">
         {current === 'General' && <GeneralPanel app={app} onChange={reload} />}
-        {current === 'Client & endpoints' && <ClientPanel app={app} endpoints={data.endpoints!} />}
-        {current === 'Provisioning' && <ScimPanel scimUrl={data.scimUrl!} />}
+        {current === 'Client & endpoints' && (
+          <>
+            <ReachabilityNote problem={data.reachability} />
+            <ClientPanel app={app} endpoints={data.endpoints!} />
+          </>
+        )}
+        {current === 'Provisioning' && (
+          <>
+            <ReachabilityNote problem={data.reachability} />
+            <ScimPanel scimUrl={data.scimUrl!} />
+          </>
+        )}
         {current === 'Okta registration attribute' && <OktaConnectionPanel defaultDomain={app.oktaDomain ?? ''} />}
         {current === 'Tile image' && <TileImagePanel app={app} onChange={reload} />}
         {current === 'Assignments' && <AssignmentsPanel app={app} assigned={data.assignedGroups} onChange={reload} />}

@@ -20,6 +20,7 @@ const columns: Array<Column<AppView>> = [
     ),
   },
   { header: 'Type', cell: (app) => <Badge value={app.kind} label={kindLabels[app.kind]} /> },
+  { header: 'Okta domain', class: 'small', cell: (app) => app.oktaDomain ?? '—' },
   { header: 'Client ID or link', class: 'mono small', cell: (app) => (app.kind === 'bookmark' ? app.loginUrl : app.id) },
   { header: 'Assigned groups', cell: (app) => app.assignedGroupIds.length },
 ];
@@ -50,6 +51,7 @@ export function AppsPage() {
       )}
       {adding && (
         <AddAppDialog
+          existing={data?.items ?? []}
           onClose={() => setAdding(false)}
           onCreated={(app, secret) => {
             setAdding(false);

@@ -33,7 +33,7 @@ export function AddPasskeyDialog({ identity, onClose }: { identity: IdentityView
     >
       {link ? (
         <>
-          <p>Give this link to {identity.name} over a channel you trust. It works once.</p>
+          <p>Give this link to {identity.name} over a channel you trust. It stays valid until they create a passkey with it, or until it expires.</p>
           <CopyField label="Enrollment link" value={link.url} />
           <p class="muted">Expires {formatTime(link.expiresAt)}.</p>
         </>

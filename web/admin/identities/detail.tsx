@@ -6,6 +6,7 @@ import { Page } from '../../ui/page.tsx';
 import type { IdentityDetailView } from '../../../server/edges/admin/views.ts';
 import { ProfilePanel } from './profile-panel.tsx';
 import { AddPasskeyDialog } from './add-passkey-dialog.tsx';
+import { AccountActions } from './account-actions.tsx';
 
 type IdentityDetail = IdentityDetailView;
 
@@ -30,11 +31,19 @@ export function IdentityDetailPage({ id }: { id: string }) {
         </p>
       }
       actions={
-        <button type="button" class="button button-primary" onClick={() => setAdding(true)}>
-          Add passkey
-        </button>
+        <>
+          <AccountActions identity={identity} onChange={reload} />
+          <button type="button" class="button button-primary" onClick={() => setAdding(true)}>
+            Add passkey
+          </button>
+        </>
       }
     >
+      {identity.scimManaged && (
+        <p class="notice notice-info" role="note">
+          Okta provisioned this person over SCIM, so Okta owns their profile, groups and deletion: change those in Okta. Passkeys, enrollment links and the admin role are managed here.
+        </p>
+      )}
       <div class="tabs" role="tablist" aria-label="Identity details">
         {(['passkeys', 'profile'] as const).map((name) => (
           <button key={name} type="button" role="tab" class="tab" id={`tab-${name}`} aria-selected={tab === name} aria-controls="identity-panel" onClick={() => setTab(name)}>
@@ -79,7 +88,7 @@ export function IdentityDetailPage({ id }: { id: string }) {
             </table>
             {data.invites.length > 0 && (
               <div class="card-footer">
-                <h3>Recent enrollment links</h3>
+                <h2>Recent enrollment links</h2>
                 <ul class="plain-list small">
                   {data.invites.map((invite) => (
                     <li key={invite.id}>

@@ -7,10 +7,11 @@ import { api } from '../../ui/api.ts';
 import { Badge, ErrorNote, useLoad } from '../../ui/components.tsx';
 import { DataTable, type Column } from '../../ui/data-table.tsx';
 import { Page } from '../../ui/page.tsx';
-import { Link } from '../../ui/router.tsx';
+import { Link, navigate } from '../../ui/router.tsx';
 import { useListQuery } from '../../ui/use-list-query.ts';
 import type { GroupRow, IdentityView } from '../../../server/edges/admin/views.ts';
 import { BulkSendDialog } from './bulk-send-dialog.tsx';
+import { CreateIdentityDialog } from './create-identity-dialog.tsx';
 
 const PAGE_SIZE = 25;
 
@@ -18,6 +19,7 @@ export function IdentitiesPage() {
   const list = useListQuery<IdentityView>('/admin/api/identities', { pageSize: PAGE_SIZE, filters: { status: '', group: '' }, urlPath: '/admin/identities' });
   const [selected, setSelected] = useState<Map<string, IdentityView>>(new Map());
   const [sending, setSending] = useState(false);
+  const [creating, setCreating] = useState(false);
   const groups = useLoad(() => api<{ items: GroupRow[] }>('GET', '/admin/api/groups?limit=200'));
   const items = list.page.rows ?? [];
   const allOnPage = items.length > 0 && items.every((row) => selected.has(row.id));
@@ -60,16 +62,22 @@ export function IdentitiesPage() {
     { header: 'Email', cell: (row) => row.email },
     { header: 'Enrollment', cell: (row) => <Badge value={row.enrollmentStatus} /> },
     { header: 'Account', cell: (row) => (row.active ? <Badge value="active" /> : <Badge value="deactivated" />) },
+    { header: 'Source', cell: (row) => (row.scimManaged ? 'Okta (SCIM)' : 'Latchkey') },
   ];
 
   return (
     <Page
       title="Identities"
-      intro={<p>People provisioned by Okta over SCIM or created here. Send enrollment emails so they can create a passkey.</p>}
+      intro={<p>People Okta provisions over SCIM (Okta owns their profiles) and people added here. Send enrollment emails so they can create a passkey.</p>}
       actions={
+        <>
+        <button type="button" class="button" onClick={() => setCreating(true)}>
+          Add person
+        </button>
         <button type="button" class="button button-primary" disabled={selected.size === 0} onClick={() => setSending(true)}>
           Add passkey(s){selected.size > 0 ? ` (${selected.size})` : ''}
         </button>
+        </>
       }
     >
       <div class="filters" role="search" aria-label="Filter identities">
@@ -108,6 +116,7 @@ export function IdentitiesPage() {
       )}
       {list.error ? <ErrorNote error={list.error} /> : null}
       <DataTable caption="Identities" what="Identities" columns={columns} page={list.page} empty="No identity matches these filters." rowClass={(row) => (selected.has(row.id) ? 'selected' : undefined)} />
+      {creating && <CreateIdentityDialog onClose={() => setCreating(false)} onCreated={(identity) => navigate(`/admin/identities/${identity.id}`)} />}
       {sending && (
         <BulkSendDialog
           people={[...selected.values()]}

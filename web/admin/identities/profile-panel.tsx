@@ -4,6 +4,7 @@ import { api, formatTime } from '../../ui/api.ts';
 import { useToast } from '../../ui/components.tsx';
 import { Link } from '../../ui/router.tsx';
 import type { IdentityDetailView } from '../../../server/edges/admin/views.ts';
+import { CREATED_BY } from '../sources.ts';
 
 type IdentityDetail = IdentityDetailView;
 
@@ -22,7 +23,7 @@ export function ProfilePanel({ detail, onChange }: { detail: IdentityDetail; onC
     <div class="grid-2">
       <div class="card">
         <h2>Profile</h2>
-        {readOnly && <p class="notice notice-info">Managed by Okta over SCIM: change these attributes in Okta.</p>}
+        {readOnly && <p class="notice notice-info">Okta provisioned this profile over SCIM: change these attributes in Okta.</p>}
         <form
           onSubmit={async (event) => {
             event.preventDefault();
@@ -51,7 +52,9 @@ export function ProfilePanel({ detail, onChange }: { detail: IdentityDetail; onC
         </form>
         <dl class="facts">
           <dt>Created</dt>
-          <dd>{formatTime(identity.createdAt)}</dd>
+          <dd>
+            {formatTime(identity.createdAt)} · {CREATED_BY[identity.source]}
+          </dd>
           <dt>Identity id (OIDC sub)</dt>
           <dd class="mono small">{identity.id}</dd>
           {identity.externalId && (

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../domain/errors.ts';
 import type { AppRecord } from '../../../ports/storage.ts';
+import { unreachableFromOkta } from '../../../domain/public-url.ts';
 import { oidcEndpoints } from '../../../http/endpoints.ts';
 import { sanitiseTileIcon } from '../tile-icons.ts';
 import { describeApp, type AppDetailView, type AppView, type NamedRef } from '../views.ts';
@@ -59,7 +60,7 @@ export function registerAppRoutes(router: AdminRouter, deps: AdminRouteDeps): vo
     ctx.body = {
       app: describeApp(app),
       assignedGroups: await groupNames(app.assignedGroupIds),
-      ...(app.kind === 'bookmark' ? {} : { endpoints: oidcEndpoints(config.issuer), scimUrl }),
+      ...(app.kind === 'bookmark' ? {} : { endpoints: oidcEndpoints(config.issuer), scimUrl, reachability: unreachableFromOkta(config.publicUrl) }),
     } satisfies AppDetailView;
   });
 

@@ -18,6 +18,12 @@ import { adminActor, type Actor } from '../../../domain/actor.ts';
 export interface OktaConnectionControls {
   status(options: { check: boolean }): Promise<{ connection: object } & Record<string, unknown>>;
   configure(input: { domain: string; token: string }, actor: Actor): Promise<unknown>;
+  /** People whose registration flag could not be written to Okta, with Okta's reason. */
+  failures(): Promise<Array<{ identityId: string; userName: string | null; state: string; error: string; attempts: number; at: string }>>;
+  /** Re-queues one person's failed delivery, or all of them; returns how many. */
+  retry(identityId?: string): Promise<number>;
+  /** Compares every person's flag in Okta with Latchkey and queues corrections. */
+  reconcile(): Promise<unknown>;
 }
 
 export interface AdminRouteDeps {
