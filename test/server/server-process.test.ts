@@ -13,7 +13,8 @@ describe('the server process (npm start)', { timeout: 90_000 }, () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', store: 'sqlite' });
     expect(await server.stop('SIGTERM')).toBe(0);
-    expect(server.logs().some((line) => line.msg === 'shutting down' && line.signal === 'SIGTERM')).toBe(true);
+    expect(server.logs().some((line) => String(line.msg).startsWith('shutting down') && line.signal === 'SIGTERM')).toBe(true);
+    expect(server.logs().some((line) => line.msg === 'shutdown complete')).toBe(true);
   });
 
   it('refuses to start on a bad configuration: exit code 78 and every problem listed, one per line', async () => {

@@ -144,6 +144,6 @@ describe.each(STORE_KINDS)('the real server process on %s: workers, sweeper, log
 
   it('SIGTERM shuts it down with exit code 0', async () => {
     expect(await server.stop('SIGTERM')).toBe(0);
-    expect(server.logs().some((line) => line.msg === 'shutting down')).toBe(true);
+    expect(server.logs().some((line) => line.msg === 'shutdown complete')).toBe(true);
   });
 });
