@@ -62,6 +62,7 @@ const envSchema = z.object({
     .optional(),
   ENROLLMENT_LINK_TTL: duration('7d'),
   SESSION_TTL: duration('8h'),
+  EXPIRY_SWEEP_INTERVAL: duration('10m'),
   // A rotated signing key is published this long before it signs (see domain/signing-keys.ts).
   KEY_ACTIVATION_DELAY: duration('1h').refine((ms) => ms >= 10_000, 'must be at least 10s (the JWKS max-age and the time every instance needs to see a new key must fit in it)'),
   SIGNIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(300),
@@ -131,6 +132,8 @@ export interface Config {
   cookieKeys: string[] | null;
   enrollmentLinkTtlMs: number;
   sessionTtlMs: number;
+  /** How often the server deletes expired sessions, codes and challenges from the store (they are invisible at once regardless). */
+  expirySweepIntervalMs: number;
   /** How long a rotated signing key is published before it signs. */
   keyActivationDelayMs: number;
   logLevel: string;
@@ -193,6 +196,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cookieKeys: env.COOKIE_KEYS ? env.COOKIE_KEYS.split(',').map((key) => key.trim()) : null,
     enrollmentLinkTtlMs: env.ENROLLMENT_LINK_TTL,
     sessionTtlMs: env.SESSION_TTL,
+    expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL,
     keyActivationDelayMs: env.KEY_ACTIVATION_DELAY,
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY === 'true',

@@ -13,8 +13,6 @@ import { lockDataDir } from './runtime/data-dir-lock.ts';
 import { listen } from './runtime/listen.ts';
 import { drainOnSignals } from './runtime/shutdown.ts';
 
-const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
-
 async function main(): Promise<void> {
   let config;
   try {
@@ -44,7 +42,7 @@ async function main(): Promise<void> {
   // Expired sessions, codes and challenges are invisible at once; this only reclaims the space.
   const sweeper = setInterval(() => {
     store.sweepExpired(Date.now()).catch((error) => logger.warn({ err: error }, 'expiry sweep failed'));
-  }, SWEEP_INTERVAL_MS);
+  }, config.expirySweepIntervalMs);
   sweeper.unref();
   const server = createServer(app.callback());
   await listen(server, config.port);

@@ -8,11 +8,9 @@
  * docs/screenshots with UPDATE_SCREENSHOTS=1 (to refresh the README's pictures), else a temp folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
@@ -21,11 +19,10 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { enrollOverHttp } from '../support/http-login.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { mailSendingFor } from '../enrollment/helpers.ts';
+import { cliFor } from '../support/cli.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
 import { CLI_ACTOR, scimActor } from '../../server/domain/actor.ts';
 
-const run = promisify(execFile);
-const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
 const shots = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : mkdtempSync(path.join(tmpdir(), 'latchkey-shots-'));
 
 describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => {
@@ -94,8 +91,7 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
   const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name });
 
   it('bootstraps the first admin from `latchkey admins add` and its enrollment link', async () => {
-    const { stdout } = await run(process.execPath, [bin, 'admins', 'add', 'root@acme.test', '--email', 'it@acme.test'], { env: { ...process.env, ...server.env } });
-    const printed = JSON.parse(stdout);
+    const printed = await cliFor(server.env).json('admins', 'add', 'root@acme.test', '--email', 'it@acme.test');
     expect(printed).toMatchObject({ username: 'root@acme.test', roles: ['admin'], created: true, console_url: `${server.url}/admin` });
     const { page } = admin;
     await page.goto(printed.enrollment_link);
@@ -153,6 +149,9 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await page.getByRole('button', { name: 'Done' }).click();
     await page.reload();
     await expect.poll(() => page.getByRole('row', { name: /Okta SCIM Token/ }).textContent()).toMatch(/Active/);
+    // Shown once: after the reload the token is nowhere on the page, only its row.
+    expect(await page.getByLabel('SCIM bearer token', { exact: true }).count()).toBe(0);
+    expect(await page.content()).not.toContain(token);
     await shot(page, '04-okta-app-provisioning');
   });
 

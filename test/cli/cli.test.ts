@@ -3,19 +3,15 @@
  * server, JSON on stdout, one-line reasons and non-zero exits on failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { enrollOverHttp } from '../support/http-login.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
-
-const run = promisify(execFile);
-const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
+import { cliFor } from '../support/cli.ts';
 
 // Each command is a fresh Node process compiling TypeScript through tsx: a few seconds apiece.
-describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 120_000 }, (store) => {
+describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 300_000 }, (store) => {
   let server: TestServer;
 
   beforeAll(async () => {
@@ -23,19 +19,11 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 120_000 }, (store) =
   });
   afterAll(async () => server?.close());
 
-  async function cli(...args: string[]): Promise<{ code: number; json: any; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...server.env } });
-      return { code: 0, json: JSON.parse(stdout), stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, json: null, stderr: failed.stderr };
-    }
-  }
+  const cli = (...args: string[]) => cliFor(server.env).json(...args);
+  const fail = (...args: string[]) => cliFor(server.env).fail(...args);
 
   it('runs the README setup: Okta app, identity, group, assignment, enrollment link that works', async () => {
-    const app = await cli('apps', 'create-okta', '--okta-domain', 'https://dev-123.okta.com');
-    expect(app.code).toBe(0);
+    const app = { json: await cli('apps', 'create-okta', '--okta-domain', 'https://dev-123.okta.com') };
     expect(app.json).toMatchObject({
       client_id: expect.any(String),
       client_secret: expect.any(String),
@@ -50,18 +38,18 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 120_000 }, (store) =
     for (const key of ['issuer', 'jwks_uri', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint']) expect(discovery[key]).toBe(app.json[key]);
 
     const alice = await cli('identities', 'create', '--username', 'alice@example.com', '--email', 'alice@example.com', '--given-name', 'Alice', '--family-name', 'Smith');
-    expect(alice.json).toMatchObject({ username: 'alice@example.com', enrollment_status: 'unenrolled' });
-    expect((await cli('groups', 'create', 'Beyond Identity')).code).toBe(0);
-    expect((await cli('groups', 'add-member', 'Beyond Identity', 'alice@example.com')).json.members).toBe(1);
+    expect(alice).toMatchObject({ username: 'alice@example.com', enrollment_status: 'unenrolled' });
+    expect(await cli('groups', 'create', 'Beyond Identity')).toMatchObject({ display_name: 'Beyond Identity' });
+    expect((await cli('groups', 'add-member', 'Beyond Identity', 'alice@example.com')).members).toBe(1);
     const assigned = await cli('apps', 'assign', app.json.client_id, '--group', 'Beyond Identity');
-    expect(assigned.json.assigned_groups).toEqual([{ id: expect.any(String), display_name: 'Beyond Identity' }]);
+    expect(assigned.assigned_groups).toEqual([{ id: expect.any(String), display_name: 'Beyond Identity' }]);
 
     const link = await cli('enroll', 'alice@example.com', '--link');
-    expect(link.json.url).toMatch(new RegExp(`^${server.url}/enroll/[A-Za-z0-9_-]{43}$`));
-    expect(Date.parse(link.json.expires_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
-    const enrolled = await enrollOverHttp(link.json.url, new SoftAuthenticator({ origin: server.url }));
+    expect(link.url).toMatch(new RegExp(`^${server.url}/enroll/[A-Za-z0-9_-]{43}$`));
+    expect(Date.parse(link.expires_at) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    const enrolled = await enrollOverHttp(link.url, new SoftAuthenticator({ origin: server.url }));
     expect(enrolled.status).toBe(200);
-    expect((await cli('identities', 'show', 'alice@example.com')).json.enrollment_status).toBe('enrolled');
+    expect((await cli('identities', 'show', 'alice@example.com')).enrollment_status).toBe('enrolled');
   });
 
   it('refuses bad Okta domains with a one-line reason and a non-zero exit', async () => {
@@ -71,38 +59,36 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 120_000 }, (store) =
       ['http://dev-123.okta.com', /https/],
       ['dev-123.okta.com', /not a URL/],
     ] as const) {
-      const result = await cli('apps', 'create-okta', '--okta-domain', domain);
-      expect(result.code).not.toBe(0);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toMatch(reason);
+      const result = await fail('apps', 'create-okta', '--okta-domain', domain);
+      expect(result.code).toBe(1);
+      expect(result.reason).toMatch(reason);
     }
-    expect((await cli('apps', 'create-okta', '--okta-domain', 'http://127.0.0.1:8080')).code).toBe(0);
+    expect(await cli('apps', 'create-okta', '--okta-domain', 'http://127.0.0.1:8080')).toMatchObject({ redirect_uris: ['http://127.0.0.1:8080/oauth2/v1/authorize/callback'] });
   });
 
   it('fails clearly on duplicates, unknown people and unknown commands', async () => {
     await cli('identities', 'create', '--username', 'bob@example.com', '--email', 'bob@example.com');
-    const duplicate = await cli('identities', 'create', '--username', 'BOB@example.com', '--email', 'bob@example.com');
+    const duplicate = await fail('identities', 'create', '--username', 'BOB@example.com', '--email', 'bob@example.com');
     expect(duplicate.code).toBe(1);
-    expect(duplicate.stderr).toMatch(/userName "BOB@example.com" is already in use/);
+    expect(duplicate.reason).toMatch(/userName "BOB@example.com" is already in use/);
     // A look-alike userName (Cyrillic "о") and an address someone already has, each one line.
-    const lookalike = await cli('identities', 'create', '--username', 'b\u043eb@example.com', '--email', 'bob2@example.com');
+    const lookalike = await fail('identities', 'create', '--username', 'b\u043eb@example.com', '--email', 'bob2@example.com');
     expect(lookalike.code).toBe(1);
-    expect(lookalike.stderr.trim().split('\n')).toEqual([expect.stringMatching(/looks the same as an existing userName/)]);
-    const sharedEmail = await cli('identities', 'create', '--username', 'robert@example.com', '--email', 'Bob@Example.com');
+    expect(lookalike.reason).toMatch(/looks the same as an existing userName/);
+    const sharedEmail = await fail('identities', 'create', '--username', 'robert@example.com', '--email', 'Bob@Example.com');
     expect(sharedEmail.code).toBe(1);
-    expect(sharedEmail.stderr).toMatch(/email "Bob@Example.com" is already used by another identity/);
-    const unknown = await cli('enroll', 'nobody@example.com', '--link');
+    expect(sharedEmail.reason).toMatch(/email "Bob@Example.com" is already used by another identity/);
+    const unknown = await fail('enroll', 'nobody@example.com', '--link');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/no identity "nobody@example.com"/);
-    const bogus = await cli('bogus');
+    expect(unknown.reason).toMatch(/no identity "nobody@example.com"/);
+    const bogus = await fail('bogus');
     expect(bogus.code).toBe(2);
-    expect(bogus.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bogus.reason).toMatch(/unknown command 'bogus'/);
   });
 
   it('rotates keys from the CLI: the running server publishes the next key by itself, without signing with it', async () => {
     const before = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
-    const rotated = await cli('keys', 'rotate');
-    expect(rotated.code).toBe(0);
+    const rotated = { json: await cli('keys', 'rotate') };
     expect(rotated.json).toMatchObject({ kid: expect.any(String), state: 'next', replaces: before.keys[0].kid });
     expect(rotated.json.risk).toBeUndefined();
     // No reload call: the server notices the CLI's write to the shared file (about a second).
@@ -114,12 +100,12 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 120_000 }, (store) =
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(kids).toEqual([before.keys[0].kid, rotated.json.kid]);
-    const listed = await cli('keys', 'list');
+    const listed = { json: await cli('keys', 'list') };
     expect(listed.json.map((key: { kid: string; state: string }) => [key.kid, key.state])).toEqual([[before.keys[0].kid, 'current'], [rotated.json.kid, 'next']]);
     expect(listed.json[1].activates_at).toBe(rotated.json.activates_at);
-    const twice = await cli('keys', 'rotate');
+    const twice = await fail('keys', 'rotate');
     expect(twice.code).toBe(1);
-    expect(twice.stderr).toMatch(/already waiting to sign/);
+    expect(twice.reason).toMatch(/already waiting to sign/);
   });
 
   it('revokes a key from the CLI: the running server stops publishing it by itself', async () => {

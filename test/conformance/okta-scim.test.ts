@@ -6,7 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_KINDS } from '../support/test-server.ts';
-import { SCIM, query, startScimHarness, type ScimHarness, type ScimResponse } from './scim-client.ts';
+import { startScimHarness, type ScimHarness } from './scim-client.ts';
+import * as oidc from 'openid-client';
+import { OKTA_PASSWORD_PLACEHOLDER, SCIM, query, scimPatch as patch, scimSetActive, scimUserBody, type ScimResponse } from '../support/scim.ts';
+import { authorizationUrl, setUpOkta } from '../support/okta-fixture.ts';
+import { enrollPerson } from '../support/builders.ts';
+import { follow, signInOverHttp } from '../support/http-login.ts';
+import { userinfo } from '../support/tokens.ts';
+import type { SoftAuthenticator } from '../support/soft-authenticator.ts';
+import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const SCIM_JSON = /^application\/scim\+json/;
 
@@ -15,21 +23,7 @@ function expectScim(response: ScimResponse, status: number): void {
   if (status !== 204) expect(response.contentType).toMatch(SCIM_JSON);
 }
 
-/** Okta's create body (OKTA.md §2 "Create"), password placeholder included. */
-const oktaCreateBody = (userName: string, externalId: string, givenName = 'Test', familyName = 'User') => ({
-  schemas: [SCIM.user],
-  userName,
-  name: { givenName, familyName },
-  emails: [{ primary: true, value: userName, type: 'work' }],
-  displayName: `${givenName} ${familyName}`,
-  locale: 'en-US',
-  externalId,
-  groups: [],
-  password: '1mz050nq',
-  active: true,
-});
-
-const patch = (...Operations: unknown[]) => ({ schemas: [SCIM.patchOp], Operations });
+const oktaCreateBody = (userName: string, externalId: string, givenName = 'Test', familyName = 'User') => scimUserBody(userName, { externalId, givenName, familyName });
 
 describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind) => {
   let scim: ScimHarness;
@@ -37,6 +31,9 @@ describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind
   let userId = '';
   let secondId = '';
   let groupId = '';
+  let okta: Awaited<ReturnType<typeof setUpOkta>>;
+  let authenticator: SoftAuthenticator;
+  let passkeyId = '';
 
   beforeAll(async () => {
     scim = await startScimHarness(kind);
@@ -70,9 +67,9 @@ describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind
       groups: [],
       meta: { resourceType: 'User', created: expect.any(String), lastModified: expect.any(String), location: `${scim.base}/Users/${userId}`, version: 'W/"1"' },
     });
-    expect(JSON.stringify(response.body)).not.toContain('1mz050nq');
+    expect(JSON.stringify(response.body)).not.toContain(OKTA_PASSWORD_PLACEHOLDER);
     const stored = await scim.server.services.store.identities.get(userId);
-    expect(JSON.stringify(stored)).not.toContain('1mz050nq');
+    expect(JSON.stringify(stored)).not.toContain(OKTA_PASSWORD_PLACEHOLDER);
     expect(stored).toMatchObject({ userName, email: userName, givenName: 'Test', familyName: 'User', active: true });
     // Okta's externalId is its user id: kept for setting byndidRegistered by id later.
     expect(stored!.oktaUserId).toBe('00ujl29u0le5T6Aj10h7');
@@ -106,26 +103,52 @@ describe.each(STORE_KINDS)('Okta SCIM 2.0 Test App against Latchkey (%s)', (kind
     expect(await scim.server.services.store.identities.get(userId)).toMatchObject({ givenName: 'Another', displayName: 'Another User' });
   });
 
-  it('path-less deactivate: PATCH {"op":"replace","value":{"active":false}} deactivates and ends sessions at once', async () => {
-    const { store, clock } = scim.server.services;
-    await store.passkeys.insert({ id: `pk-${kind}`, identityId: userId, publicKey: 'pub', counter: 0, transports: ['internal'], aaguid: '00000000-0000-0000-0000-000000000000', deviceType: 'multiDevice', backedUp: true, name: 'Laptop', createdAt: clock.now(), lastUsedAt: null });
-    await store.oidc.upsert('Session', `session-${kind}`, { accountId: userId }, clock.now() + 3_600_000, { accountId: userId });
-    const response = await scim.request('PATCH', `/Users/${userId}`, { body: patch({ op: 'replace', value: { active: false } }) });
+  it('path-less deactivate: PATCH {"op":"replace","value":{"active":false}} deactivates and ends sessions and tokens at once', async () => {
+    // A real person: a passkey enrolled through the link, a signed-in session, real tokens.
+    const { services } = scim.server;
+    okta = await setUpOkta(scim.server, { groupName: 'Okta app users' });
+    await services.groups.change(okta.group.id, { members: { add: [userId] } }, CLI_ACTOR);
+    const enrolled = await enrollPerson(scim.server, await services.identities.require(userId));
+    authenticator = enrolled.authenticator;
+    passkeyId = enrolled.passkeyId;
+    const request = authorizationUrl(okta.rp, { login_hint: userName });
+    const login = await signInOverHttp({ origin: scim.server.url, authorizationUrl: request.url, authenticator });
+    expect(login.verify.status).toBe(200);
+    const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(login.callbackUrl), { expectedNonce: request.nonce, expectedState: request.state });
+    expect((await userinfo(scim.server.url, tokens.access_token)).status).toBe(200);
+
+    const response = await scim.request('PATCH', `/Users/${userId}`, { body: scimSetActive(false) });
     expectScim(response, 200);
     expect(response.body).toMatchObject({ id: userId, active: false, userName });
-    expect((await store.identities.get(userId))?.active).toBe(false);
-    expect(await store.oidc.find('Session', `session-${kind}`, clock.now())).toBeNull();
-    const events = await store.audit.list({ actor: `scim-token:${scim.tokenId}`, limit: 50 });
+    expect((await services.store.identities.get(userId))?.active).toBe(false);
+    expect((await userinfo(scim.server.url, tokens.access_token)).status).toBe(401);
+    // The same browser does not get back in silently: it lands on the login page ...
+    const silent = await follow(login.jar, authorizationUrl(okta.rp).url, scim.server.url);
+    expect(silent.url).toContain('/interaction/');
+    // ... where the passkey is refused, and Okta gets access_denied.
+    const again = await signInOverHttp({ origin: scim.server.url, authorizationUrl: authorizationUrl(okta.rp).url, authenticator });
+    expect(again.verify).toMatchObject({ status: 403, body: { error: 'inactive' } });
+    expect(new URL(again.callbackUrl).searchParams.get('error')).toBe('access_denied');
+    const events = await services.store.audit.list({ actor: `scim-token:${scim.tokenId}`, limit: 50 });
     expect(events.map((event) => event.action)).toContain('identity.deactivate');
   });
 
   it('reactivate: PATCH {"op":"replace","value":{"active":true}} restores sign-in with the same passkeys', async () => {
-    const response = await scim.request('PATCH', `/Users/${userId}`, { body: patch({ op: 'replace', value: { active: true } }) });
+    const response = await scim.request('PATCH', `/Users/${userId}`, { body: scimSetActive(true) });
     expectScim(response, 200);
     expect(response.body.active).toBe(true);
-    const { store } = scim.server.services;
-    expect((await store.identities.get(userId))?.active).toBe(true);
-    expect((await store.passkeys.listByIdentity(userId)).map((passkey) => passkey.id)).toEqual([`pk-${kind}`]);
+    const { services } = scim.server;
+    expect((await services.store.identities.get(userId))?.active).toBe(true);
+    expect((await services.store.passkeys.listByIdentity(userId)).map((passkey) => passkey.id)).toEqual([passkeyId]);
+    // The same passkey signs in again, and its tokens work.
+    const request = authorizationUrl(okta.rp, { login_hint: userName });
+    const login = await signInOverHttp({ origin: scim.server.url, authorizationUrl: request.url, authenticator });
+    expect(login.verify.status).toBe(200);
+    const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(login.callbackUrl), { expectedNonce: request.nonce, expectedState: request.state });
+    expect(tokens.claims()!.sub).toBe(userId);
+    expect((await userinfo(scim.server.url, tokens.access_token)).status).toBe(200);
+    // Leave the app group again: the group steps below count this user's memberships.
+    await services.groups.change(okta.group.id, { members: { remove: [userId] } }, CLI_ACTOR);
   });
 
   it('group push with members: POST /Groups answers 201 with the members it was given', async () => {

@@ -4,9 +4,11 @@
  * half-applied change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken, randomToken } from '../../server/domain/secrets.ts';
+import { randomToken } from '../../server/domain/secrets.ts';
 import { STORE_KINDS } from '../support/test-server.ts';
-import { SCIM, query, startScimHarness, type ScimHarness, type ScimResponse } from './scim-client.ts';
+import { startScimHarness, type ScimHarness } from './scim-client.ts';
+import { SCIM, query, scimPatch as patch, scimUserBody, type ScimResponse } from '../support/scim.ts';
+import { storeScimToken } from '../support/builders.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 function expectScimError(response: ScimResponse, status: number, scimType?: string, detail?: RegExp): void {
@@ -16,16 +18,7 @@ function expectScimError(response: ScimResponse, status: number, scimType?: stri
   if (detail) expect(response.body.detail).toMatch(detail);
 }
 
-const patch = (...Operations: unknown[]) => ({ schemas: [SCIM.patchOp], Operations });
-const userBody = (userName: string, extra: Record<string, unknown> = {}) => ({
-  schemas: [SCIM.user],
-  userName,
-  name: { givenName: 'Pat', familyName: 'Doe' },
-  emails: [{ primary: true, value: userName, type: 'work' }],
-  displayName: 'Pat Doe',
-  active: true,
-  ...extra,
-});
+const userBody = (userName: string, extra: Record<string, unknown> = {}) => scimUserBody(userName, { givenName: 'Pat', familyName: 'Doe', ...extra });
 
 describe.each(STORE_KINDS)('SCIM bad input (%s)', (kind) => {
   let scim: ScimHarness;
@@ -49,8 +42,7 @@ describe.each(STORE_KINDS)('SCIM bad input (%s)', (kind) => {
       const { store, clock, scimTokens } = scim.server.services;
       const revoked = await scimTokens.create({ name: 'old' }, CLI_ACTOR);
       await scimTokens.revoke(revoked.info.id, CLI_ACTOR);
-      const expired = randomToken();
-      await store.scimTokens.create({ id: `expired-${kind}`, name: 'expired', tokenHash: hashToken(expired), createdAt: clock.now() - 10_000, expiresAt: clock.now() - 1, lastUsedAt: null, revokedAt: null });
+      const { token: expired } = await storeScimToken(store, { name: 'expired', createdAt: clock.now() - 10_000, expiresAt: clock.now() - 1 });
       const variants: (string | null)[] = [null, 'Bearer', `Basic ${scim.token}`, `Bearer ${randomToken()}`, `Bearer ${revoked.token}`, `Bearer ${expired}`];
       const responses = await Promise.all(variants.map((authorization) => scim.request('GET', '/Users', { authorization })));
       for (const response of responses) {

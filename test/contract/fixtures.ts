@@ -146,6 +146,8 @@ export const sorted = (values: string[]): string[] => [...values].sort();
 /** What each contract suite gets: the fresh store of the running test. */
 export interface ContractContext {
   readonly store: Store;
+  /** The store deletes expired rows on its own (native TTLs), so sweepExpired has nothing to do. */
+  readonly reclaimsExpiredItself: boolean;
   markClosed(): void;
   createIdentities(...records: IdentityRecord[]): Promise<IdentityRecord[]>;
 }

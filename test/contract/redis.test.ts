@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { openRedisStore } from '../../adapters/redis/redis-store.ts';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXPIRY_ALLOWANCE_MS } from '../../adapters/redis/script.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { describeChangeNotificationsContract } from './changes.contract.ts';
 import { CHANGE_DELIVERY_MS } from '../../server/ports/storage.ts';
@@ -28,7 +29,33 @@ async function removeRunKeys(): Promise<void> {
   }
 }
 
-describeStoreContract('redis', () => openRedisStore({ url, keyPrefix: `${runPrefix}${++stores}:` }), removeRunKeys);
+describeStoreContract('redis', () => openRedisStore({ url, keyPrefix: `${runPrefix}${++stores}:` }), removeRunKeys, { reclaimsExpiredItself: true });
+
+// What the contract takes on trust for Redis (sweepExpired returns 0): every expired row carries a
+// TTL, so Redis itself reclaims it, within the allowance after its expiry.
+describe('redis: expired rows carry their own TTL', () => {
+  afterAll(removeRunKeys);
+
+  it('sets PEXPIREAT on expired oidc models and one-time values, no later than the allowance', async () => {
+    const keyPrefix = `${runPrefix}ttl:`;
+    const store = await openRedisStore({ url, keyPrefix });
+    const redis = new Redis(url);
+    try {
+      const now = Date.now();
+      await store.oidc.upsert('Session', 'old', { n: 1 }, now - 60_000, { uid: 'u-old' });
+      await store.oneTime.put('old', 'x', now - 60_000);
+      await store.oidc.upsert('Grant', 'forever', { n: 2 }, null, {});
+      for (const key of ['oidc:Session:old', 'oidc:Session:uid:u-old', 'one-time:old']) {
+        const expireAt = await redis.pexpiretime(`${keyPrefix}${key}`);
+        expect({ key, ok: expireAt > now && expireAt <= Date.now() + EXPIRY_ALLOWANCE_MS }).toEqual({ key, ok: true });
+      }
+      expect(await redis.pexpiretime(`${keyPrefix}oidc:Grant:forever`)).toBe(-1);
+    } finally {
+      redis.disconnect();
+      await store.close();
+    }
+  });
+});
 
 describe('Redis: re-keying records written before unique claims', () => {
   it('gives each key to the oldest holder and keeps younger duplicates editable, unverified', async () => {

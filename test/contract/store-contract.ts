@@ -1,6 +1,8 @@
 /**
  * The storage contract: every adapter of server/ports/storage.ts passes this same suite.
  * - Port-level only: nothing here knows which backend runs, so it runs unchanged on Redis.
+ * - traits.reclaimsExpiredItself: the store collects expired rows itself (Redis PEXPIREAT), so its
+ *   sweepExpired() returns 0; every other store must delete them there.
  * - makeStore() must return an empty store (a fresh file, a fresh key prefix); each test gets its
  *   own and closes it. cleanup, if given, runs once after the whole suite.
  * - "Concurrent" cases fire both calls before awaiting either: an adapter that reads, awaits and
@@ -22,6 +24,7 @@ export function describeStoreContract(
   name: string,
   makeStore: () => Promise<Store>,
   cleanup?: () => Promise<void>,
+  traits: { reclaimsExpiredItself?: boolean } = {},
 ): void {
   describe(`storage contract: ${name}`, () => {
     let store: Store;
@@ -40,6 +43,7 @@ export function describeStoreContract(
       get store() {
         return store;
       },
+      reclaimsExpiredItself: traits.reclaimsExpiredItself ?? false,
       markClosed() {
         closed = true;
       },

@@ -5,10 +5,8 @@
  * Runs on both stores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
@@ -16,20 +14,10 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { enrollOverHttp } from '../support/http-login.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
 import { mailSendingFor } from './helpers.ts';
+import { cliFor, parseCliJson, runCli as runLatchkey } from '../support/cli.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/latchkey.js'), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], env: Record<string, string>) => runLatchkey(args, env);
 
 describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
   let server: TestServer;
@@ -38,11 +26,7 @@ describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
   const people: Record<string, IdentityRecord> = {};
   const prefix = `cli-${kind}-`;
 
-  const cli = async (...args: string[]) => {
-    const result = await runCli(args, env);
-    if (result.code !== 0) throw new Error(`latchkey ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-    return JSON.parse(result.stdout);
-  };
+  const cli = (...args: string[]) => cliFor(env).json(...args);
   const listed = async (...filters: string[]) => {
     const out = await cli('identities', 'list', '--search', prefix, ...filters);
     return (out.items as Array<{ username: string }>).map((item) => item.username.slice(prefix.length)).sort();
@@ -102,7 +86,7 @@ describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
   it('enroll --status unenrolled --send emails every active unenrolled person and finishes the batch itself', async () => {
     const result = await runCli(['enroll', '--status', 'unenrolled', '--send'], env);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ queued: 3, sent: 3, failed: 0, waiting: 0, refused: [], failures: [] });
+    expect(parseCliJson([], result)).toEqual({ queued: 3, sent: 3, failed: 0, waiting: 0, refused: [], failures: [] });
     for (const name of ['a3', 'a4', 'a6']) expect(invitationsTo(people[name].email)).toBe(1);
     expect(invitationsTo(people.a8.email)).toBe(0); // deactivated: not selected
     expect(await listed('--status', 'unenrolled')).toEqual(['a8']);
@@ -162,7 +146,7 @@ describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
     const devEnv = { ...env, SMTP_URL: '', NODE_ENV: 'development', LOG_LEVEL: 'trace' };
     const result = await runCli(['enroll', `${prefix}a4`, '--send'], devEnv);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ queued: 1, sent: 1, failed: 0 });
+    expect(parseCliJson([], result)).toMatchObject({ queued: 1, sent: 1, failed: 0 });
     const outbox = path.join(server.dataDir, 'outbox');
     const files = readdirSync(outbox).filter((file) => file.endsWith('.eml'));
     expect(files).toHaveLength(1);

@@ -33,7 +33,7 @@ describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
     }
     // A scanner that also tries a POST has no CSRF token bound to the page: refused, link intact.
     const blind = await fetch(`${url}/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(blind.status).toBeGreaterThanOrEqual(400);
+    expect({ status: blind.status, body: await blind.json() }).toEqual({ status: 403, body: { error: 'forbidden', error_description: `cross-origin request refused (Origin "none" is not ${server.url})` } });
     expect(await statusesOf(server.services, [person])).toEqual(['pending']);
 
     // Keep the jar of the successful enrollment to replay its POSTs afterwards.

@@ -6,14 +6,7 @@ import { createMailSending } from '../../server/workers/enrollment-mail-worker.t
 import type { EnrollmentStatus, IdentityRecord } from '../../server/ports/storage.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
-export async function createPeople(services: Services, count: number, prefix = 'person'): Promise<IdentityRecord[]> {
-  const people: IdentityRecord[] = [];
-  for (let index = 1; index <= count; index++) {
-    const name = `${prefix}${String(index).padStart(2, '0')}`;
-    people.push(await services.identities.create({ userName: `${name}@acme.test`, email: `${name}@acme.test`, givenName: `Given${index}`, familyName: `Family${index}` }, CLI_ACTOR));
-  }
-  return people;
-}
+export { createPeople } from '../support/builders.ts';
 
 export async function statusesOf(services: Services, people: IdentityRecord[]): Promise<EnrollmentStatus[]> {
   const map = await services.store.identities.statuses(people.map((person) => person.id), services.clock.now());

@@ -28,6 +28,13 @@ describe('configuration', () => {
     expect(problems.join('\n')).toMatch(/SMTP_URL/);
   });
 
+  it('validates EXPIRY_SWEEP_INTERVAL as a duration (default 10 minutes)', () => {
+    expect(loadConfig({}).expirySweepIntervalMs).toBe(10 * 60_000);
+    expect(loadConfig({ EXPIRY_SWEEP_INTERVAL: '30s' }).expirySweepIntervalMs).toBe(30_000);
+    expect(problemsOf({ EXPIRY_SWEEP_INTERVAL: 'often' })).toEqual(['EXPIRY_SWEEP_INTERVAL: expected a duration like "7d", "12h" or "30m", got "often"']);
+    expect(problemsOf({ EXPIRY_SWEEP_INTERVAL: '0s' })).toEqual(['EXPIRY_SWEEP_INTERVAL: expected a duration like "7d", "12h" or "30m", got "0s"']);
+  });
+
   it('requires REDIS_URL with STORE=redis', () => {
     expect(problemsOf({ STORE: 'redis' })).toEqual(['REDIS_URL: required when STORE=redis (or REDIS_SENTINELS with REDIS_SENTINEL_NAME)']);
   });

@@ -4,23 +4,15 @@
  * on failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { startOktaSim, type OktaSim } from '../okta-sim/okta-sim.ts';
 import { OKTA_SYNC_QUEUE } from '../../server/edges/okta/okta-sync.ts';
-import { addPasskey } from './helpers.ts';
+import { addPasskey, createPerson } from '../support/builders.ts';
+import { parseCliJson, runCli, type CliResult } from '../support/cli.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
-const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
-
-function latchkey(server: TestServer, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...server.env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const latchkey = (server: TestServer, ...args: string[]) => runCli(args, server.env, { timeoutMs: 60_000 });
+const json = (result: CliResult) => parseCliJson([], result);
 
 describe('latchkey okta (CLI)', () => {
   let sim: OktaSim;
@@ -55,31 +47,31 @@ describe('latchkey okta (CLI)', () => {
   it('configures, reports status, sets up and diagnoses from the command line', async () => {
     const configured = await latchkey(server, 'okta', 'configure', '--domain', sim.url, '--token', sim.token);
     expect(configured.code).toBe(0);
-    const output = JSON.parse(configured.stdout);
+    const output = json(configured);
     expect(output).toMatchObject({ domain: sim.url, token: 'stored encrypted', token_owner: { login: 'admin@example.com' } });
     expect(configured.stdout).not.toContain(sim.token);
     expect(await server.services.store.settings.get('okta.connection')).not.toContain(sim.token);
 
-    const plan = JSON.parse((await latchkey(server, 'okta', 'setup', '--dry-run')).stdout);
+    const plan = json(await latchkey(server, 'okta', 'setup', '--dry-run'));
     expect(plan.steps.every((step: { action: string }) => step.action === 'would_create')).toBe(true);
     const setup = await latchkey(server, 'okta', 'setup', '--group', 'Passkey people');
     expect(setup.code).toBe(0);
-    expect(JSON.parse(setup.stdout).warnings[0]).toMatch(/super administrator/);
-    expect(JSON.parse((await latchkey(server, 'okta', 'setup', '--group', 'Passkey people')).stdout).changed).toBe(false);
+    expect(json(setup).warnings[0]).toMatch(/super administrator/);
+    expect(json(await latchkey(server, 'okta', 'setup', '--group', 'Passkey people')).changed).toBe(false);
 
     const doctor = await latchkey(server, 'okta', 'doctor');
-    const report = JSON.parse(doctor.stdout);
+    const report = json(doctor);
     expect(report.checks.find((check: { check: string }) => check.check === 'routing_rule').status).toBe('pass');
     // No admin holds a passkey in this store yet: a failing check, one line, non-zero exit.
     expect(doctor.code).toBe(1);
     expect(doctor.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^latchkey: okta doctor found \d+ failing check\(s\): .*admins_with_passkeys/)]);
 
-    const status = JSON.parse((await latchkey(server, 'okta', 'status')).stdout);
+    const status = json(await latchkey(server, 'okta', 'status'));
     expect(status).toMatchObject({ connection: { configured: true, domain: sim.url, check: { ok: true } }, queue: { pending: 0, failed: 0 } });
   }, 120_000);
 
   it('records an Okta update when a passkey is revoked from the CLI', async () => {
-    const identity = await server.services.identities.create({ userName: 'cli-revoke@example.com', email: 'cli-revoke@example.com' }, CLI_ACTOR);
+    const identity = await createPerson(server, 'cli-revoke@example.com', { actor: CLI_ACTOR });
     const passkey = await addPasskey(server.services, identity.id);
     const revoked = await latchkey(server, 'passkeys', 'revoke', passkey.id);
     expect(revoked.code, revoked.stderr).toBe(0);

@@ -3,13 +3,12 @@
  * created in store.settings and creates the Latchkey app).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { startOktaSim, type OktaSim } from '../okta-sim/okta-sim.ts';
 import { setupOkta, SUPER_ADMIN_WARNING } from '../../server/edges/okta/okta-setup.ts';
 import { doctorOkta } from '../../server/edges/okta/okta-doctor.ts';
 import { oidcEndpoints } from '../../server/http/endpoints.ts';
-import { hashToken } from '../../server/domain/secrets.ts';
+import { createPerson, storeScimToken } from '../support/builders.ts';
 import type { Services } from '../../server/bootstrap.ts';
 import { addPasskey, connect } from './helpers.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
@@ -19,11 +18,11 @@ const writes = (sim: OktaSim) => sim.requests.filter((request) => request.method
 
 async function healthyLatchkey(services: Services) {
   for (const name of ['root@example.com', 'second@example.com']) {
-    const admin = await services.identities.create({ userName: name, email: name, roles: ['admin'] }, CLI_ACTOR);
+    const admin = await createPerson(services, name, { roles: ['admin'], actor: CLI_ACTOR });
     await addPasskey(services, admin.id);
   }
   const now = services.clock.now();
-  await services.store.scimTokens.create({ id: randomUUID(), name: 'okta', tokenHash: hashToken(randomUUID()), createdAt: now, expiresAt: now + 90 * DAY, lastUsedAt: null, revokedAt: null });
+  await storeScimToken(services.store, { name: 'okta', createdAt: now, expiresAt: now + 90 * DAY });
   const group = await services.groups.create({ displayName: 'Beyond Identity' }, CLI_ACTOR);
   const [app] = (await services.apps.list()).filter((candidate) => candidate.kind === 'okta');
   await services.apps.setAssignment(app.id, group.id, true, CLI_ACTOR);
@@ -132,13 +131,19 @@ for (const store of STORE_KINDS) {
         protocol: { type: 'OIDC', issuer: { url: 'https://someone-else.example.com' }, endpoints: {}, scopes: ['openid'], credentials: { client: { client_id: 'theirs' } } },
         policy: {},
       };
-      sim.idps.set(foreign.id, foreign);
+      sim.idps.set(foreign.id, structuredClone(foreign));
+      // The emulator keeps its own copy: compared with `foreign`, any change to it shows.
+      const untouched = () => {
+        expect(sim.idps.get(foreign.id)).toEqual(foreign);
+        expect(sim.requests.filter((request) => request.path.startsWith(`/api/v1/idps/${foreign.id}`) && request.method !== 'GET')).toEqual([]);
+      };
       await expect(setupOkta(services, {}, CLI_ACTOR)).rejects.toThrow(/already has an identity provider named "Latchkey".*--idp-name/);
-      expect(sim.idps.get(foreign.id)).toEqual(foreign);
+      untouched();
 
       const result = await setupOkta(services, { idpName: 'Latchkey passkeys' }, CLI_ACTOR);
       expect(result.steps.find((step) => step.step === 'identity_provider')).toMatchObject({ action: 'created', name: 'Latchkey passkeys' });
-      expect(sim.idps.get(foreign.id)).toEqual(foreign);
+      untouched();
+      expect(sim.idps.size).toBe(2);
     });
 
     it('doctor warns about every live account-linking setting weaker than setup\'s', async () => {
@@ -186,7 +191,7 @@ for (const store of STORE_KINDS) {
       rule.status = 'INACTIVE';
       const now = services.clock.now();
       for (const token of await services.store.scimTokens.list()) await services.store.scimTokens.revoke(token.id, now);
-      await services.store.scimTokens.create({ id: randomUUID(), name: 'okta-old', tokenHash: hashToken(randomUUID()), createdAt: now, expiresAt: now + 3 * DAY, lastUsedAt: null, revokedAt: null });
+      await storeScimToken(services.store, { name: 'okta-old', createdAt: now, expiresAt: now + 3 * DAY });
       const second = await services.identities.resolve('second@example.com');
       await services.identities.update(second.id, { roles: [] }, CLI_ACTOR);
 

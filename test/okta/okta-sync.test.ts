@@ -10,6 +10,7 @@ import { OKTA_SYNC_QUEUE } from '../../server/edges/okta/okta-sync.ts';
 import { oktaStatus } from '../../server/edges/okta/okta-configure.ts';
 import { reconcileOkta } from '../../server/edges/okta/okta-reconcile.ts';
 import { addPasskey, connect, flagOf, movableClock, person, syncWorker } from './helpers.ts';
+import { createPerson } from '../support/builders.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const userUpdates = (sim: OktaSim) => sim.requests.filter((request) => request.path.startsWith('/api/v1/users/') && request.path !== '/api/v1/users/me' && request.method !== 'GET');
@@ -213,6 +214,40 @@ for (const store of STORE_KINDS) {
       await worker.drain();
       expect(flagOf(sim, oktaUser.id)).toBe(true);
       expect(await services.store.jobs.counts(OKTA_SYNC_QUEUE)).toMatchObject({ pending: 0, failed: 0 });
+    });
+
+    it('a 403 or 404 from Okta ends the update as failed with Okta\'s message, without retrying', async () => {
+      const { services } = server;
+      const worker = syncWorker(services);
+      await connect(services, sim);
+      const { identity: forbidden } = await person(services, sim, 'forbidden@example.com', { knownOktaId: true });
+      sim.injectFaults({ status: 403, method: 'POST', path: /^\/api\/v1\/users\// });
+      await addPasskey(services, forbidden.id);
+      expect(await worker.drain()).toBe(1);
+      expect(await services.store.jobs.get(OKTA_SYNC_QUEUE, forbidden.id)).toMatchObject({ state: 'failed', lastError: expect.stringContaining('injected 403') });
+      // Nobody of that login at Okta: the lookup answers 404.
+      const stranger = await createPerson(services, 'not-at-okta@example.com');
+      await addPasskey(services, stranger.id);
+      expect(await worker.drain()).toBe(1);
+      expect(await services.store.jobs.get(OKTA_SYNC_QUEUE, stranger.id)).toMatchObject({ state: 'failed', lastError: expect.stringMatching(/404|E0000007|Not found/i) });
+      clock.advance(10 * 60_000);
+      expect(await worker.drain()).toBe(0);
+      expect(await services.store.jobs.counts(OKTA_SYNC_QUEUE)).toMatchObject({ pending: 0, failed: 2 });
+    });
+
+    it('deactivating a person leaves their Okta flag alone (Latchkey refuses the sign-in instead)', async () => {
+      const { services } = server;
+      const worker = syncWorker(services);
+      await connect(services, sim);
+      const { identity, oktaUser } = await person(services, sim, 'deactivated@example.com');
+      await addPasskey(services, identity.id);
+      expect(await worker.drain()).toBe(1);
+      expect(flagOf(sim, oktaUser.id)).toBe(true);
+      const writes = userUpdates(sim).length;
+      await services.identities.update(identity.id, { active: false }, CLI_ACTOR);
+      expect(await worker.drain()).toBe(0);
+      expect(flagOf(sim, oktaUser.id)).toBe(true);
+      expect(userUpdates(sim)).toHaveLength(writes);
     });
 
     it('reconcile finds drift in Okta and fixes it through the queue', async () => {

@@ -4,41 +4,25 @@
  * openid-client configuration playing Okta as the relying party.
  */
 import * as oidc from 'openid-client';
-import type { TestServer } from './test-server.ts';
-import { SoftAuthenticator } from './soft-authenticator.ts';
-import { enrollOverHttp } from './http-login.ts';
+import type { Services } from '../../server/bootstrap.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 /** Nothing listens here: tests catch the redirect to Okta's callback before it is followed. */
 export const FAKE_OKTA = 'http://127.0.0.1:9';
 export const OKTA_CALLBACK = `${FAKE_OKTA}/oauth2/v1/authorize/callback`;
 
-export async function setUpOkta(server: TestServer, options: { auth?: 'basic' | 'post' } = {}) {
+export async function setUpOkta(server: { url: string; services: Services }, options: { auth?: 'basic' | 'post'; groupName?: string } = {}) {
   const { services } = server;
   const { app, clientSecret } = await services.apps.createOktaApp({ oktaDomain: FAKE_OKTA }, CLI_ACTOR);
-  const group = await services.groups.create({ displayName: 'Beyond Identity' }, CLI_ACTOR);
+  const group = await services.groups.create({ displayName: options.groupName ?? 'Beyond Identity' }, CLI_ACTOR);
   await services.apps.setAssignment(app.id, group.id, true, CLI_ACTOR);
   const auth = options.auth === 'post' ? oidc.ClientSecretPost(clientSecret) : oidc.ClientSecretBasic(clientSecret);
   const rp = await oidc.discovery(new URL(server.url), app.id, { client_secret: clientSecret }, auth, { execute: [oidc.allowInsecureRequests] });
   return { app, clientSecret, group, rp };
 }
 
-export async function createPerson(server: TestServer, userName: string, options: { groupId?: string } = {}) {
-  const [given, family] = ['Alice', 'Smith'];
-  const identity = await server.services.identities.create({ userName, email: userName, givenName: given, familyName: family }, CLI_ACTOR);
-  if (options.groupId) await server.services.groups.change(options.groupId, { members: { add: [identity.id] } }, CLI_ACTOR);
-  return identity;
-}
-
-/** A person with a software passkey enrolled through the real enrollment endpoints. */
-export async function enrolledPerson(server: TestServer, userName: string, groupId?: string) {
-  const identity = await createPerson(server, userName, { groupId });
-  const authenticator = new SoftAuthenticator({ origin: server.url });
-  const { url } = await server.services.invites.issue(identity, { actor: CLI_ACTOR, delivery: 'link' });
-  const result = await enrollOverHttp(url, authenticator);
-  if (result.status !== 200) throw new Error(`enrollment failed: ${JSON.stringify(result.body)}`);
-  return { identity, authenticator };
-}
+// People are built in one place (builders.ts); re-exported for the tests that import them from here.
+export { createPerson, enrolledPerson } from './builders.ts';
 
 export function authorizationUrl(rp: oidc.Configuration, params: Record<string, string> = {}) {
   const state = oidc.randomState();

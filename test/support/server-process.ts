@@ -1,97 +1,260 @@
 /**
- * The real server process, what `npm start` runs (`tsx server/main.ts`, here as
- * `node --import tsx server/main.ts` so the test signals the server itself), for tests of
- * start-up, shutdown and crash behaviour. startServerProcess waits for the "listening" log line;
- * runServerUntilExit runs one that is expected to refuse to start.
+ * The real server as an operator runs it: what `npm start` runs (`tsx server/main.ts`, here as
+ * `node --import tsx server/main.ts`: the same program in ONE process, so the child's pid is the
+ * server's and a signal, kill -9 included, reaches the server itself; package.json is checked so
+ * the two cannot drift apart), configured only through its environment, and observed only from
+ * outside (its HTTP port, its exit code, its JSON log lines). Used by the start-up, shutdown and
+ * crash tests (test/ops) and the wiring tests (test/server).
+ * - The port is a free one found just before the start; a lost race (EADDRINUSE) is retried.
+ * - "Started" means the server logged its "listening" line (pino JSON at LOG_LEVEL info), or, if
+ *   a test raises LOG_LEVEL above info, that /healthz answers.
+ * - Every child is tracked and SIGKILLed (with its process group) at the end of the test file and
+ *   when this process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const entry = path.join(root, 'server', 'main.ts');
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
 export interface ServerProcess {
   url: string;
+  port: number;
   child: ChildProcess;
-  /** Everything written to stdout and stderr so far. */
+  /** The data directory the server was given (created here unless the test passed one). */
+  dataDir: string;
+  /** Everything written so far, stdout and stderr interleaved as they arrived. */
   output(): string;
-  /** Sends the signal (default SIGTERM) and resolves with the exit code once the process ended. */
+  /** stdout's JSON log lines, parsed (non-JSON lines are skipped). */
+  logs(): Array<Record<string, unknown>>;
+  /** Resolves with the first log line (parsed) that matches; rejects on timeout or exit. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends the signal (default SIGTERM) and resolves with the exit code (null if killed by a signal). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** A port nobody listens on right now. */
+export interface StartOptions {
+  /** Added to (and overriding) the defaults: NODE_ENV=test, LOG_LEVEL=info, PORT, PUBLIC_URL, DATA_DIR. */
+  env?: Record<string, string>;
+  /** Kept after stop(); without it a fresh temporary directory is used and removed on stop(). */
+  dataDir?: string;
+  startTimeoutMs?: number;
+  /** The same as startTimeoutMs. */
+  timeoutMs?: number;
+}
+
+const children = new Set<ChildProcess>();
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function killAll(): void {
+  for (const child of children) killGroup(child, 'SIGKILL');
+  children.clear();
+}
+
+process.once('exit', killAll);
+// Registered at import time, i.e. while the importing test file is being collected.
+if (process.env.VITEST) afterAll(killAll);
+
+/** `npm start` as one process: node with tsx's loader on the entry that package.json's start script names. */
+export function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const match = /^tsx (\S+\.ts)$/.exec(pkg.scripts.start.trim());
+  if (!match) throw new Error(`server-process: "npm start" is now "${pkg.scripts.start}"; update test/support/server-process.ts to run the same`);
+  return [process.execPath, '--import', 'tsx', path.join(ROOT, match[1])];
+}
+
 export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
 
-async function baseEnv(env: Record<string, string>): Promise<Record<string, string>> {
-  const port = env.PORT ?? String(await freePort());
-  return {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    PORT: port,
-    PUBLIC_URL: `http://localhost:${port}`,
-    ...env,
-  };
+/** Only what a shell gives any program; nothing Latchkey reads leaks in from the test runner. */
+function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'];
+  return Object.fromEntries(keep.flatMap((key) => (process.env[key] === undefined ? [] : [[key, process.env[key]!]])));
 }
 
-function spawnServer(env: Record<string, string>) {
-  // `tsx server/main.ts` runs node with tsx's loader in a child process; loading it into node
-  // directly is the same program in ONE process, so a signal (kill -9 included) reaches the server.
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? null : code))));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+function spawnServer(env: Record<string, string>): ChildProcess {
+  const [command, ...args] = startCommand();
+  const child = spawn(command, args, { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
-export async function startServerProcess(options: { env: Record<string, string>; timeoutMs?: number }): Promise<ServerProcess> {
-  const env = await baseEnv(options.env);
-  const run = spawnServer(env);
-  const output = () => run.stdout() + run.stderr();
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      run.child.kill('SIGKILL');
-      reject(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output()}`));
-    }, options.timeoutMs ?? 60_000);
-    const check = () => {
-      if (/Latchkey listening on/.test(run.stdout())) {
-        clearTimeout(timer);
-        run.child.stdout!.off('data', check);
-        resolve();
-      }
-    };
-    run.child.stdout!.on('data', check);
-    void run.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${output()}`));
-    });
+function parseLines(text: string): Array<Record<string, unknown>> {
+  return text.split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
   });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+  });
+
+const LOUD_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+
+export async function startServerProcess(options: StartOptions = {}): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt < 3 && (error as { portTaken?: boolean }).portTaken) continue;
+      throw error;
+    }
+  }
+}
+
+async function startOnce(options: StartOptions): Promise<ServerProcess> {
+  const port = options.env?.PORT ? Number(options.env.PORT) : await freePort();
+  const dataDir = options.dataDir ?? options.env?.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'latchkey-process-'));
+  const ownsDataDir = !options.dataDir && !options.env?.DATA_DIR;
+  const env = { NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, DATA_DIR: dataDir, ...options.env };
+  const child = spawnServer(env);
+  let output = '';
+  let stdout = '';
+  const waiters = new Set<() => void>();
+  const notify = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stdout += chunk.toString();
+    notify();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    notify();
+  });
+  const exit = exited(child);
+  exit.then(notify, notify);
+
+  const logs = () => parseLines(stdout);
+  function waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = logs().find(match);
+        if (found) return done(() => resolve(found));
+        if (child.exitCode !== null || child.signalCode !== null) return done(() => reject(new Error(`server exited (${child.exitCode ?? child.signalCode}) before the awaited log line; output:\n${output}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${output}`))), timeoutMs);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        settle();
+      };
+      waiters.add(check);
+      check();
+    });
+  }
+
+  const url = env.PUBLIC_URL === `http://localhost:${port}` ? `http://localhost:${port}` : `http://127.0.0.1:${port}`;
+  const timeoutMs = options.startTimeoutMs ?? options.timeoutMs ?? 60_000;
+  try {
+    if (LOUD_LEVELS.has(env.LOG_LEVEL)) await waitForHealth(`http://127.0.0.1:${port}`, child, timeoutMs);
+    else await waitForLog((line) => /listening/i.test(String(line.msg ?? '')), timeoutMs);
+  } catch (error) {
+    killGroup(child, 'SIGKILL');
+    await exit;
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw Object.assign(new Error(`the server did not start: ${(error as Error).message}`), { portTaken: /EADDRINUSE/.test(output) });
+  }
+
+  let stopping: Promise<number | null> | null = null;
   return {
-    url: `http://127.0.0.1:${env.PORT}`,
-    child: run.child,
-    output,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill(signal);
-      return run.exited;
+    url,
+    port,
+    child,
+    dataDir,
+    output: () => output,
+    logs,
+    waitForLog,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      stopping ??= (async () => {
+        if (signal === 'SIGKILL') killGroup(child, 'SIGKILL');
+        else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        // A graceful stop that hangs is a failure the caller sees in the code; never leave it running.
+        const hung = setTimeout(() => killGroup(child, 'SIGKILL'), 20_000);
+        const code = await exit;
+        clearTimeout(hung);
+        // Make sure nothing the server started outlives it.
+        killGroup(child, 'SIGKILL');
+        if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+        return code;
+      })();
+      return stopping;
     },
   };
 }
 
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (${child.exitCode ?? child.signalCode})`);
+    const healthy = await fetch(`${url}/healthz`).then((response) => response.ok, () => false);
+    if (healthy) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`/healthz did not answer within ${timeoutMs} ms`);
+}
+
+/** Runs the server to its own exit (e.g. a refused configuration); SIGKILLs it after timeoutMs. */
 export async function runServerUntilExit(options: { env: Record<string, string>; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const run = spawnServer(await baseEnv(options.env));
-  const timer = setTimeout(() => run.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-  const code = await run.exited;
+  const child = spawnServer({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...options.env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, 'SIGKILL');
+  }, timeoutMs);
+  const code = await exited(child);
   clearTimeout(timer);
-  return { code, stdout: run.stdout(), stderr: run.stderr() };
+  killGroup(child, 'SIGKILL');
+  if (timedOut) throw new Error(`the server was still running after ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
+  return { code, stdout, stderr };
+}
+
+/**
+ * The store of a server process, opened in the test process with the same environment (as the
+ * CLI does beside a running server): for setting up state before a start and for looking at what
+ * the server did.
+ */
+export async function openServicesFor(env: Record<string, string>) {
+  const { loadConfig } = await import('../../server/config.ts');
+  const { createServices, openStore } = await import('../../server/bootstrap.ts');
+  const config = loadConfig({ NODE_ENV: 'test', ...env });
+  const store = await openStore(config);
+  return { services: createServices(config, store), close: () => store.close() };
 }
