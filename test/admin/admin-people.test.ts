@@ -47,12 +47,12 @@ describe.each(STORE_KINDS)('console people and groups (%s)', (store) => {
     expect(await eventsFor(`identity:${created.body.identity.id}`)).toEqual(['identity.create']);
     const duplicate = await call('POST', '/identities', { userName: 'NEW.HIRE@acme.test', email: 'other@acme.test' });
     expect(duplicate.status).toBe(409);
-    expect(duplicate.body.error_description).toMatch(/already exists/);
+    expect(duplicate.body.error_description).toMatch(/userName "NEW.HIRE@acme.test" is already in use/);
     const badEmail = await call('POST', '/identities', { userName: 'x@acme.test', email: 'not-an-address' });
     expect(badEmail.status).toBe(400);
     expect(badEmail.body.error_description).toMatch(/not an email address/);
     const refusals = (await server.services.audit.list({ actor: `identity:${adminId}`, limit: 50 })).filter((event) => event.action === 'console.refused');
-    expect(refusals.map((event) => event.detail.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/already exists/), expect.stringMatching(/not an email address/)]));
+    expect(refusals.map((event) => event.detail.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/is already in use/), expect.stringMatching(/not an email address/)]));
   });
 
   it('edits, deactivates (ending their sessions), reactivates and deletes a local person', async () => {

@@ -110,8 +110,7 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 300_000 }, (store) =
 
   it('revokes a key from the CLI: the running server stops publishing it by itself', async () => {
     const current = ((await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys[0].kid;
-    const revoked = await cli('keys', 'revoke', current);
-    expect(revoked.code).toBe(0);
+    const revoked = { json: await cli('keys', 'revoke', current) };
     expect(revoked.json).toMatchObject({ kid: current, already_revoked: false, replacement: { kid: expect.any(String) }, risk: expect.stringMatching(/cached the JWKS/) });
     const deadline = Date.now() + 5_000;
     let kids: string[] = [current];
@@ -121,20 +120,19 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 300_000 }, (store) =
     }
     expect(kids).not.toContain(current);
     expect(kids[0]).toBe(revoked.json.replacement.kid);
-    const unknown = await cli('keys', 'revoke', 'no-such-kid');
+    const unknown = await fail('keys', 'revoke', 'no-such-kid');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/no signing key with kid "no-such-kid"/);
+    expect(unknown.reason).toMatch(/no signing key with kid "no-such-kid"/);
   });
 
   it('creates an Okta app that authenticates with private_key_jwt from a JWKS file, with a post-logout URI', async () => {
     const file = path.join(server.dataDir, 'okta-idp-key.json');
     const jwks = { keys: [{ kty: 'RSA', kid: 'okta-idp', use: 'sig', e: 'AQAB', n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw' }] };
     writeFileSync(file, JSON.stringify(jwks));
-    const created = await cli('apps', 'create-okta', '--okta-domain', 'https://pkjwt.okta.com', '--auth', 'private-key-jwt', '--jwks-file', file, '--post-logout-redirect-uri', 'https://pkjwt.okta.com/login/signout');
-    expect(created.code).toBe(0);
+    const created = { json: await cli('apps', 'create-okta', '--okta-domain', 'https://pkjwt.okta.com', '--auth', 'private-key-jwt', '--jwks-file', file, '--post-logout-redirect-uri', 'https://pkjwt.okta.com/login/signout') };
     expect(created.json).toMatchObject({ client_secret: null, token_endpoint_auth_method: 'private_key_jwt', jwks, post_logout_redirect_uris: ['https://pkjwt.okta.com/login/signout'] });
-    const bad = await cli('apps', 'create-okta', '--okta-domain', 'https://pkjwt2.okta.com', '--auth', 'private-key-jwt', '--jwks-uri', 'http://keys.example.com/jwks');
+    const bad = await fail('apps', 'create-okta', '--okta-domain', 'https://pkjwt2.okta.com', '--auth', 'private-key-jwt', '--jwks-uri', 'http://keys.example.com/jwks');
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toMatch(/jwks_uri "http:\/\/keys.example.com\/jwks" must use https/);
+    expect(bad.reason).toMatch(/jwks_uri "http:\/\/keys.example.com\/jwks" must use https/);
   });
 });
