@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
-import { launchChromium, newPasskeyPage, type PasskeyPage } from '../support/browser.ts';
+import { expectAccessible, launchChromium, newPasskeyPage, type PasskeyPage } from '../support/browser.ts';
 import { startOktaSim, type OktaSim } from '../okta-sim/okta-sim.ts';
 import type { OrgVariants } from '../okta-sim/org-sign-in.ts';
 import { DEFAULT_VARIANTS } from '../okta-sim/org-sign-in.ts';
@@ -87,9 +87,11 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
   if (firstVariant) it('routes a person without a passkey to Okta’s password page', async () => {
     const { page } = person;
     await page.goto(`${sim.url}/login`);
+    await expectAccessible(page, 'the simulated Okta sign-in page');
     await page.getByLabel('Username').fill('bob@example.com');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByLabel('Password').waitFor();
+    await expectAccessible(page, "the simulated Okta's password page");
     expect(new URL(page.url()).pathname).toBe('/login/password');
     expect(sim.users.get(bobOktaId)!.profile.byndidRegistered).toBeUndefined();
   });
@@ -101,8 +103,10 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     const { url } = await services.invites.issue(alice!, { actor: CLI_ACTOR, delivery: 'link' });
     const { page } = person;
     await page.goto(url);
+    await expectAccessible(page, 'the enrollment page');
     await page.getByRole('button', { name: 'Create passkey' }).click();
     await page.locator('#step-done').waitFor({ state: 'visible' });
+    await expectAccessible(page, 'the enrollment page, done');
     expect(await services.passkeys.listFor(alice!.id)).toHaveLength(1);
     expect(await worker.drain()).toBe(1);
     expect(sim.users.get(aliceOktaId)!.profile.byndidRegistered).toBe(true);
@@ -118,6 +122,7 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     expect(interaction.origin).toBe(server.url);
     if (variant.forwardLoginHint ?? DEFAULT_VARIANTS.forwardLoginHint) {
       await expect.poll(() => page.locator('.lead').textContent()).toContain('alice@example.com');
+      await expectAccessible(page, "Latchkey's sign-in page");
       await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     }
     // Without a hint the page offers the discoverable passkey through autofill, which the
@@ -125,6 +130,7 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     await page.waitForURL(`${sim.url}/app/UserHome`);
     expect(await page.getByTestId('signed-in-as').textContent()).toContain('alice@example.com');
     expect(await page.getByTestId('registered').textContent()).toBe('true');
+    await expectAccessible(page, "the simulated Okta's dashboard");
     const signIn = sim.org.signIns.at(-1)!;
     const alice = await server.services.store.identities.getByUserName('alice@example.com');
     expect(signIn).toMatchObject({ route: 'idp', outcome: 'success', userId: aliceOktaId, linked: 'new' });
@@ -164,6 +170,7 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     }
     await page.waitForURL(`${sim.url}/oauth2/v1/authorize/callback**`);
     expect(await page.locator('[data-reason]').getAttribute('data-reason')).toBe('idp_access_denied');
+    await expectAccessible(page, "the simulated Okta's sign-in failure page");
     expect(sim.org.signIns.at(-1)).toMatchObject({ outcome: 'failure', reason: 'idp_access_denied' });
   });
 });
