@@ -1,10 +1,31 @@
 /** Inbound provisioning: the SCIM base URL and its bearer tokens (shown once, revocable). */
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../../ui/api.ts';
-import { TableMessage, ConfirmDialog, Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../../ui/components.tsx';
+import { ConfirmDialog, Badge, CopyField, ErrorNote, Modal, useLoad, useToast } from '../../ui/components.tsx';
+import { DataTable, type Column } from '../../ui/data-table.tsx';
 import type { ScimTokenView } from '../../../server/edges/admin/views.ts';
 
 type TokenRow = ScimTokenView;
+
+function tokenColumns(revoke: (token: TokenRow) => void): Array<Column<TokenRow>> {
+  return [
+    { header: 'Name', cell: (token) => token.name },
+    { header: 'Status', cell: (token) => <Badge value={token.state} /> },
+    { header: 'Created', cell: (token) => formatTime(token.createdAt) },
+    { header: 'Expires', cell: (token) => (token.expiresAt ? formatTime(token.expiresAt) : 'Never') },
+    { header: 'Last used', cell: (token) => (token.lastUsedAt ? formatTime(token.lastUsedAt) : 'Never used') },
+    {
+      header: <span class="visually-hidden">Action</span>,
+      class: 'actions-cell',
+      cell: (token) =>
+        token.state === 'active' && (
+          <button type="button" class="button button-small button-danger" aria-label={`Revoke ${token.name}`} onClick={() => revoke(token)}>
+            Revoke
+          </button>
+        ),
+    },
+  ];
+}
 
 export function ScimPanel({ scimUrl }: { scimUrl: string }) {
   const toast = useToast();
@@ -27,42 +48,14 @@ export function ScimPanel({ scimUrl }: { scimUrl: string }) {
           </button>
         </div>
         {error ? <ErrorNote error={error} /> : null}
-        <table>
-          <caption class="visually-hidden">SCIM bearer tokens</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span class="visually-hidden">Action</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            <TableMessage columns={6} empty={(data?.items ?? []).length === 0 ? 'No tokens yet.' : undefined} />
-            {(data?.items ?? []).map((token) => (
-              <tr key={token.id}>
-                <td>{token.name}</td>
-                <td>
-                  <Badge value={token.state} />
-                </td>
-                <td>{formatTime(token.createdAt)}</td>
-                <td>{token.expiresAt ? formatTime(token.expiresAt) : 'Never'}</td>
-                <td>{token.lastUsedAt ? formatTime(token.lastUsedAt) : 'Never used'}</td>
-                <td class="actions-cell">
-                  {token.state === 'active' && (
-                    <button type="button" class="button button-small button-danger" aria-label={`Revoke ${token.name}`} onClick={() => setRevoking(token)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          card={false}
+          caption="SCIM bearer tokens"
+          what="Tokens"
+          empty="No tokens yet."
+          page={{ rows: data ? data.items : error ? [] : null }}
+          columns={tokenColumns((token) => setRevoking(token))}
+        />
       </div>
       {creating && (
         <CreateTokenDialog

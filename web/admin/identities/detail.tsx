@@ -1,12 +1,34 @@
 /** One person's page: passkeys (model, synced or device-bound, revoke), recent enrollment links, profile and groups. */
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../../ui/api.ts';
-import { Badge, ConfirmDialog, ErrorNote, Loading, TableMessage, useLoad, useToast } from '../../ui/components.tsx';
+import { Badge, ConfirmDialog, ErrorNote, Loading, useLoad, useToast } from '../../ui/components.tsx';
+import { DataTable, type Column } from '../../ui/data-table.tsx';
 import { Page } from '../../ui/page.tsx';
 import type { IdentityDetailView } from '../../../server/edges/admin/views.ts';
 import { ProfilePanel } from './profile-panel.tsx';
 import { AddPasskeyDialog } from './add-passkey-dialog.tsx';
 import { AccountActions } from './account-actions.tsx';
+
+type PasskeyRow = IdentityDetailView['passkeys'][number];
+
+function passkeyColumns(revoke: (passkey: PasskeyRow) => void): Array<Column<PasskeyRow>> {
+  return [
+    { header: 'Name', cell: (passkey) => passkey.name },
+    { header: 'Authenticator', cell: (passkey) => passkey.model ?? 'Unknown model' },
+    { header: 'Kind', cell: (passkey) => (passkey.synced ? 'Synced' : 'Device-bound') },
+    { header: 'Created', cell: (passkey) => formatTime(passkey.createdAt) },
+    { header: 'Last used', cell: (passkey) => (passkey.lastUsedAt ? formatTime(passkey.lastUsedAt) : 'Never') },
+    {
+      header: <span class="visually-hidden">Action</span>,
+      class: 'actions-cell',
+      cell: (passkey) => (
+        <button type="button" class="button button-small button-danger" aria-label={`Revoke passkey ${passkey.name}`} onClick={() => revoke(passkey)}>
+          Revoke
+        </button>
+      ),
+    },
+  ];
+}
 
 type IdentityDetail = IdentityDetailView;
 
@@ -54,38 +76,14 @@ export function IdentityDetailPage({ id }: { id: string }) {
       <div id="identity-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} class="tab-panel">
         {tab === 'passkeys' ? (
           <div class="card table-card">
-            <table>
-              <caption class="visually-hidden">Passkeys of {identity.userName}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Authenticator</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Action</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                <TableMessage columns={6} empty={data.passkeys.length === 0 ? 'No passkey yet. Use "Add passkey" to send an enrollment email or generate a link.' : undefined} />
-                {data.passkeys.map((passkey) => (
-                  <tr key={passkey.id}>
-                    <td>{passkey.name}</td>
-                    <td>{passkey.model ?? 'Unknown model'}</td>
-                    <td>{passkey.synced ? 'Synced' : 'Device-bound'}</td>
-                    <td>{formatTime(passkey.createdAt)}</td>
-                    <td>{passkey.lastUsedAt ? formatTime(passkey.lastUsedAt) : 'Never'}</td>
-                    <td class="actions-cell">
-                      <button type="button" class="button button-small button-danger" aria-label={`Revoke passkey ${passkey.name}`} onClick={() => setRevoking(passkey)}>
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              card={false}
+              caption={`Passkeys of ${identity.userName}`}
+              what="Passkeys"
+              empty='No passkey yet. Use "Add passkey" to send an enrollment email or generate a link.'
+              page={{ rows: data.passkeys }}
+              columns={passkeyColumns((passkey) => setRevoking(passkey))}
+            />
             {data.invites.length > 0 && (
               <div class="card-footer">
                 <h2>Recent enrollment links</h2>
