@@ -5,32 +5,22 @@
  * in the store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
-import { dropRedisPrefix, startTestServer, type TestServer } from '../support/test-server.ts';
+import type { TestServer } from '../support/test-server.ts';
 import { authorizationUrl, enrolledPerson, setUpOkta, OKTA_CALLBACK } from '../support/okta-fixture.ts';
 import { signInOverHttp } from '../support/http-login.ts';
-import { startRoundRobin } from '../support/round-robin.ts';
+import { startTwoRedisInstances, type TwoInstances } from '../support/round-robin.ts';
 
 describe('two stateless instances on Redis behind a balancer', () => {
-  let balancer: Awaited<ReturnType<typeof startRoundRobin>>;
+  let pair: TwoInstances;
+  let balancer: TwoInstances['balancer'];
   let a: TestServer;
-  let b: TestServer;
-  const prefix = `latchkey-test:lb:${Date.now()}:`;
 
   beforeAll(async () => {
-    balancer = await startRoundRobin();
-    const env = { PUBLIC_URL: balancer.url, REDIS_KEY_PREFIX: prefix, LATCHKEY_SECRET: 'shared-instance-secret-of-at-least-32-chars' };
-    a = await startTestServer({ store: 'redis', env, keepData: true });
-    b = await startTestServer({ store: 'redis', env, keepData: true });
-    balancer.backends.push(`http://127.0.0.1:${(a.server.address() as AddressInfo).port}`, `http://127.0.0.1:${(b.server.address() as AddressInfo).port}`);
+    pair = await startTwoRedisInstances();
+    ({ balancer, a } = pair);
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    balancer?.server.close();
-    await dropRedisPrefix(prefix);
-  });
+  afterAll(async () => pair?.close());
 
   it('enrolls and signs in with every request alternating between the instances', async () => {
     // Set up through instance A's services; sign in through the balancer.
