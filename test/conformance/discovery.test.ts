@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
-import { authorizationUrl, enrolledPerson, setUpOkta, OKTA_CALLBACK } from '../support/okta-fixture.ts';
+import { authorizationUrl, startOktaTenant, enrolledPerson, setUpOkta, OKTA_CALLBACK } from '../support/okta-fixture.ts';
 import { browse, CookieJar, signInOverHttp } from '../support/http-login.ts';
 
 describe.each(STORE_KINDS)('discovery and unsupported grants on %s', (store) => {
@@ -14,9 +14,7 @@ describe.each(STORE_KINDS)('discovery and unsupported grants on %s', (store) => 
   let alice: Awaited<ReturnType<typeof enrolledPerson>>;
 
   beforeAll(async () => {
-    server = await startTestServer({ store });
-    okta = await setUpOkta(server);
-    alice = await enrolledPerson(server, 'alice@example.com', okta.group.id);
+    ({ server, okta, alice } = await startOktaTenant(store));
   });
   afterAll(async () => server?.close());
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
-import { authorizationUrl, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
+import { authorizationUrl, startOktaTenant, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
 import { CookieJar, browse, follow, pageData, postJson, signInOverHttp } from '../support/http-login.ts';
 import { hashToken } from '../../server/domain/secrets.ts';
 import * as tokens from '../support/tokens.ts';
@@ -30,9 +30,7 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
   let alice: Awaited<ReturnType<typeof enrolledPerson>>;
 
   beforeAll(async () => {
-    server = await startTestServer({ store });
-    okta = await setUpOkta(server);
-    alice = await enrolledPerson(server, 'alice@example.com', okta.group.id);
+    ({ server, okta, alice } = await startOktaTenant(store));
   });
   afterAll(async () => server?.close());
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
-import { authorizationUrl, enrolledPerson, FAKE_OKTA, setUpOkta } from '../support/okta-fixture.ts';
+import { authorizationUrl, startOktaTenant, enrolledPerson, FAKE_OKTA, setUpOkta } from '../support/okta-fixture.ts';
 import { browse, signInOverHttp, type CookieJar } from '../support/http-login.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
@@ -18,9 +18,7 @@ describe.each(STORE_KINDS)('RP-initiated logout on %s', (store) => {
   let alice: Awaited<ReturnType<typeof enrolledPerson>>;
 
   beforeAll(async () => {
-    server = await startTestServer({ store });
-    okta = await setUpOkta(server);
-    alice = await enrolledPerson(server, 'alice@example.com', okta.group.id);
+    ({ server, okta, alice } = await startOktaTenant(store));
     await server.services.apps.configureClient(okta.app.id, { postLogoutRedirectUris: [SIGNED_OUT] }, CLI_ACTOR);
   });
   afterAll(async () => server?.close());

@@ -6,6 +6,8 @@
 import * as oidc from 'openid-client';
 import type { Services } from '../../server/bootstrap.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
+import { enrolledPerson } from './builders.ts';
+import { startTestServer, type StoreKind } from './test-server.ts';
 
 /** Nothing listens here: tests catch the redirect to Okta's callback before it is followed. */
 export const FAKE_OKTA = 'http://127.0.0.1:9';
@@ -23,6 +25,14 @@ export async function setUpOkta(server: { url: string; services: Services }, opt
 
 // People are built in one place (builders.ts); re-exported for the tests that import them from here.
 export { createPerson, enrolledPerson } from './builders.ts';
+
+/** The common start of an OIDC suite: a server on `store`, the Okta app, and Alice enrolled in its group. */
+export async function startOktaTenant(store: StoreKind) {
+  const server = await startTestServer({ store });
+  const okta = await setUpOkta(server);
+  const alice = await enrolledPerson(server, 'alice@example.com', okta.group.id);
+  return { server, okta, alice };
+}
 
 export function authorizationUrl(rp: oidc.Configuration, params: Record<string, string> = {}) {
   const state = oidc.randomState();
