@@ -1,13 +1,13 @@
 FROM node:22-bookworm-slim
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The sources come first: `npm ci` runs the `prepare` script, which compiles the server.
 COPY . .
-RUN npm run build:web
+RUN npm ci --no-audit --no-fund
+RUN npm run build && npm prune --omit=dev --ignore-scripts
 ENV NODE_ENV=production PORT=3000
 EXPOSE 3000
 USER node
-# node itself, not npx/tsx wrappers: SIGTERM must reach the server so it drains (README "Operations").
+# node itself on the compiled entry, not an npm wrapper: SIGTERM must reach the server so it drains (README "Operations").
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "server/main.ts"]
+CMD ["node", "dist/server/main.js"]

@@ -30,4 +30,15 @@ export function staticAssets(directory: string): Middleware {
   };
 }
 
-export const assetsDirectory = path.resolve(import.meta.dirname, '../../web/dist/assets');
+/**
+ * The bundles sit at <project>/web/dist/assets whether this module runs from server/ (tests, tsx)
+ * or compiled from dist/server/ (`npm start`): found from the nearest package.json up.
+ */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return from;
+  }
+}
+
+export const assetsDirectory = path.join(projectRoot(import.meta.dirname), 'web/dist/assets');

@@ -21,7 +21,6 @@ const publicUrl = `http://localhost:${port}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'latchkey-demo-'));
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', PORT: String(port), PUBLIC_URL: publicUrl, DATA_DIR: dataDir, STORE: 'sqlite', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 delete env.SMTP_URL;
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** One operator CLI command, as `npx latchkey …` runs it; its JSON answer. */
@@ -76,7 +75,7 @@ async function linksInOutbox(): Promise<Map<string, string>> {
 }
 
 const sim = await startOktaSim({ port: Number(process.env.OKTA_SIM_PORT ?? 4111) });
-const server = spawn(tsx, [path.join(root, 'server/main.ts')], { env, cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+const server = spawn(process.execPath, [path.join(root, 'dist/server/main.js')], { env, cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 const stop = async (code = 0) => {
   server.kill('SIGTERM');
   await sim.close();

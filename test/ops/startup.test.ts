@@ -78,7 +78,7 @@ describe('start-up failures (real server process)', () => {
     expect(refusalLines(second.stderr)).toEqual([`Latchkey cannot start: DATA_DIR ${dataDir} is in use by another Latchkey server (pid ${first.child.pid}); stop it first, or use STORE=redis to run several instances`]);
 
     // The CLI shares the database with the running server.
-    const cli = await run(path.join(root, 'node_modules', '.bin', 'tsx'), ['server/cli/main.ts', 'identities', 'create', '--username', 'pat@example.com', '--email', 'pat@example.com'], { cwd: root, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' } });
+    const cli = await run(process.execPath, ['bin/latchkey.js', 'identities', 'create', '--username', 'pat@example.com', '--email', 'pat@example.com'], { cwd: root, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' } });
     expect(JSON.parse(cli.stdout)).toMatchObject({ username: 'pat@example.com' });
 
     expect(await first.stop('SIGKILL')).toBeNull();

@@ -1,6 +1,6 @@
 /**
- * The real server as an operator runs it: what `npm start` runs (`tsx server/main.ts`, here as
- * `node --import tsx server/main.ts`: the same program in ONE process, so the child's pid is the
+ * The real server as an operator runs it: what `npm start` runs (`node dist/server/main.js`, one
+ * process, so the child's pid is the
  * server's and a signal, kill -9 included, reaches the server itself; package.json is checked so
  * the two cannot drift apart), configured only through its environment, and observed only from
  * outside (its HTTP port, its exit code, its JSON log lines). Used by the start-up, shutdown and
@@ -12,7 +12,7 @@
  *   when this process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,12 +70,17 @@ process.once('exit', killAll);
 // Registered at import time, i.e. while the importing test file is being collected.
 if (process.env.VITEST) afterAll(killAll);
 
-/** `npm start` as one process: node with tsx's loader on the entry that package.json's start script names. */
+/**
+ * `npm start` as one process: node on the compiled entry that package.json's start script names
+ * (`npm test` builds it first, as `npm start` does).
+ */
 export function startCommand(): string[] {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const match = /^tsx (\S+\.ts)$/.exec(pkg.scripts.start.trim());
+  const match = /^node (\S+\.js)$/.exec(pkg.scripts.start.trim());
   if (!match) throw new Error(`server-process: "npm start" is now "${pkg.scripts.start}"; update test/support/server-process.ts to run the same`);
-  return [process.execPath, '--import', 'tsx', path.join(ROOT, match[1])];
+  const entry = path.join(ROOT, match[1]);
+  if (!existsSync(entry)) throw new Error(`server-process: ${match[1]} is missing; run \`npm run build\` (npm test does)`);
+  return [process.execPath, entry];
 }
 
 export async function freePort(): Promise<number> {
