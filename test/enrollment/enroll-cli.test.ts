@@ -16,6 +16,7 @@ import type { IdentityRecord } from '../../server/ports/storage.ts';
 import { mailSendingFor } from './helpers.ts';
 import { cliFor, parseCliJson, runCli as runLatchkey } from '../support/cli.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
+import { issueExpiredLink } from '../support/builders.ts';
 
 const runCli = (args: string[], env: Record<string, string>) => runLatchkey(args, env);
 
@@ -50,7 +51,7 @@ describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
     };
     await enroll('a1'); // enrolled
     await services.invites.issue(people.a2, { actor: CLI_ACTOR, delivery: 'link' }); // pending
-    await services.invites.issue(people.a3, { actor: CLI_ACTOR, delivery: 'link', ttlMs: 1 }); // expired -> unenrolled
+    await issueExpiredLink(services, people.a3); // expired -> unenrolled
     const revoked = await services.invites.issue(people.a4, { actor: CLI_ACTOR, delivery: 'link' });
     await services.invites.revoke(revoked.invite.id, CLI_ACTOR); // revoked -> unenrolled
     await enroll('a5');
@@ -59,7 +60,6 @@ describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
     for (const passkey of await services.passkeys.listFor(people.a6.id)) await services.passkeys.revoke(passkey.id, CLI_ACTOR); // -> unenrolled
     await mailSendingFor(services).enrollmentMail.sendInvites({ identities: [people.a7], actor: CLI_ACTOR }); // queued email -> pending
     await services.identities.update(people.a8.id, { active: false }, CLI_ACTOR); // deactivated, unenrolled
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }, 60_000);
 
   afterAll(async () => {

@@ -8,6 +8,7 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { CookieJar, browse, enrollOverHttp, pageData, postJson } from '../support/http-login.ts';
 import { createPeople, statusesOf } from './helpers.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
+import { issueExpiredLink } from '../support/builders.ts';
 
 describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
   let server: TestServer;
@@ -76,8 +77,7 @@ describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
 
   it('expired, used and revoked links each get a page saying which', async () => {
     const [expiring, revoked] = await createPeople(server.services, 2, `dead-${kind}-`);
-    const expired = await server.services.invites.issue(expiring, { actor: CLI_ACTOR, delivery: 'link', ttlMs: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const expired = await issueExpiredLink(server, expiring);
     const expiredPage = await page(expired.url);
     expect(expiredPage.status).toBe(410);
     expect(expiredPage.text).toContain('This enrollment link has expired');

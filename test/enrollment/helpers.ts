@@ -14,15 +14,15 @@ export async function statusesOf(services: Services, people: IdentityRecord[]): 
 }
 
 /** The same wiring as server/main.ts, with test-sized lease and backoff. */
-export function mailSendingFor(services: Services, overrides: Parameters<typeof createMailSending>[3] = {}) {
-  const logger = createLogger('silent');
+export function mailSendingFor(services: Services, overrides: Parameters<typeof createMailSending>[3] = {}, logger = createLogger('silent')) {
   return createMailSending(services, openMailer(services.config, logger), logger, { heartbeat: false, baseBackoffMs: 200, maxBackoffMs: 1_000, outageMaxBackoffMs: 1_000, leaseMs: 5_000, pollMs: 100, ...overrides });
 }
 
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+/** Polls `check` until it holds; `what` (or what it returns, read at the timeout) names it in the error. */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

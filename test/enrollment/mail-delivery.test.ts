@@ -8,10 +8,12 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
+import { movableClock } from '../support/clock.ts';
+import { createLogger } from '../../server/logger.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
 import { createPeople, mailSendingFor, statusesOf, until } from './helpers.ts';
-import { writeQueuePause } from '../../server/workers/queue-pause.ts';
+import { readQueuePause, writeQueuePause } from '../../server/workers/queue-pause.ts';
 import { ENROLLMENT_MAIL_QUEUE } from '../../server/domain/enrollment-mail.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
@@ -20,10 +22,11 @@ const workerFixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'f
 describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
   let sink: SmtpSink;
   let server: TestServer;
+  const clock = movableClock();
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    server = await startTestServer({ store: kind, env: { SMTP_URL: sink.url, MAIL_RATE_PER_SECOND: '50' } });
+    server = await startTestServer({ store: kind, clock, env: { SMTP_URL: sink.url, MAIL_RATE_PER_SECOND: '50' } });
   });
 
   afterEach(async () => {
@@ -47,24 +50,36 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
 
   it('SMTP down mid-batch, then back: every invitation ends sent, exactly once', async () => {
     const people = await createPeople(server.services, 30, `outage-${kind}-`);
-    const { enrollmentMail, worker } = mailSendingFor(server.services);
+    // The worker's own log says what each attempt met, in order.
+    const attempts: Array<{ msg?: string; error?: string }> = [];
+    const logger = createLogger('info', { write: (line: string) => void attempts.push(JSON.parse(line) as { msg?: string; error?: string }) });
+    const { enrollmentMail, worker } = mailSendingFor(server.services, {}, logger);
     const batch = await enrollmentMail.sendInvites({ identities: people, actor: CLI_ACTOR });
     const ids = batch.queued.map((entry) => entry.invite.id);
     const before = sink.messages.length;
     worker.start();
     try {
       await until(() => sink.messages.length >= before + 10, 20_000, 'the first 10 messages');
-      // Connection refused, then connections dropped at once, then 421 replies.
-      await sink.setMode('down');
-      await until(async () => (await sendStates(ids)).some((invite) => invite.sendState === 'queued' && invite.sendError !== null), 10_000, 'a visible retry error');
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      await sink.setMode('hangup');
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      await sink.setMode('refuse');
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      const waiting = (await sendStates(ids)).filter((invite) => invite.sendState === 'queued');
-      expect(waiting.length).toBeGreaterThan(0);
-      expect(waiting.some((invite) => /421|ECONN|refused|closed/i.test(invite.sendError ?? ''))).toBe(true);
+      // Connection refused, then connections dropped at once, then 421 replies. Each mode stays
+      // until the worker has met it, i.e. logged a failed attempt with that mode's own error
+      // after the switch (an attempt is one connection at a time, so an error logged after a
+      // switch that matches only this mode's pattern came from this mode).
+      const modes: Array<{ mode: 'down' | 'hangup' | 'refuse'; error: RegExp }> = [
+        { mode: 'down', error: /ECONNREFUSED/ },
+        { mode: 'hangup', error: /closed unexpectedly|ECONNRESET|socket close/i },
+        { mode: 'refuse', error: /^421 / },
+      ];
+      for (const { mode, error } of modes) {
+        const from = attempts.length;
+        await sink.setMode(mode);
+        const met = () => attempts.slice(from).some((line) => typeof line.error === 'string' && error.test(line.error));
+        await until(met, 20_000, () => `the worker to meet "${mode}" (${error}); errors since the switch: ${JSON.stringify(attempts.slice(from).map((line) => line.error))}`);
+        expect((await sendStates(ids)).filter((invite) => invite.sendState === 'queued').length).toBeGreaterThan(0);
+      }
+      expect(sink.outageConnections.hangup).toBeGreaterThan(0);
+      expect(sink.outageConnections.refuse).toBeGreaterThan(0);
+      // None of that used up an invitation: an outage is not the recipient's fault.
+      expect((await sendStates(ids)).filter((invite) => invite.sendState === 'failed')).toEqual([]);
       await sink.setMode('accept');
       await until(async () => (await sendStates(ids)).every((invite) => invite.sendState === 'sent'), 30_000, 'every invitation sent');
     } finally {
@@ -134,7 +149,7 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
     const job = await jobs.lease('enrollment-mail', 'crashed-worker', server.services.clock.now(), 300);
     expect(job?.key).toBe(queued[0].invite.id);
     expect(await enrollmentMail.deliver(job!)).toEqual({ kind: 'done' }); // sent and marked; never completed
-    await new Promise((resolve) => setTimeout(resolve, 350)); // the crashed worker's lease runs out
+    clock.advance(1_000); // the crashed worker's lease runs out
     expect(await worker.drain()).toBe(1);
     expect(sink.countFor(person.email)).toBe(1);
     expect((await jobs.get('enrollment-mail', queued[0].invite.id))!.state).toBe('done');

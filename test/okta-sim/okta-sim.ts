@@ -41,6 +41,11 @@ export interface SimFault {
   method?: string;
   path?: RegExp;
   delayMs?: number;
+  /**
+   * Holds the request until the returned promise settles, then answers as the rest of the fault
+   * says: a test decides when Okta answers (e.g. to change state while a delivery is in flight).
+   */
+  hold?: (request: SimRequest) => Promise<void>;
 }
 
 export interface SimRequest {
@@ -509,6 +514,7 @@ export async function startOktaSim(options: OktaSimOptions = {}) {
       entry.body = await readBody(req);
       const fault = takeFault(method, url.pathname);
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (fault?.hold) await fault.hold(entry);
       if (fault?.status === 'drop') {
         entry.status = 'drop';
         req.socket.destroy();

@@ -1,6 +1,5 @@
 /** Shared set-up for the Okta tests: a Latchkey test server connected to the Okta emulator. */
 import type { Services } from '../../server/bootstrap.ts';
-import type { Clock } from '../../server/ports/clock.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createOktaSyncWorker } from '../../server/edges/okta/okta-sync.ts';
 import { configureOkta } from '../../server/edges/okta/okta-configure.ts';
@@ -8,16 +7,7 @@ import type { OktaSim } from '../okta-sim/okta-sim.ts';
 import { createPerson } from '../support/builders.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
-/** Real time plus an offset the test moves forward, so backoffs and rate-limit waits need no sleeping. */
-export function movableClock(): Clock & { advance(ms: number): void } {
-  let offset = 0;
-  return {
-    now: () => Date.now() + offset,
-    advance(ms: number) {
-      offset += ms;
-    },
-  };
-}
+export { movableClock } from '../support/clock.ts';
 
 export async function connect(services: Services, sim: OktaSim, token = sim.token) {
   return configureOkta(services, { domain: sim.url, token }, CLI_ACTOR);

@@ -163,11 +163,23 @@ for (const store of STORE_KINDS) {
       const worker = syncWorker(services);
       await connect(services, sim);
       const { identity, oktaUser } = await person(services, sim, 'race@example.com', { knownOktaId: true });
-      sim.injectFaults({ method: 'POST', delayMs: 300 });
+      // Okta holds the first POST until the passkey is revoked: the change lands mid-delivery.
+      let arrived!: () => void;
+      const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      sim.injectFaults({
+        method: 'POST',
+        hold: () => {
+          arrived();
+          return answered;
+        },
+      });
       const passkey = await addPasskey(services, identity.id);
       const draining = worker.drain();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await inFlight;
       await services.passkeys.revoke(passkey.id, CLI_ACTOR);
+      answer();
       await draining;
       await worker.drain();
       expect(flagOf(sim, oktaUser.id)).toBe(false);

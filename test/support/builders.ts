@@ -14,6 +14,7 @@ import type { IdentityRecord, PasskeyRecord, ScimTokenRecord, Store } from '../.
 import type { IdentityInput } from '../../server/domain/identities.ts';
 import { hashToken, randomToken } from '../../server/domain/secrets.ts';
 import { CLI_ACTOR, selfActor, type Actor } from '../../server/domain/actor.ts';
+import { createInviteService } from '../../server/domain/invites.ts';
 import { SoftAuthenticator } from './soft-authenticator.ts';
 import { enrollOverHttp } from './http-login.ts';
 
@@ -135,4 +136,15 @@ export async function enrolledPerson(server: { url: string; services: Services }
 /** A SCIM bearer token as `latchkey scim-tokens create` makes it. */
 export async function createScimToken(target: ServicesLike, name = 'Okta SCIM Token', actor: Actor = CLI_ACTOR) {
   return servicesOf(target).scimTokens.create({ name }, actor);
+}
+
+/**
+ * An enrollment link that has already expired, without waiting for it: issued through the real
+ * invite service on a clock an hour behind, with a ten-minute lifetime.
+ */
+export async function issueExpiredLink(target: ServicesLike, identity: IdentityRecord, actor: Actor = CLI_ACTOR) {
+  const services = servicesOf(target);
+  const anHourAgo = { now: () => services.clock.now() - 60 * 60_000 };
+  const invites = createInviteService({ store: services.store, clock: anHourAgo, audit: services.audit, publicUrl: services.config.publicUrl, defaultTtlMs: services.config.enrollmentLinkTtlMs });
+  return invites.issue(identity, { actor, delivery: 'link', ttlMs: 10 * 60_000 });
 }

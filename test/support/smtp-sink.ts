@@ -36,6 +36,8 @@ export interface SmtpSink {
   deferRecipients: Set<string>;
   /** Sessions answered with the refusal window's code so far. */
   readonly refused: number;
+  /** Connections that met each outage mode so far ('down' is never seen: nothing listens). */
+  readonly outageConnections: { refuse: number; hangup: number };
   refuseFor(ms: number, reply?: { code?: number; stage?: 'connect' | 'mail' }): void;
   beforeMail: ((count: number) => void | Promise<void>) | null;
   setMode(mode: SinkMode): Promise<void>;
@@ -54,6 +56,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   let listener: { close(): Promise<void> } | null = null;
   let refusal: { code: number; stage: 'connect' | 'mail'; until: number } | null = null;
   let refused = 0;
+  const outageConnections = { refuse: 0, hangup: 0 };
   const refusing = (stage: 'connect' | 'mail') => refusal !== null && refusal.stage === stage && Date.now() < refusal.until;
   const refusalError = () => {
     refused++;
@@ -79,6 +82,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     get refused() {
       return refused;
     },
+    outageConnections,
     refuseFor(ms, reply = {}) {
       refusal = { code: reply.code ?? 554, stage: reply.stage ?? 'mail', until: Date.now() + ms };
     },
@@ -115,6 +119,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       // A closed sink must not wait for clients: an outage is abrupt.
       closeTimeout: 100,
       onConnect(_session, callback) {
+        if (mode === 'refuse') outageConnections.refuse++;
         if (mode === 'refuse') return callback(smtpError(421, 'Service not available, closing transmission channel (test outage)'));
         if (refusing('connect')) return callback(refusalError());
         callback();
@@ -163,6 +168,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
       sockets.add(socket);
+      outageConnections.hangup++;
       socket.on('error', () => undefined);
       socket.destroy();
     });
