@@ -5,7 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { startTestServer, type TestServer } from '../support/test-server.ts';
+import { redisHolds, startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
+import { movableClock } from '../support/clock.ts';
+import { hashToken } from '../../server/domain/secrets.ts';
+import { SESSION_COOKIE } from '../../server/edges/admin/console-session.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { browse, CookieJar, pageData, signInOverHttp } from '../support/http-login.ts';
 import { enrolledPerson } from '../support/okta-fixture.ts';
 import type { SoftAuthenticator } from '../support/soft-authenticator.ts';
@@ -16,13 +21,13 @@ import { CLI_ACTOR, scimActor } from '../../server/domain/actor.ts';
 
 const EVIL_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" onload="alert(1)"><script>alert(document.cookie)</script><a href="javascript:alert(2)"><rect width="64" height="64" fill="#2f5bea"/></a></svg>`;
 
-describe('admin console API and sign-in', () => {
+describe.each(STORE_KINDS)('admin console API and sign-in (%s)', (store) => {
   let server: TestServer;
   let admin: { id: string; authenticator: SoftAuthenticator };
   let member: { id: string; authenticator: SoftAuthenticator };
 
   beforeAll(async () => {
-    server = await startTestServer({ store: 'sqlite' });
+    server = await startTestServer({ store });
     const a = await enrolledPerson(server, 'root@acme.test');
     await server.services.identities.update(a.identity.id, { roles: [ADMIN_ROLE] }, CLI_ACTOR);
     admin = { id: a.identity.id, authenticator: a.authenticator };
@@ -101,6 +106,45 @@ describe('admin console API and sign-in', () => {
     expect(refused[0]).toMatchObject({ outcome: 'failure', detail: { method: 'POST', route: '/admin/api/apps', status: 400, error: 'invalid_input' } });
     expect(String(refused[0].detail.reason)).toMatch(/name/);
   });
+
+  it('refuses a cross-origin change even with the session cookie and a valid CSRF token (Origin check)', async () => {
+    const { jar } = await signIn(admin, '/admin/login');
+    const csrf = await csrfOf(jar);
+    const before = (await server.services.apps.list()).length;
+    const bookmark = JSON.stringify({ kind: 'bookmark', name: 'Forged', loginUrl: 'https://forged.acme.test/' });
+    const send = (origin: string | null) =>
+      browse(jar, `${server.url}/admin/api/apps`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrf, ...(origin === null ? {} : { origin }) }, body: bookmark });
+    for (const origin of ['https://evil.example', server.url.replace('localhost', '127.0.0.1'), null]) {
+      const refused = await send(origin);
+      expect(refused.status, String(origin)).toBe(403);
+      expect((await refused.json()).error_description, String(origin)).toMatch(/cross-origin request refused/);
+    }
+    expect(await server.services.apps.list()).toHaveLength(before);
+    // The same request from our own origin goes through: the refusals were the Origin's doing.
+    expect((await send(server.url)).status).toBe(201);
+  });
+
+  it('keeps the console session only as a hash: the cookie value is nowhere in the store', async () => {
+    const { jar } = await signIn(admin, '/admin/login');
+    const cookie = jar.get(SESSION_COOKIE)!;
+    expect(cookie).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(jar.setCookies.get(SESSION_COOKIE)!.toLowerCase()).toMatch(/httponly.*samesite=lax|samesite=lax.*httponly/);
+    const { store: data } = server.services;
+    expect(await data.oidc.find('ConsoleSession', hashToken(cookie), Date.now())).toMatchObject({ identityId: admin.id });
+    expect(await data.oidc.find('ConsoleSession', cookie, Date.now())).toBeNull();
+    expect(await storedBytesContain(cookie)).toBe(false);
+    expect(await storedBytesContain(hashToken(cookie))).toBe(true);
+  });
+
+  /** Whether any byte of the store (the SQLite files, or every Redis key and value under the prefix) holds `text`. */
+  async function storedBytesContain(text: string): Promise<boolean> {
+    if (store === 'sqlite') {
+      const files = readdirSync(server.dataDir).filter((name) => /\.(db|sqlite)(-wal)?$/.test(name) || name.endsWith('-wal'));
+      expect(files.length).toBeGreaterThan(0);
+      return files.some((name) => readFileSync(path.join(server.dataDir, name)).includes(text));
+    }
+    return redisHolds(server.env.REDIS_KEY_PREFIX, text);
+  }
 
   it('creates an Okta app with private_key_jwt and post-logout URIs, and switches it back to a client secret', async () => {
     const { jar } = await signIn(admin, '/admin/login');
@@ -202,5 +246,34 @@ describe('admin console API and sign-in', () => {
     expect(out.status).toBe(302);
     expect(out.headers.get('location')).toBe('/logout');
     expect((await call(jar, 'GET', '/admin/api/session')).status).toBe(401);
+  });
+});
+
+describe.each(STORE_KINDS)('SESSION_TTL (%s)', (store) => {
+  let server: TestServer;
+  const clock = movableClock();
+  let admin: Awaited<ReturnType<typeof enrolledPerson>>;
+
+  beforeAll(async () => {
+    server = await startTestServer({ store, clock, env: { SESSION_TTL: '30m' } });
+    admin = await enrolledPerson(server, 'root@acme.test');
+    await server.services.identities.update(admin.identity.id, { roles: [ADMIN_ROLE] }, CLI_ACTOR);
+  });
+  afterAll(async () => server?.close());
+
+  it('ends the console session after SESSION_TTL, and the cookie says so too', async () => {
+    const jar = new CookieJar();
+    const signedInAt = clock.now();
+    await signInOverHttp({ origin: server.url, authorizationUrl: `${server.url}/admin/login`, authenticator: admin.authenticator, jar });
+    const expires = Date.parse(/expires=([^;]+)/i.exec(jar.setCookies.get(SESSION_COOKIE)!)![1]);
+    expect(Math.abs(expires - (signedInAt + 30 * 60_000))).toBeLessThan(60_000);
+    const session = () => browse(jar, `${server.url}/admin/api/session`, { headers: { accept: 'application/json' } });
+    clock.advance(29 * 60_000);
+    expect((await session()).status).toBe(200);
+    clock.advance(2 * 60_000);
+    expect((await session()).status).toBe(401);
+    const page = await browse(jar, `${server.url}/admin`);
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/admin/login');
   });
 });

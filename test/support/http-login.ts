@@ -7,15 +7,21 @@ import type { SoftAuthenticator } from './soft-authenticator.ts';
 
 export class CookieJar {
   private readonly cookies = new Map<string, string>();
+  /** The last Set-Cookie header seen for each name, attributes included. */
+  readonly setCookies = new Map<string, string>();
   store(response: Response): void {
     for (const header of response.headers.getSetCookie()) {
       const [pair] = header.split(';');
       const index = pair.indexOf('=');
       const name = pair.slice(0, index).trim();
       const value = pair.slice(index + 1).trim();
+      this.setCookies.set(name, header);
       if (/expires=Thu, 01 Jan 1970/i.test(header) || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
+  }
+  get(name: string): string | undefined {
+    return this.cookies.get(name);
   }
   header(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');

@@ -84,3 +84,31 @@ export async function dropRedisPrefix(prefix: string): Promise<void> {
 
 /** Test stores both ways: every suite that says it runs on both stores loops over this. */
 export const STORE_KINDS: StoreKind[] = ['sqlite', 'redis'];
+
+/** Whether `text` appears in any key name or value under a Redis key prefix (every data type read). */
+export async function redisHolds(prefix: string, text: string): Promise<boolean> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        if (key.includes(text)) return true;
+        const type = await redis.type(key);
+        const values: string[] =
+          type === 'string' ? [(await redis.get(key)) ?? '']
+          : type === 'hash' ? Object.entries(await redis.hgetall(key)).flat()
+          : type === 'set' ? await redis.smembers(key)
+          : type === 'zset' ? await redis.zrange(key, 0, -1)
+          : type === 'list' ? await redis.lrange(key, 0, -1)
+          : type === 'stream' ? (await redis.xrange(key, '-', '+')).flatMap(([id, fields]) => [id, ...fields])
+          : [];
+        if (values.some((value) => value.includes(text))) return true;
+      }
+    } while (cursor !== '0');
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
