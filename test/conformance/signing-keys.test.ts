@@ -11,6 +11,8 @@ import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-s
 import { authorizationUrl, enrolledPerson, setUpOkta } from '../support/okta-fixture.ts';
 import { signInOverHttp } from '../support/http-login.ts';
 import { KEY_PROPAGATION_MS } from '../../server/domain/signing-keys.ts';
+import { TOKEN_LIFETIME_MS } from '../../server/bootstrap.ts';
+import { movableClock } from '../support/clock.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const ACTIVATION_DELAY_MS = 10_000;
@@ -132,5 +134,45 @@ describe.each(STORE_KINDS)('signing keys on %s', (store) => {
     expect(promoted.kid).toBe(staged.kid);
     await until(kidsOf, (value) => value[0] === staged.kid, KEY_PROPAGATION_MS);
     expect((await signIn()).kid).toBe(staged.kid);
+  });
+});
+
+describe.each(STORE_KINDS)('key retirement on %s', (store) => {
+  let server: TestServer;
+  let okta: Awaited<ReturnType<typeof setUpOkta>>;
+  let alice: Awaited<ReturnType<typeof enrolledPerson>>;
+  const clock = movableClock();
+
+  beforeAll(async () => {
+    server = await startTestServer({ store, clock });
+    okta = await setUpOkta(server);
+    alice = await enrolledPerson(server, 'alice@example.com', okta.group.id);
+  });
+  afterAll(async () => server?.close());
+
+  const liveJwks = async () => (await (await fetch(`${server.url}/jwks`)).json()) as JSONWebKeySet & { keys: Array<{ kid: string }> };
+  const verify = async (idToken: string) => jwtVerify(idToken, createLocalJWKSet(await liveJwks()), { issuer: server.url, audience: okta.app.id, currentDate: new Date() });
+
+  it('the old key keeps verifying its tokens for a token lifetime after it stopped signing, then is retired from the JWKS', async () => {
+    const request = authorizationUrl(okta.rp);
+    const login = await signInOverHttp({ origin: server.url, authorizationUrl: request.url, authenticator: alice.authenticator });
+    const tokens = await oidc.authorizationCodeGrant(okta.rp, new URL(login.callbackUrl), { expectedNonce: request.nonce, expectedState: request.state });
+    const oldKid = decodeProtectedHeader(tokens.id_token!).kid!;
+
+    const rotated = await server.services.signingKeys.rotate({ immediately: true }, CLI_ACTOR);
+    await server.app.oidc.refreshKeys(); // what the change notification does within KEY_PROPAGATION_MS
+    expect((await liveJwks()).keys.map((key) => key.kid)).toEqual([rotated.kid, oldKid]);
+
+    // Just before the retention ends (a token lifetime and ten minutes): still published, still verifies.
+    clock.advance(TOKEN_LIFETIME_MS + 9 * 60_000);
+    await server.app.oidc.refreshKeys(); // the watcher's own timer, which the moved clock does not fire
+    expect((await verify(tokens.id_token!)).payload.sub).toBe(alice.identity.id);
+    expect((await server.services.signingKeys.list()).map((key) => [key.kid, key.status])).toEqual([[oldKid, 'previous'], [rotated.kid, 'current']]);
+
+    clock.advance(2 * 60_000);
+    await server.app.oidc.refreshKeys();
+    expect((await liveJwks()).keys.map((key) => key.kid)).toEqual([rotated.kid]);
+    await expect(verify(tokens.id_token!)).rejects.toThrow(/no applicable key found/i);
+    expect((await server.services.signingKeys.list()).map((key) => key.kid)).not.toContain(oldKid);
   });
 });
