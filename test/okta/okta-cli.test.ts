@@ -4,7 +4,7 @@
  * on failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/test-server.ts';
+import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { startOktaSim, type OktaSim } from '../okta-sim/okta-sim.ts';
 import { OKTA_SYNC_QUEUE } from '../../server/edges/okta/okta-sync.ts';
 import { addPasskey, createPerson } from '../support/builders.ts';
@@ -14,13 +14,13 @@ import { CLI_ACTOR } from '../../server/domain/actor.ts';
 const latchkey = (server: TestServer, ...args: string[]) => runCli(args, server.env, { timeoutMs: 60_000 });
 const json = (result: CliResult) => parseCliJson([], result);
 
-describe('latchkey okta (CLI)', () => {
+describe.each(STORE_KINDS)('latchkey okta (CLI, %s)', (store) => {
   let sim: OktaSim;
   let server: TestServer;
 
   beforeAll(async () => {
     sim = await startOktaSim();
-    server = await startTestServer({ store: 'sqlite' });
+    server = await startTestServer({ store });
   });
 
   afterAll(async () => {
