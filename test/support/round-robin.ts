@@ -1,7 +1,9 @@
 /** A round-robin HTTP balancer for tests: request n goes to backend n mod (number of backends). */
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dropRedisPrefix, startTestServer, type TestServer } from './test-server.ts';
+import { dropRedisPrefix, REDIS_URL, startTestServer, type TestServer } from './test-server.ts';
+import { openServicesFor, startServerProcess, type ServerProcess } from './server-process.ts';
+import type { Services } from '../../server/bootstrap.ts';
 
 /** Sends request n to backend n mod 2. */
 export async function startRoundRobin(): Promise<{ server: Server; url: string; backends: string[]; counts: number[] }> {
@@ -50,6 +52,46 @@ export async function startTwoRedisInstances(env: Record<string, string> = {}): 
     async close() {
       await a.close();
       await b.close();
+      balancer.server.close();
+      await dropRedisPrefix(prefix);
+    },
+  };
+}
+
+export interface TwoProcesses {
+  balancer: Awaited<ReturnType<typeof startRoundRobin>>;
+  processes: [ServerProcess, ServerProcess];
+  /** The shared store, opened in the test process as the CLI opens it beside running servers. */
+  services: Services;
+  /** `url` is the balancer's: what setUpOkta and the builders need to act as Okta and a person. */
+  url: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Production shape with real processes: two `npm start` servers (test/support/server-process.ts)
+ * on one Redis under a private key prefix, one shared instance secret, behind the round-robin
+ * balancer whose address is their PUBLIC_URL.
+ */
+export async function startTwoServerProcesses(env: Record<string, string> = {}): Promise<TwoProcesses> {
+  const balancer = await startRoundRobin();
+  const prefix = `latchkey-test:procs:${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
+  const shared = { STORE: 'redis', REDIS_URL, REDIS_KEY_PREFIX: prefix, PUBLIC_URL: balancer.url, LATCHKEY_SECRET: 'shared-instance-secret-of-at-least-32-chars', ...env };
+  // One after the other: the first creates the signing key and cookie keys, the second reads them.
+  const first = await startServerProcess({ env: shared });
+  const second = await startServerProcess({ env: shared });
+  for (const instance of [first, second]) balancer.backends.push(`http://127.0.0.1:${instance.port}`);
+  const opened = await openServicesFor({ ...shared, DATA_DIR: first.dataDir });
+  return {
+    balancer,
+    processes: [first, second],
+    services: opened.services,
+    url: balancer.url,
+    env: shared,
+    async close() {
+      await opened.close();
+      await Promise.all([first.stop(), second.stop()]);
       balancer.server.close();
       await dropRedisPrefix(prefix);
     },
