@@ -407,3 +407,68 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
     await person.context.close();
   });
 });
+
+/**
+ * The console on Redis. The story above runs on SQLite only, because it takes a minute and its
+ * screenshots do not depend on the store; one representative pass here runs the console's own
+ * state (its session, CSRF binding, the sign-in interaction, a change and the audit entry it
+ * writes, sign-out) through the Redis adapter: bootstrap from the CLI link, sign in, create a
+ * group and add a member, sign out.
+ */
+describe('admin console on Redis in Chromium (one representative pass)', { timeout: 120_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let admin: PasskeyPage;
+
+  beforeAll(async () => {
+    server = await startTestServer({ store: 'redis', env: { ORG_NAME: 'Acme Robotics' } });
+    await server.services.identities.create({ userName: 'casey@acme.test', email: 'casey@acme.test', givenName: 'Casey', familyName: 'Member' }, CLI_ACTOR);
+    browser = await launchChromium();
+    admin = await newPasskeyPage(browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('bootstraps an admin, signs in, changes a group, and signs out', async () => {
+    const { page } = admin;
+    const printed = await cliFor(server.env).json('admins', 'add', 'root@acme.test', '--email', 'it@acme.test');
+    await page.goto(printed.enrollment_link);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await page.locator('#step-done').waitFor({ state: 'visible' });
+
+    await page.goto(`${server.url}/admin`);
+    await page.waitForURL(/\/interaction\//);
+    await page.waitForURL(/\/admin\/apps$/); // autofill: the virtual authenticator answers by itself
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Applications');
+    await expectAccessible(page, 'console on Redis');
+
+    await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Groups' }).click();
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').fill('Contractors');
+    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Contractors' }).waitFor();
+    await page.getByRole('button', { name: 'Add member' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a member to Contractors' });
+    await dialog.getByLabel('Find a person').fill('casey@acme');
+    await expect.poll(() => dialog.getByRole('combobox').locator('option').count()).toBe(2);
+    await dialog.getByRole('combobox').selectOption({ label: 'Casey Member (casey@acme.test)' });
+    await dialog.getByRole('button', { name: 'Add member' }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Members' }).textContent()).toContain('Casey Member');
+    await expectAccessible(page, 'group on Redis');
+    const group = await server.services.groups.resolve('Contractors');
+    const casey = await server.services.identities.resolve('casey@acme.test');
+    expect(await server.services.groups.members(group.id)).toEqual([casey!.id]);
+    expect((await server.services.audit.list({ target: `group:${group.id}`, limit: 20 })).map((event) => event.action)).toEqual(['group.update', 'group.create']);
+
+    // Signing out ends the console session in the store: the API answers 401 afterwards.
+    const before = await page.evaluate(async () => (await fetch('/admin/api/session', { headers: { accept: 'application/json' } })).status);
+    expect(before).toBe(200);
+    await page.evaluate(async () => {
+      await fetch('/admin/logout', { method: 'POST', redirect: 'manual' });
+    });
+    const after = await page.evaluate(async () => (await fetch('/admin/api/session', { headers: { accept: 'application/json' } })).status);
+    expect(after).toBe(401);
+  });
+});
