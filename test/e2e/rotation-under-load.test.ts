@@ -57,7 +57,8 @@ describe('key rotation under sign-in load on two instances', () => {
     // One person (one passkey) per worker: a passkey's counter allows one sign-in at a time.
     for (let index = 0; index < WORKERS; index++) people.push(await enrolledPerson(a, `load-${index}@example.com`, okta.group.id));
     const watchers = balancer.backends.map((base) => watchJwks(base));
-    await sleep(300);
+    // Both instances answered at least once before the load starts.
+    while (watchers.some((watcher) => watcher.firstSeen.size === 0)) await sleep(25);
     const oldKid = [...watchers[0].firstSeen.keys()][0];
 
     const issued: Array<{ kid: string; sentAt: number; idToken: string }> = [];
@@ -81,7 +82,8 @@ describe('key rotation under sign-in load on two instances', () => {
     }
 
     const load = Promise.all(people.map((person) => worker(person)));
-    await sleep(1_500);
+    // The rotation lands on a running load: every worker has had a token signed with the old key.
+    while (issued.length < WORKERS && failures.length === 0) await sleep(25);
     // Rotated through instance A; instance B hears of it only through Redis.
     const rotated = await a.services.signingKeys.rotate({ immediately: false }, CLI_ACTOR);
     rotation = { kid: rotated.kid, activatesAt: rotated.activatesAt };

@@ -60,8 +60,16 @@ describe('start-up failures (real server process)', () => {
     const redis: RedisProcess = await startRedisProcess({ start: false });
     cleanups.push(() => redis.stop());
     const starting = startServerProcess({ env: { STORE: 'redis', REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'latchkey-ops-test:', REDIS_WAIT: '30s', DATA_DIR: tempDir() }, timeoutMs: 60_000 });
-    // Let the server reach its wait (its first connection attempts are refused), then start Redis.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Start Redis only once the server is provably waiting: a stand-in on Redis's port drops the
+    // server's first connection attempt (as a Redis not up yet would), then makes way.
+    await new Promise<void>((resolve, reject) => {
+      const standIn = createServer((socket) => {
+        socket.destroy();
+        standIn.close(() => resolve());
+      });
+      standIn.once('error', reject);
+      standIn.listen(redis.port, '127.0.0.1');
+    });
     await redis.start();
     const server = track(await starting);
     const ready = await fetch(`${server.url}/readyz`);
