@@ -6,6 +6,7 @@
  * - A row that lost its claim to a key when migration 3 found an older row with the same one keeps
  *   its placeholder key (" " + id) until its userName or email actually changes, so the rest of it
  *   (deactivation, profile) stays editable.
+ * - create() appends its audit event (WriteOptions.audit) in the same transaction.
  * - Deleting an identity cascades (foreign keys) to its passkeys, invites and memberships.
  * - update() checks the version and writes inside one IMMEDIATE transaction: the write lock is
  *   taken before the read, so another process cannot slip a write in between.
@@ -14,6 +15,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   StoreError,
+  type AuditEvent,
   type EnrollmentStatus,
   type IdentityRecord,
   type IdentityQuery,
@@ -25,6 +27,7 @@ import { toFlag, withConstraints } from './constraint-errors.ts';
 import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/identity-keys.ts';
 import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
+import { createAuditWriter, type AuditWriter } from './audit.ts';
 import { createStatementCache } from './statement-cache.ts';
 
 const FIELDS = { id: 'id', user_name_key: 'userName', user_name_skeleton: 'userNameSkeleton', email_key: 'email' };
@@ -103,7 +106,7 @@ function toParams(identity: IdentityRecord) {
   };
 }
 
-export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter): IdentityRepository {
+export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter, writeAudit: AuditWriter = createAuditWriter(db)): IdentityRepository {
   const insert = db.prepare(`
     INSERT INTO identities (id, user_name, user_name_key, user_name_skeleton, email, email_key, email_verified, given_name,
       family_name, display_name, display_name_key, external_id, okta_user_id, locale, active, roles, attributes,
@@ -129,9 +132,10 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     if (replace) clearEmails.run(identity.id);
     for (const key of addressesOf(identity)) addEmail.run(identity.id, key);
   };
-  const insertWithEmails = db.transaction((identity: IdentityRecord) => {
+  const insertWithEmails = db.transaction((identity: IdentityRecord, event: AuditEvent | undefined) => {
     insert.run(toParams(identity));
     writeEmails(identity, false);
+    writeAudit(event);
   });
   const membersOf = db.prepare<[string], string>('SELECT identity_id FROM group_members WHERE group_id = ?').pluck();
   const statuses = db.prepare<[number, string], { id: string; status: EnrollmentStatus }>(`
@@ -196,8 +200,8 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
   }
 
   return {
-    async create(identity) {
-      refineConflict(identity, () => insertWithEmails.immediate(identity));
+    async create(identity, options) {
+      refineConflict(identity, () => insertWithEmails.immediate(identity, options?.audit));
     },
     async get(id) {
       const row = byId.get(id);
