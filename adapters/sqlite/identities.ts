@@ -28,7 +28,7 @@ import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/iden
 import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
 import { createAuditWriter, type AuditWriter } from './audit.ts';
-import { createStatementCache } from './statement-cache.ts';
+import { createStatementCache, limitSql } from './statement-cache.ts';
 
 const FIELDS = { id: 'id', user_name_key: 'userName', user_name_skeleton: 'userNameSkeleton', email_key: 'email' };
 
@@ -171,9 +171,12 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     const candidates = query.filter ? candidateFilter(query.filter, () => true) : { filter: null, exact: true };
     const where = identityWhere({ ...query, filter: candidates.filter });
     if (candidates.exact) {
-      const { n } = statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number };
-      const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} LIMIT ? OFFSET ?`).all(...where.params, limit, offset) as IdentityRow[];
-      return { items: rows.map(toRecord), total: n };
+      const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
+      // A short page that started inside the result is its end: the total is known without a
+      // count (Okta's lookup before every create finds 0 or 1 of up to 100).
+      const ended = rows.length < limit && (offset === 0 || rows.length > 0);
+      const total = ended ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
+      return { items: rows.map(toRecord), total };
     }
     // A predicate no SQL can answer: decide over the candidates the SQL part leaves.
     const related = new Map(leafValues(query.filter, 'group').map((groupId) => [groupId, new Set(membersOf.all(groupId))]));
@@ -219,7 +222,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     },
     async query(query) {
       // Count and page read one snapshot, so total always describes the items returned.
-      return page.deferred(query, Math.max(0, query.offset), Math.max(0, query.limit));
+      return page.deferred(query, Math.max(0, Math.floor(query.offset)), Math.max(0, Math.floor(query.limit)));
     },
     async statuses(ids, now) {
       const result = new Map<string, EnrollmentStatus>();

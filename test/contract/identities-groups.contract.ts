@@ -221,6 +221,8 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
         expect(ids(last.items)).toEqual([records[4].id]);
         expect(last.total).toBe(5);
         expect(await page(10, 2)).toEqual({ items: [], total: 5 });
+        expect((await page(0, 10)).total).toBe(5);
+        expect(await page(0, 0)).toEqual({ items: [], total: 5 });
         const filtered = await ctx.store.identities.query({
           filter: { attr: 'active', value: true },
           offset: 1,
