@@ -33,7 +33,8 @@ export async function startLatchkey(store: StoreKind): Promise<LatchkeyUnderTest
   const config = loadConfig(env);
   // Opened first so the development instance secret exists before the server reads it.
   const services = createServices(config, await openStore(config));
-  const server = await startServerProcess('server/main.ts', env, config.publicUrl);
+  // The compiled server, as production runs it (`npm start`): run `npm run build:server` first.
+  const server = await startServerProcess('dist/server/main.js', env, config.publicUrl);
   return {
     url: config.publicUrl,
     services,

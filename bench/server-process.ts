@@ -25,11 +25,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node --import tsx <script>` with env and waits until `readyPath` answers 200. */
+/**
+ * Starts `node <script>` with env and waits until `readyPath` answers 200. A `.js` script (the
+ * compiled server in dist/, as `npm start` runs it) runs as plain JavaScript; a `.ts` one under tsx.
+ */
 export async function startServerProcess(script: string, env: Record<string, string>, url: string, readyPath = '/readyz'): Promise<ServerProcess> {
   // BENCH_SERVER_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/profile", profiles the server under load.
   const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(root, script)], {
+  const child = spawn(process.execPath, [...flags, ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), path.resolve(root, script)], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -10,16 +10,32 @@
 import type { Redis } from 'ioredis';
 import type { AuditEvent, AuditRepository } from '../../server/ports/storage.ts';
 import type { Keys } from './keys.ts';
-import { defineScript } from './script.ts';
+import { defineScript, type Arg } from './script.ts';
 
 export const AUDIT_SCAN_LIMIT = 50_000;
 const BATCH = 500;
 
+/**
+ * Lua: append_audit(i) appends the event auditArgs() put at A[i..i+2] (id, at, JSON), if any.
+ * Pasted into other repositories' scripts so an event lands with its change (WriteOptions.audit).
+ */
+export const AUDIT_LUA = `
+local function append_audit(i)
+  if A[i] == '' then return end
+  local seq = redis.call('INCR', K('audit', 'seq'))
+  redis.call('SET', K('audit', 'event', A[i]), A[i + 2])
+  redis.call('ZADD', K('audit', 'by-time'), tonumber(A[i + 1]), string.format('%016d', seq) .. ':' .. A[i])
+end
+`;
+
+/** Three arguments, always (empty when there is no event), so scripts find them at #A - 2. */
+export function auditArgs(event: AuditEvent | undefined): Arg[] {
+  return event ? [event.id, event.at, JSON.stringify(event)] : ['', 0, ''];
+}
+
 // A: id, at, event JSON
-const APPEND = `
-local seq = redis.call('INCR', K('audit', 'seq'))
-redis.call('SET', K('audit', 'event', A[1]), A[3])
-redis.call('ZADD', K('audit', 'by-time'), tonumber(A[2]), string.format('%016d', seq) .. ':' .. A[1])
+const APPEND = `${AUDIT_LUA}
+append_audit(1)
 return 1
 `;
 

@@ -37,6 +37,7 @@ import {
   type Leaf,
 } from '../../server/ports/record-filter.ts';
 import { ENQUEUE_LUA, jobArgs } from './jobs.ts';
+import { AUDIT_LUA, auditArgs } from './audit.ts';
 import type { Keys } from './keys.ts';
 import { decodeFlat, decodeHash, defineScript, fail, fieldArgs, GET_BY_REF } from './script.ts';
 import { runSetQuery, searchText, SET_QUERY_LUA, type SetNode } from './set-query.ts';
@@ -57,8 +58,8 @@ local function release_claims(id, claims)
 end
 `;
 
-// A: id, claims (JSON), index keys (JSON), fields...
-const CREATE = `${CLAIMS_LUA}
+// A: id, claims (JSON), index keys (JSON), fields..., audit event (auditArgs: the last three)
+const CREATE = `${CLAIMS_LUA}${AUDIT_LUA}
 local id = A[1]
 local claims = cjson.decode(A[2])
 local rk = K('identity', id)
@@ -74,6 +75,7 @@ for _, key in ipairs(cjson.decode(A[3])) do redis.call('SADD', key, id) end
 redis.call('ZADD', K('identities', 'all'), seq, id)
 redis.call('ZADD', K('identities', 'by-createdAt'), tonumber(redis.call('HGET', rk, 'createdAt')), id)
 redis.call('ZADD', K('identities', 'by-updatedAt'), tonumber(redis.call('HGET', rk, 'updatedAt')), id)
+append_audit(#A - 2)
 return { 'ok' }
 `;
 
@@ -332,9 +334,9 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
 
   return {
     migrateKeys,
-    async create(identity) {
+    async create(identity, options) {
       fail(
-        await create(identity.id, JSON.stringify(claims(identity)), JSON.stringify(indexKeys(identity)), ...fields(identity)),
+        await create(identity.id, JSON.stringify(claims(identity)), JSON.stringify(indexKeys(identity)), ...fields(identity), ...auditArgs(options?.audit)),
         `identity ${identity.id}`,
       );
     },

@@ -27,13 +27,22 @@ export const toEvent = (row: AuditRow): AuditEvent => ({
   detail: JSON.parse(row.detail) as Record<string, unknown>,
 });
 
-export function createAuditRepository(db: BetterSqlite3.Database): AuditRepository {
+/** Appends an event inside whatever transaction is open: other repositories' writes use it (WriteOptions.audit). */
+export type AuditWriter = (event: AuditEvent | undefined) => void;
+
+export function createAuditWriter(db: BetterSqlite3.Database): AuditWriter {
   const insert = db.prepare(`
     INSERT INTO audit (id, at, kind, action, actor, target, outcome, detail)
     VALUES (@id, @at, @kind, @action, @actor, @target, @outcome, @detail)`);
+  return (event) => {
+    if (event) insert.run({ ...event, detail: JSON.stringify(event.detail) });
+  };
+}
+
+export function createAuditRepository(db: BetterSqlite3.Database, write: AuditWriter = createAuditWriter(db)): AuditRepository {
   return {
     async append(event) {
-      insert.run({ ...event, detail: JSON.stringify(event.detail) });
+      write(event);
     },
     async list(query) {
       const clauses: string[] = [];

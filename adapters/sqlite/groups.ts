@@ -21,7 +21,7 @@ import {
 import { candidateFilter, groupOperand, groupValue, isLeaf, leafValues, matchesGroup, sortRecords } from '../../server/ports/record-filter.ts';
 import { withConstraints } from './constraint-errors.ts';
 import { comparison, foldCase } from './identity-query.ts';
-import { createStatementCache } from './statement-cache.ts';
+import { createStatementCache, limitSql } from './statement-cache.ts';
 
 const FIELDS = { id: 'id', display_name_key: 'displayName' };
 
@@ -159,9 +159,11 @@ export function createGroupRepository(db: BetterSqlite3.Database): GroupReposito
     }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     if (candidates.exact) {
-      const { n } = statement(`SELECT count(*) AS n FROM groups g ${where}`).get(...params) as { n: number };
-      const rows = statement(`SELECT g.* FROM groups g ${where} ${orderSql(query.sort)} LIMIT ? OFFSET ?`).all(...params, limit, offset) as GroupRow[];
-      return { items: rows.map(toRecord), total: n };
+      const rows = statement(`SELECT g.* FROM groups g ${where} ${orderSql(query.sort)} ${limitSql(limit, offset)}`).all(...params) as GroupRow[];
+      // A short page that started inside the result is its end: no count needed (identities.ts).
+      const ended = rows.length < limit && (offset === 0 || rows.length > 0);
+      const total = ended ? offset + rows.length : (statement(`SELECT count(*) AS n FROM groups g ${where}`).get(...params) as { n: number }).n;
+      return { items: rows.map(toRecord), total };
     }
     const related = new Map(leafValues(query.filter, 'member').map((identityId) => [identityId, new Set(groupsOf.all(identityId))]));
     const rows = statement(`SELECT g.* FROM groups g ${where} ORDER BY g.seq`).all(...params) as GroupRow[];
@@ -189,7 +191,7 @@ export function createGroupRepository(db: BetterSqlite3.Database): GroupReposito
       return remove.run(id).changes > 0;
     },
     async query(query) {
-      return page.deferred(query, Math.max(0, query.offset), Math.max(0, query.limit));
+      return page.deferred(query, Math.max(0, Math.floor(query.offset)), Math.max(0, Math.floor(query.limit)));
     },
     async members(groupId) {
       return members.all(groupId);

@@ -6,6 +6,7 @@
  * - A row that lost its claim to a key when migration 3 found an older row with the same one keeps
  *   its placeholder key (" " + id) until its userName or email actually changes, so the rest of it
  *   (deactivation, profile) stays editable.
+ * - create() appends its audit event (WriteOptions.audit) in the same transaction.
  * - Deleting an identity cascades (foreign keys) to its passkeys, invites and memberships.
  * - update() checks the version and writes inside one IMMEDIATE transaction: the write lock is
  *   taken before the read, so another process cannot slip a write in between.
@@ -14,6 +15,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   StoreError,
+  type AuditEvent,
   type EnrollmentStatus,
   type IdentityRecord,
   type IdentityQuery,
@@ -25,7 +27,8 @@ import { toFlag, withConstraints } from './constraint-errors.ts';
 import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/identity-keys.ts';
 import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
-import { createStatementCache } from './statement-cache.ts';
+import { createAuditWriter, type AuditWriter } from './audit.ts';
+import { createStatementCache, limitSql } from './statement-cache.ts';
 
 const FIELDS = { id: 'id', user_name_key: 'userName', user_name_skeleton: 'userNameSkeleton', email_key: 'email' };
 
@@ -103,7 +106,7 @@ function toParams(identity: IdentityRecord) {
   };
 }
 
-export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter): IdentityRepository {
+export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter, writeAudit: AuditWriter = createAuditWriter(db)): IdentityRepository {
   const insert = db.prepare(`
     INSERT INTO identities (id, user_name, user_name_key, user_name_skeleton, email, email_key, email_verified, given_name,
       family_name, display_name, display_name_key, external_id, okta_user_id, locale, active, roles, attributes,
@@ -129,9 +132,10 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     if (replace) clearEmails.run(identity.id);
     for (const key of addressesOf(identity)) addEmail.run(identity.id, key);
   };
-  const insertWithEmails = db.transaction((identity: IdentityRecord) => {
+  const insertWithEmails = db.transaction((identity: IdentityRecord, event: AuditEvent | undefined) => {
     insert.run(toParams(identity));
     writeEmails(identity, false);
+    writeAudit(event);
   });
   const membersOf = db.prepare<[string], string>('SELECT identity_id FROM group_members WHERE group_id = ?').pluck();
   const statuses = db.prepare<[number, string], { id: string; status: EnrollmentStatus }>(`
@@ -167,9 +171,12 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     const candidates = query.filter ? candidateFilter(query.filter, () => true) : { filter: null, exact: true };
     const where = identityWhere({ ...query, filter: candidates.filter });
     if (candidates.exact) {
-      const { n } = statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number };
-      const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} LIMIT ? OFFSET ?`).all(...where.params, limit, offset) as IdentityRow[];
-      return { items: rows.map(toRecord), total: n };
+      const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
+      // A short page that started inside the result is its end: the total is known without a
+      // count (Okta's lookup before every create finds 0 or 1 of up to 100).
+      const ended = rows.length < limit && (offset === 0 || rows.length > 0);
+      const total = ended ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
+      return { items: rows.map(toRecord), total };
     }
     // A predicate no SQL can answer: decide over the candidates the SQL part leaves.
     const related = new Map(leafValues(query.filter, 'group').map((groupId) => [groupId, new Set(membersOf.all(groupId))]));
@@ -196,8 +203,8 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
   }
 
   return {
-    async create(identity) {
-      refineConflict(identity, () => insertWithEmails.immediate(identity));
+    async create(identity, options) {
+      refineConflict(identity, () => insertWithEmails.immediate(identity, options?.audit));
     },
     async get(id) {
       const row = byId.get(id);
@@ -215,7 +222,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     },
     async query(query) {
       // Count and page read one snapshot, so total always describes the items returned.
-      return page.deferred(query, Math.max(0, query.offset), Math.max(0, query.limit));
+      return page.deferred(query, Math.max(0, Math.floor(query.offset)), Math.max(0, Math.floor(query.limit)));
     },
     async statuses(ids, now) {
       const result = new Map<string, EnrollmentStatus>();

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../../server/ports/storage.ts';
 import { createAppRepository } from './apps.ts';
-import { createAuditRepository } from './audit.ts';
+import { createAuditRepository, createAuditWriter } from './audit.ts';
 import { createGroupRepository } from './groups.ts';
 import { createIdentityRepository } from './identities.ts';
 import { createInviteRepository } from './invites.ts';
@@ -65,6 +65,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
   }
 
   const writeJobs = createJobWriter(db);
+  const writeAudit = createAuditWriter(db);
   const sweepModels = db.prepare('DELETE FROM oidc_models WHERE expires_at IS NOT NULL AND expires_at <= ?');
   const sweepOneTime = db.prepare('DELETE FROM one_time WHERE expires_at <= ?');
   const sweep = db.transaction((now: number) => sweepModels.run(now).changes + sweepOneTime.run(now).changes);
@@ -73,7 +74,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
   const probeRead = db.prepare("SELECT value FROM settings WHERE key = 'readiness.probe'").pluck();
   const store: Store = {
     kind: 'sqlite',
-    identities: createIdentityRepository(db, writeJobs),
+    identities: createIdentityRepository(db, writeJobs, writeAudit),
     groups: createGroupRepository(db),
     passkeys: createPasskeyRepository(db, writeJobs),
     apps: createAppRepository(db),
@@ -83,7 +84,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     oidc: createOidcModelRepository(db),
     oneTime: createOneTimeRepository(db),
     scimTokens: createScimTokenRepository(db),
-    audit: createAuditRepository(db),
+    audit: createAuditRepository(db, writeAudit),
     jobs: createJobQueue(db, writeJobs),
     changes,
     async sweepExpired(now) {

@@ -13,24 +13,28 @@ export type AuditInput = Omit<AuditEvent, 'id' | 'at' | 'outcome' | 'detail' | '
 
 export interface AuditLog {
   record(event: AuditInput): Promise<void>;
+  /** The event record() would append, for a store write that appends it itself (WriteOptions.audit). */
+  event(input: AuditInput): AuditEvent;
   list: AuditRepository['list'];
 }
 
 /** Audit details must never carry a secret: callers pass ids and names, never tokens or links. */
 export function createAuditLog(repository: AuditRepository, clock: Clock): AuditLog {
+  const event = ({ actor, kind, ...rest }: AuditInput): AuditEvent => ({
+    id: randomUUID(),
+    at: clock.now(),
+    outcome: 'success',
+    detail: {},
+    target: null,
+    ...rest,
+    kind: kind ?? (actor === 'anonymous' ? 'auth' : actor.kind),
+    actor: actor === 'anonymous' ? 'anonymous' : actorRef(actor),
+  });
   return {
-    async record({ actor, kind, ...event }) {
-      await repository.append({
-        id: randomUUID(),
-        at: clock.now(),
-        outcome: 'success',
-        detail: {},
-        target: null,
-        ...event,
-        kind: kind ?? (actor === 'anonymous' ? 'auth' : actor.kind),
-        actor: actor === 'anonymous' ? 'anonymous' : actorRef(actor),
-      });
+    async record(input) {
+      await repository.append(event(input));
     },
+    event,
     list: (query) => repository.list(query),
   };
 }

@@ -109,12 +109,13 @@ export function createIdentityService(deps: {
       updatedAt: now,
       version: 1,
     };
+    // The audit event is written with the identity: one commit (SQLite) or one script (Redis).
+    const logged = audit.event({ action: 'identity.create', actor, target: `identity:${identity.id}`, detail: { userName: identity.userName } });
     try {
-      await store.identities.create(identity);
+      await store.identities.create(identity, { audit: logged });
     } catch (error) {
       translateIdentityConflict(error, identity);
     }
-    await audit.record({ action: 'identity.create', actor, target: `identity:${identity.id}`, detail: { userName: identity.userName } });
     return identity;
   }
 

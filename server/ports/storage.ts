@@ -109,7 +109,8 @@ export interface Page<T> {
 }
 
 export interface IdentityRepository {
-  create(identity: IdentityRecord): Promise<void>;
+  /** options.audit is appended in the same atomic write (see WriteOptions). */
+  create(identity: IdentityRecord, options?: WriteOptions): Promise<void>;
   get(id: string): Promise<IdentityRecord | null>;
   getByUserName(userName: string): Promise<IdentityRecord | null>;
   /** Writes identity with version = expectedVersion + 1. */
@@ -189,6 +190,11 @@ export interface PasskeyRecord {
 /** Lets a write enqueue a job in the same atomic step (transactional outbox). */
 export interface WriteOptions {
   enqueue?: JobInput[];
+  /**
+   * The change's audit event, appended in the same atomic step: a change is never logged without
+   * having happened, and one write (one commit, one round trip) instead of two.
+   */
+  audit?: AuditEvent;
 }
 
 export interface PasskeyRepository {

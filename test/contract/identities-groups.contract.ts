@@ -1,7 +1,7 @@
 /** Storage contract: identities, groups. Registered by describeStoreContract (store-contract.ts). */
 import { describe, it, expect } from 'vitest';
 import { StoreError, type Store } from '../../server/ports/storage.ts';
-import { expectWinners, expectStoreError, NOW, identity, group, passkey, invite, job, ids, sorted, type ContractContext } from './fixtures.ts';
+import { auditEvent, expectWinners, expectStoreError, NOW, identity, group, passkey, invite, job, ids, sorted, type ContractContext } from './fixtures.ts';
 
 export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
   describe('identities', () => {
@@ -36,6 +36,18 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
       await ctx.store.identities.create(identity({ userName: 'Élise' }));
       await expectStoreError(ctx.store.identities.create(identity({ userName: 'éLISE' })), 'conflict', 'userName');
       expect((await ctx.store.identities.query({ offset: 0, limit: 10, now: NOW })).total).toBe(2);
+    });
+
+    it('create appends the audit event it carries in the same write, and nothing when it fails', async () => {
+      const record = identity({ userName: 'audited' });
+      const event = auditEvent({ action: 'identity.create', target: `identity:${record.id}`, detail: { userName: 'audited' } });
+      await ctx.store.identities.create(record, { audit: event });
+      expect(await ctx.store.audit.list({ target: event.target!, limit: 10 })).toEqual([event]);
+      const refused = auditEvent({ action: 'identity.create', target: 'identity:refused' });
+      await expectStoreError(ctx.store.identities.create(identity({ userName: 'AUDITED' }), { audit: refused }), 'conflict', 'userName');
+      expect(await ctx.store.audit.list({ target: 'identity:refused', limit: 10 })).toEqual([]);
+      await ctx.store.identities.create(identity({ userName: 'unaudited' }));
+      expect(await ctx.store.audit.list({ limit: 10 })).toEqual([event]);
     });
 
     it('rejects a duplicate id', async () => {
@@ -209,6 +221,8 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
         expect(ids(last.items)).toEqual([records[4].id]);
         expect(last.total).toBe(5);
         expect(await page(10, 2)).toEqual({ items: [], total: 5 });
+        expect((await page(0, 10)).total).toBe(5);
+        expect(await page(0, 0)).toEqual({ items: [], total: 5 });
         const filtered = await ctx.store.identities.query({
           filter: { attr: 'active', value: true },
           offset: 1,
