@@ -128,3 +128,30 @@ describe('SQLite migration to canonical identity keys', () => {
     }
   });
 });
+
+describe('SQLite migration recording attestation', () => {
+  it('reads passkeys stored before it as attestation "none", not attested', async () => {
+    const dataDir = freshDir();
+    const { default: Database } = await import('better-sqlite3');
+    const { migrations, registerKeyFunctions } = await import('../../adapters/sqlite/migrations.ts');
+    const legacy = new Database(join(dataDir, 'latchkey.db'));
+    registerKeyFunctions(legacy);
+    // A file as the release before it left it: every migration up to the attestation columns.
+    const before = migrations.findIndex((sql) => sql.includes('attestation_format'));
+    for (const sql of migrations.slice(0, before)) legacy.exec(sql);
+    legacy.pragma(`user_version = ${before}`);
+    legacy.prepare(`INSERT INTO identities (id, user_name, user_name_key, user_name_skeleton, email, email_key, email_verified,
+      active, roles, attributes, search_text, created_at, updated_at, version)
+      VALUES ('p', 'p', 'p', 'p', 'p@example.test', 'p@example.test', 1, 1, '[]', '{}', '', 0, 0, 1)`).run();
+    legacy.prepare(`INSERT INTO passkeys (id, identity_id, public_key, counter, transports, aaguid, device_type, backed_up, name, created_at, last_used_at)
+      VALUES ('old-cred', 'p', 'pk', 0, '[]', '00000000-0000-0000-0000-000000000000', 'singleDevice', 0, 'Old', 0, NULL)`).run();
+    legacy.close();
+
+    const store = await openSqliteStore({ dataDir });
+    try {
+      expect(await store.passkeys.get('old-cred')).toMatchObject({ id: 'old-cred', attestationFormat: 'none', attested: false });
+    } finally {
+      await store.close();
+    }
+  });
+});

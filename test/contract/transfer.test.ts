@@ -51,7 +51,7 @@ async function fill(store: Store) {
   await store.groups.create(group(), []);
   const key = passkey(alice.id, { counter: 7, lastUsedAt: NOW - MINUTE });
   await store.passkeys.insert(key);
-  await store.passkeys.insert(passkey(alice.id, { name: 'YubiKey', deviceType: 'singleDevice', backedUp: false }));
+  await store.passkeys.insert(passkey(alice.id, { name: 'YubiKey', deviceType: 'singleDevice', backedUp: false, attestationFormat: 'packed', attested: true }));
   const spent = invite(bob.id, { spentAt: NOW - MINUTE });
   await store.invites.create(spent);
   await store.invites.create(invite(bob.id, { delivery: 'email', sendState: 'sent' }));
