@@ -272,7 +272,7 @@ export function createAuthenticatorPolicies(deps: { store: Store; clock: Clock; 
       const group = update.group !== undefined ? await resolveGroup(update.group, before) : null;
       const after = applyChange(before, group ? { groupId: group.id } : 'deployment', changeOf(update, group !== null));
       const report = await affected(after);
-      if (options.dryRun) return { applied: false, policy: after, affected: report };
+      if (options.dryRun) return { applied: false, group, policy: after, affected: report };
       if (!(await store.settings.compareAndSet(POLICY_SETTING, raw, JSON.stringify(after)))) continue;
       cached = cached ? after : null;
       await store.changes.publish(POLICY_TOPIC);
@@ -282,7 +282,7 @@ export function createAuthenticatorPolicies(deps: { store: Store; clock: Clock; 
         target: group ? `group:${group.id}` : null,
         detail: { scope: group ? 'group' : 'deployment', group: group?.displayName ?? null, policy: group ? after.groups[group.id] ?? null : after.deployment, affectedPeople: report.totals.people, lockedOut: report.totals.lockedOut },
       });
-      return { applied: true, policy: after, affected: report };
+      return { applied: true, group, policy: after, affected: report };
     }
     throw new AppError('stale', 'the passkey policy kept changing while this change was saved; try again');
   }

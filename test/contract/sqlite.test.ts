@@ -132,24 +132,25 @@ describe('SQLite migration to canonical identity keys', () => {
 describe('SQLite migration recording attestation', () => {
   it('reads passkeys stored before it as attestation "none", not attested', async () => {
     const dataDir = freshDir();
+    const { identity, passkey } = await import('./fixtures.ts');
+    const first = await openSqliteStore({ dataDir });
+    await first.identities.create(identity({ id: 'p' }));
+    await first.close();
+    // The file as the release before it left it: without the two columns, one schema version back.
     const { default: Database } = await import('better-sqlite3');
-    const { migrations, registerKeyFunctions } = await import('../../adapters/sqlite/migrations.ts');
-    const legacy = new Database(join(dataDir, 'latchkey.db'));
-    registerKeyFunctions(legacy);
-    // A file as the release before it left it: every migration up to the attestation columns.
+    const { migrations } = await import('../../adapters/sqlite/migrations.ts');
     const before = migrations.findIndex((sql) => sql.includes('attestation_format'));
-    for (const sql of migrations.slice(0, before)) legacy.exec(sql);
+    const legacy = new Database(join(dataDir, 'latchkey.db'));
+    legacy.exec('ALTER TABLE passkeys DROP COLUMN attestation_format; ALTER TABLE passkeys DROP COLUMN attested;');
     legacy.pragma(`user_version = ${before}`);
-    legacy.prepare(`INSERT INTO identities (id, user_name, user_name_key, user_name_skeleton, email, email_key, email_verified,
-      active, roles, attributes, search_text, created_at, updated_at, version)
-      VALUES ('p', 'p', 'p', 'p', 'p@example.test', 'p@example.test', 1, 1, '[]', '{}', '', 0, 0, 1)`).run();
+    const old = passkey('p', { id: 'old-cred', deviceType: 'singleDevice', backedUp: false });
     legacy.prepare(`INSERT INTO passkeys (id, identity_id, public_key, counter, transports, aaguid, device_type, backed_up, name, created_at, last_used_at)
-      VALUES ('old-cred', 'p', 'pk', 0, '[]', '00000000-0000-0000-0000-000000000000', 'singleDevice', 0, 'Old', 0, NULL)`).run();
+      VALUES (?, 'p', ?, 0, '[]', ?, 'singleDevice', 0, ?, ?, NULL)`).run(old.id, old.publicKey, old.aaguid, old.name, old.createdAt);
     legacy.close();
 
     const store = await openSqliteStore({ dataDir });
     try {
-      expect(await store.passkeys.get('old-cred')).toMatchObject({ id: 'old-cred', attestationFormat: 'none', attested: false });
+      expect(await store.passkeys.get('old-cred')).toEqual({ ...old, transports: [], attestationFormat: 'none', attested: false });
     } finally {
       await store.close();
     }

@@ -191,3 +191,17 @@ describe.each([
     await store.close();
   });
 });
+
+describe('importing a backup written before passkeys recorded attestation', () => {
+  it('gives its passkeys attestation "none", not attested, in both stores', async () => {
+    const owner = identity();
+    const { attestationFormat: _format, attested: _attested, ...old } = passkey(owner.id, { deviceType: 'singleDevice', backedUp: false });
+    const items = [{ collection: 'identities', record: owner }, { collection: 'passkeys', record: old }] as ExportItem[];
+    for (const open of [sqlite, redis]) {
+      const store = await open();
+      await store.importAll(items);
+      expect(await store.passkeys.get(old.id)).toEqual({ ...old, attestationFormat: 'none', attested: false });
+      await store.close();
+    }
+  });
+});
