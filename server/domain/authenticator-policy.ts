@@ -138,9 +138,10 @@ export function adviceFor(policy: EffectivePolicy): string {
 
 /** How the browser should be asked (WebAuthn options); the server still checks the result. */
 export function registrationHints(policy: EffectivePolicy): { attestation: 'none' | 'direct'; deviceBound: boolean } {
-  // An allow list is only as good as the AAGUID the browser reports: with attestation "none" a
-  // client may replace it with zeros (WebAuthn L3 §5.4.7), so ask for it whenever a list applies.
-  const wantsAttestation = policy.requireAttestation || policy.allowedAaguids !== null;
+  // A model list is only as good as the AAGUID the browser reports: with attestation "none" a
+  // client may replace it with zeros (WebAuthn L3 §5.4.7; Chromium does), so ask for it whenever
+  // an allow or block list applies.
+  const wantsAttestation = policy.requireAttestation || policy.allowedAaguids !== null || policy.blockedAaguids.length > 0;
   return { attestation: wantsAttestation ? 'direct' : 'none', deviceBound: policy.syncedPasskeys === 'deny' };
 }
 

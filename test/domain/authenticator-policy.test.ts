@@ -69,7 +69,9 @@ describe('effective policy of a person', () => {
 
   it('asks the browser for attestation and a device-bound authenticator only when the policy needs them', () => {
     expect(registrationHints(effectivePolicy(EMPTY_POLICY_SET, []))).toEqual({ attestation: 'none', deviceBound: false });
-    expect(registrationHints(effectivePolicy(policies, []))).toEqual({ attestation: 'none', deviceBound: true });
+    expect(registrationHints(effectivePolicy(set({ deployment: { ...EMPTY_POLICY_SET.deployment, syncedPasskeys: 'deny' } }), []))).toEqual({ attestation: 'none', deviceBound: true });
+    // A block list too: with attestation "none" the browser may report a zeroed AAGUID.
+    expect(registrationHints(effectivePolicy(policies, []))).toEqual({ attestation: 'direct', deviceBound: true });
     expect(registrationHints(effectivePolicy(policies, ['finance']))).toEqual({ attestation: 'direct', deviceBound: true });
   });
 });
