@@ -318,7 +318,10 @@ export function createAuthenticatorPolicies(deps: { store: Store; clock: Clock; 
     return { deployment: policySet.deployment, overrides };
   }
 
-  return { current, watch, effectiveFor, registrationRequirements, requirementFor, assertMayRegister, assertMaySignIn, verdictsFor, affected, set, clear, describe };
+  /** True while a watched copy answers current() (a server instance), false when every use reads the store (the CLI). */
+  const watching = () => cached !== null;
+
+  return { current, watching, watch, effectiveFor, registrationRequirements, requirementFor, assertMayRegister, assertMaySignIn, verdictsFor, affected, set, clear, describe };
 }
 
 export type AuthenticatorPolicies = ReturnType<typeof createAuthenticatorPolicies>;
