@@ -84,7 +84,8 @@ export async function importThroughRepositories(
         break;
       }
       case 'passkeys':
-        await store.passkeys.insert(item.record);
+        // Backups written before attestation was recorded: such passkeys attested nothing.
+        await store.passkeys.insert({ ...item.record, attestationFormat: item.record.attestationFormat ?? 'none', attested: item.record.attested ?? false });
         break;
       case 'invites':
         // Older invites of the identity come first and are already spent or revoked, so the

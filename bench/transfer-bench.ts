@@ -18,7 +18,7 @@ const sqlite = await openSqliteStore({ dataDir: dir });
 for (let i = 0; i < N; i++) {
   const id = `id-${i}`;
   await sqlite.identities.create({ id, userName: `u${i}@x.test`, email: `u${i}@x.test`, emailVerified: true, source: 'scim', givenName: 'A', familyName: 'B', displayName: null, externalId: `e${i}`, oktaUserId: `00u${i}`, locale: null, active: true, roles: [], attributes: {}, createdAt: now, updatedAt: now, version: 1 });
-  await sqlite.passkeys.insert({ id: `cred-${i}`, identityId: id, publicKey: 'pQECAyYgASFYIG'.repeat(6), counter: 0, transports: ['internal'], aaguid: 'x', deviceType: 'multiDevice', backedUp: true, name: 'k', createdAt: now, lastUsedAt: null });
+  await sqlite.passkeys.insert({ id: `cred-${i}`, identityId: id, publicKey: 'pQECAyYgASFYIG'.repeat(6), counter: 0, transports: ['internal'], aaguid: 'x', deviceType: 'multiDevice', backedUp: true, attestationFormat: 'none', attested: false, name: 'k', createdAt: now, lastUsedAt: null });
   await sqlite.audit.append({ id: `ev-${i}`, at: now + i, kind: 'auth', action: 'signin.success', actor: 'x', target: null, outcome: 'success', detail: {} });
 }
 let t = performance.now();

@@ -54,7 +54,9 @@ export async function createApp(deps: AppDeps) {
   const ceremonies = createPasskeyCeremonies({ oneTime: store.oneTime, clock, rpId: config.rpId, rpName: config.orgName, origin: config.origin });
   // One budget per client address for every passkey ceremony request (sign-in and enrollment).
   const ceremonyLimit = limitRequests(createRateLimit(config.signinRateLimitPerMinute, 60), (ctx) => ctx.ip);
-  const signIns = createSignIns({ store, clock, audit: services.audit, apps: services.apps, ceremonies });
+  const signIns = createSignIns({ store, clock, audit: services.audit, apps: services.apps, ceremonies, policies: services.policies });
+  // Every instance keeps the passkey policy and re-reads it the moment any process changes it.
+  const stopPolicyWatch = await services.policies.watch((error) => logger.warn({ err: error }, 'passkey policy reload failed'));
   const oidc = await createOidcEdge({ services, ceremonies, cookieKeys, csrf, logger, ceremonyLimit, signIns });
   const enrollment = createEnrollmentEdge({ services, ceremonies, csrf, ceremonyLimit });
   const enrollmentMail = deps.enrollmentMail ?? createMailSending(services, openMailer(config, logger), logger).enrollmentMail;
@@ -88,5 +90,12 @@ export async function createApp(deps: AppDeps) {
   app.use(oidc.routes);
   app.use(oidc.provider);
 
-  return { app, oidc, close: () => oidc.close() };
+  return {
+    app,
+    oidc,
+    close: () => {
+      stopPolicyWatch();
+      oidc.close();
+    },
+  };
 }

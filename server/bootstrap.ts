@@ -22,6 +22,7 @@ import { instrumentStore } from './metrics/instrument-store.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
 import { createSecurityNotices } from './domain/security-notices.ts';
 import { privilegedScimChangeNotice } from './domain/scim-authority.ts';
+import { createAuthenticatorPolicies } from './domain/authenticator-policies.ts';
 
 /** Tokens live 1 h (see edges/oidc ttl); a retired key stays published a little longer than that. */
 export const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
@@ -99,6 +100,7 @@ export function createServices(config: Config, rawStore: Store, clock: Clock = s
     invites: createInviteService({ ...base, publicUrl: config.publicUrl, defaultTtlMs: config.enrollmentLinkTtlMs }),
     signingKeys: createSigningKeyService({ ...base, sealer, activationDelayMs: config.keyActivationDelayMs, retainAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
     scimTokens: createScimTokenService(base),
+    policies: createAuthenticatorPolicies(base),
   };
 }
 

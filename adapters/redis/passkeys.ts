@@ -54,6 +54,11 @@ redis.call('HSET', rk, 'counter', A[3], 'lastUsedAt', A[4])
 return 1
 `;
 
+/** Passkeys written before attestation was recorded read as attestation 'none', not attested. */
+function withDefaults(record: PasskeyRecord | null): PasskeyRecord | null {
+  return record ? { ...record, attestationFormat: record.attestationFormat ?? 'none', attested: record.attested ?? false } : null;
+}
+
 export function createPasskeyRepository(redis: Redis, keys: Keys): PasskeyRepository {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyPasskeys${name}`, body);
   const insert = s('Insert', INSERT);
@@ -70,10 +75,10 @@ export function createPasskeyRepository(redis: Redis, keys: Keys): PasskeyReposi
       );
     },
     async get(id) {
-      return decodeHash<PasskeyRecord>(await redis.hgetall(keys.passkey(id)));
+      return withDefaults(decodeHash<PasskeyRecord>(await redis.hgetall(keys.passkey(id))));
     },
     async listByIdentity(identityId) {
-      return decodeList<PasskeyRecord>(await listByIndex(keys.identityPasskeys(identityId), keys.passkey('')));
+      return decodeList<PasskeyRecord>(await listByIndex(keys.identityPasskeys(identityId), keys.passkey(''))).map((record) => withDefaults(record)!);
     },
     async recordUse(id, expectedCounter, newCounter, usedAt) {
       return (await recordUse(id, expectedCounter, JSON.stringify(newCounter), JSON.stringify(usedAt))) === 1;

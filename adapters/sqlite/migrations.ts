@@ -284,6 +284,12 @@ export const migrations: readonly string[] = [
   CREATE UNIQUE INDEX identities_email_key ON identities (email_key);
   CREATE UNIQUE INDEX identities_user_name_skeleton ON identities (user_name_skeleton);
   `,
+  // 9: how each passkey attested at registration (authenticator policy): passkeys registered
+  // before this was recorded count as attestation 'none', not attested.
+  `
+  ALTER TABLE passkeys ADD COLUMN attestation_format TEXT NOT NULL DEFAULT 'none';
+  ALTER TABLE passkeys ADD COLUMN attested INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The JS key functions migrations call (SQLite cannot do NFKC, case folding or TR39). */

@@ -22,6 +22,8 @@ interface PasskeyRow {
   aaguid: string;
   device_type: PasskeyRecord['deviceType'];
   backed_up: number;
+  attestation_format: string;
+  attested: number;
   name: string;
   created_at: number;
   last_used_at: number | null;
@@ -37,6 +39,8 @@ function toRecord(row: PasskeyRow): PasskeyRecord {
     aaguid: row.aaguid,
     deviceType: row.device_type,
     backedUp: row.backed_up === 1,
+    attestationFormat: row.attestation_format,
+    attested: row.attested === 1,
     name: row.name,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
@@ -46,9 +50,9 @@ function toRecord(row: PasskeyRow): PasskeyRecord {
 export function createPasskeyRepository(db: BetterSqlite3.Database, writeJobs: JobWriter): PasskeyRepository {
   const insert = db.prepare(`
     INSERT INTO passkeys (id, identity_id, public_key, counter, transports, aaguid, device_type, backed_up,
-      name, created_at, last_used_at)
+      attestation_format, attested, name, created_at, last_used_at)
     VALUES (@id, @identity_id, @public_key, @counter, @transports, @aaguid, @device_type, @backed_up,
-      @name, @created_at, @last_used_at)`);
+      @attestation_format, @attested, @name, @created_at, @last_used_at)`);
   const byId = db.prepare<[string], PasskeyRow>('SELECT * FROM passkeys WHERE id = ?');
   const byIdentity = db.prepare<[string], PasskeyRow>('SELECT * FROM passkeys WHERE identity_id = ? ORDER BY seq');
   const recordUse = db.prepare(
@@ -67,6 +71,8 @@ export function createPasskeyRepository(db: BetterSqlite3.Database, writeJobs: J
       aaguid: passkey.aaguid,
       device_type: passkey.deviceType,
       backed_up: toFlag(passkey.backedUp),
+      attestation_format: passkey.attestationFormat,
+      attested: toFlag(passkey.attested),
       name: passkey.name,
       created_at: passkey.createdAt,
       last_used_at: passkey.lastUsedAt,

@@ -15,6 +15,10 @@ export function createSettingsRepository(db: BetterSqlite3.Database): SettingsRe
     insertIfAbsent.run(key, value);
     return get.get(key) as string;
   });
+  const replace = db.prepare('UPDATE settings SET value = ? WHERE key = ? AND value = ?');
+  const compareAndSet = db.transaction((key: string, expected: string | null, value: string): boolean =>
+    expected === null ? insertIfAbsent.run(key, value).changes > 0 : replace.run(value, key, expected).changes > 0,
+  );
   return {
     async get(key) {
       return get.get(key) ?? null;
@@ -24,6 +28,9 @@ export function createSettingsRepository(db: BetterSqlite3.Database): SettingsRe
     },
     async setIfAbsent(key, value) {
       return setIfAbsent.immediate(key, value);
+    },
+    async compareAndSet(key, expected, value) {
+      return compareAndSet.immediate(key, expected, value);
     },
   };
 }

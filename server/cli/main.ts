@@ -15,6 +15,7 @@ import { registerEnrollCommand } from './commands/enroll.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerOktaCommands } from './commands/okta.ts';
 import { registerScimTokenCommands } from './commands/scim-tokens.ts';
+import { registerPolicyCommands } from './commands/policy.ts';
 
 const program = new Command('latchkey')
   .description('Operate a Latchkey passkey identity provider')
@@ -32,6 +33,7 @@ registerEnrollCommand(program);
 registerKeyCommands(program);
 registerOktaCommands(program);
 registerScimTokenCommands(program);
+registerPolicyCommands(program);
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`latchkey: ${message.replace(/\s*\n\s*/g, ' ')}\n`);

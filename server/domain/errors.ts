@@ -20,6 +20,8 @@ export type AppErrorCode =
   | 'challenge_invalid'
   | 'passkey_invalid'
   | 'counter_regression'
+  /** A passkey the authenticator policy does not accept (synced, model, attestation); the message says what is. */
+  | 'passkey_not_allowed'
   | 'upstream'
   /** A request body over the endpoint's size limit (HTTP 413). */
   | 'too_large';

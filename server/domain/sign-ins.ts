@@ -6,6 +6,8 @@
  *   (WebAuthn L3 §7.2), then its use is recorded atomically: of two racing uses of one signature
  *   counter exactly one wins, and a counter that goes backwards is refused;
  * - the person must be active and may sign in to this app (apps.assertMaySignIn);
+ * - the passkey must still meet the person's authenticator policy (one created before the policy
+ *   tightened is refused, with what to do instead);
  * - every outcome is audited; the result names the passkey, so the session it opens records it
  *   and revoking that passkey can end it.
  * - A step-up is a fresh ceremony by someone already signed in, before a sensitive action (adding
@@ -20,6 +22,7 @@ import type { AuditLog } from './audit.ts';
 import type { AppService } from './apps.ts';
 import { selfActor, type Actor } from './actor.ts';
 import { AppError, isAppError } from './errors.ts';
+import { PolicyRefusal, type AuthenticatorPolicies } from './authenticator-policies.ts';
 
 export interface SignInAttempt {
   /** The browser's assertion (PublicKeyCredential JSON). */
@@ -48,8 +51,8 @@ export class SignInRefused extends AppError {
   }
 }
 
-export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLog; apps: Pick<AppService, 'assertMaySignIn'>; ceremonies: PasskeyCeremonies }) {
-  const { store, clock, audit, apps, ceremonies } = deps;
+export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLog; apps: Pick<AppService, 'assertMaySignIn'>; ceremonies: PasskeyCeremonies; policies: Pick<AuthenticatorPolicies, 'assertMaySignIn'> }) {
+  const { store, clock, audit, apps, ceremonies, policies } = deps;
 
   /** Verifies the assertion and records the passkey's use; the caller decides what the passkey may open. */
   async function verifyPasskey(binding: string, response: unknown, expectedIdentityId: string | null, hint: string | null): Promise<{ passkey: PasskeyRecord; userVerified: boolean }> {
@@ -80,12 +83,15 @@ export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLo
       const identity = await store.identities.get(passkey.identityId);
       if (!identity) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
       await apps.assertMaySignIn(attempt.clientId, identity, attempt.redirectUri);
+      // A passkey created before the policy tightened is refused here, after it proved who this is.
+      await policies.assertMaySignIn(passkey);
       await audit.record({ kind: 'auth', action: 'signin.success', actor: selfActor(identity.id), target: `app:${attempt.clientId}`, detail: { passkeyId: passkey.id } });
       return { identity, passkey, userVerified, at: clock.now() };
     } catch (error) {
       if (!isAppError(error)) throw error;
       const refused = error instanceof SignInRefused ? error : new SignInRefused(error, identityId);
-      await audit.record({ kind: 'auth', action: 'signin.failure', actor: refused.identityId ? selfActor(refused.identityId) : 'anonymous', target: `app:${attempt.clientId}`, outcome: 'failure', detail: { reason: refused.code } });
+      const policyReasons = refused.cause instanceof PolicyRefusal ? { policyReasons: refused.cause.reasons } : {};
+      await audit.record({ kind: 'auth', action: 'signin.failure', actor: refused.identityId ? selfActor(refused.identityId) : 'anonymous', target: `app:${attempt.clientId}`, outcome: 'failure', detail: { reason: refused.code, ...policyReasons } });
       throw refused;
     }
   }

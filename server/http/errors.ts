@@ -25,6 +25,7 @@ const statusByCode: Record<AppErrorCode, number> = {
   challenge_invalid: 400,
   passkey_invalid: 400,
   counter_regression: 400,
+  passkey_not_allowed: 403,
   upstream: 502,
   too_large: 413,
 };

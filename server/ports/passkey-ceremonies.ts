@@ -16,6 +16,18 @@ export interface RegisteredCredential {
   aaguid: string;
   deviceType: 'singleDevice' | 'multiDevice';
   backedUp: boolean;
+  /** The attestation statement format (WebAuthn L3 §8), 'none' when none was given. */
+  attestationFormat: string;
+  /** The attestation chain was verified against the authenticator's metadata statement. */
+  attested: boolean;
+}
+
+/** What the authenticator policy asks of the browser; the server still checks what comes back. */
+export interface RegistrationRequirements {
+  /** 'direct' asks the authenticator for its attestation statement (WebAuthn L3 §5.4.7). */
+  attestation: 'none' | 'direct';
+  /** Only a passkey that stays on one device is accepted: steer the browser to one. */
+  deviceBound: boolean;
 }
 
 export interface AssertionResult {
@@ -27,7 +39,7 @@ export interface AssertionResult {
 }
 
 export interface PasskeyCeremonies {
-  registrationOptions(binding: string, user: { id: string; userName: string; displayName: string }, existing: PasskeyRecord[]): Promise<CeremonyJson>;
+  registrationOptions(binding: string, user: { id: string; userName: string; displayName: string }, existing: PasskeyRecord[], requirements?: RegistrationRequirements): Promise<CeremonyJson>;
   verifyRegistration(binding: string, response: unknown): Promise<RegisteredCredential>;
   authenticationOptions(binding: string, allow: PasskeyRecord[] | null): Promise<CeremonyJson>;
   /** The credential id the browser claims to have used, read before verification. */

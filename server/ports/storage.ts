@@ -182,6 +182,13 @@ export interface PasskeyRecord {
   aaguid: string;
   deviceType: 'singleDevice' | 'multiDevice';
   backedUp: boolean;
+  /**
+   * The attestation statement format at registration (WebAuthn L3 §8: 'packed', 'tpm', 'apple',
+   * 'android-key', ... or 'none'); 'none' for passkeys registered before it was recorded.
+   */
+  attestationFormat: string;
+  /** True only when the attestation chain was verified against the authenticator's metadata statement. */
+  attested: boolean;
   name: string;
   createdAt: number;
   lastUsedAt: number | null;
@@ -310,6 +317,12 @@ export interface SettingsRepository {
   set(key: string, value: string): Promise<void>;
   /** Stores value only if key is absent; returns what is stored (race-safe first start). */
   setIfAbsent(key: string, value: string): Promise<string>;
+  /**
+   * Stores value only if the stored value is still `expected` (null: absent), in one atomic step;
+   * false when another writer got there first (read again and retry). Read-modify-write of a
+   * setting (the passkey policy) never loses a concurrent change this way.
+   */
+  compareAndSet(key: string, expected: string | null, value: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------- oidc-provider models

@@ -6,7 +6,7 @@ export function describeCredentialsContract(ctx: ContractContext): void {
   describe('passkeys', () => {
     it('inserts, reads, and lists by identity in creation order', async () => {
       const [a, b] = await ctx.createIdentities(identity(), identity());
-      const first = passkey(a.id, { counter: 7, transports: ['usb'], deviceType: 'singleDevice', backedUp: false, lastUsedAt: NOW - 9 });
+      const first = passkey(a.id, { counter: 7, transports: ['usb'], deviceType: 'singleDevice', backedUp: false, attestationFormat: 'packed', attested: true, lastUsedAt: NOW - 9 });
       const second = passkey(a.id);
       await ctx.store.passkeys.insert(first);
       await ctx.store.passkeys.insert(passkey(b.id));
@@ -228,6 +228,25 @@ export function describeCredentialsContract(ctx: ContractContext): void {
       ]);
       expect(x).toBe(y);
       expect(await ctx.store.settings.get('raced')).toBe(x);
+    });
+
+    it('compareAndSet writes only over the value the caller read; of two racers exactly one wins', async () => {
+      expect(await ctx.store.settings.compareAndSet('policy', 'anything', 'v1')).toBe(false);
+      expect(await ctx.store.settings.get('policy')).toBeNull();
+      expect(await ctx.store.settings.compareAndSet('policy', null, 'v1')).toBe(true);
+      expect(await ctx.store.settings.compareAndSet('policy', null, 'v1b')).toBe(false);
+      expect(await ctx.store.settings.compareAndSet('policy', 'v0', 'v2')).toBe(false);
+      expect(await ctx.store.settings.get('policy')).toBe('v1');
+      const results = await Promise.all([
+        ctx.store.settings.compareAndSet('policy', 'v1', 'from-a'),
+        ctx.store.settings.compareAndSet('policy', 'v1', 'from-b'),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await ctx.store.settings.get('policy')).toBe(results[0] ? 'from-a' : 'from-b');
+      // An empty string is a value, not absence.
+      expect(await ctx.store.settings.compareAndSet('empty', null, '')).toBe(true);
+      expect(await ctx.store.settings.compareAndSet('empty', null, 'x')).toBe(false);
+      expect(await ctx.store.settings.compareAndSet('empty', '', 'x')).toBe(true);
     });
   });
 }

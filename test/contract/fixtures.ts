@@ -62,6 +62,8 @@ export function passkey(identityId: string, over: Partial<PasskeyRecord> = {}): 
     aaguid: 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd',
     deviceType: 'multiDevice',
     backedUp: true,
+    attestationFormat: 'none',
+    attested: false,
     name: 'iCloud Keychain',
     createdAt: NOW,
     lastUsedAt: null,

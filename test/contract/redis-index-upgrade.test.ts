@@ -48,3 +48,20 @@ describe('redis index upgrade', () => {
     }
   });
 });
+
+describe('redis passkeys written before attestation was recorded', () => {
+  it('read as attestation "none", not attested', async () => {
+    const { passkey } = await import('./fixtures.ts');
+    const store = await openRedisStore({ url, keyPrefix: prefix });
+    try {
+      await store.identities.create(identity({ id: 'holder' }));
+      const key = passkey('holder', { attestationFormat: 'packed', attested: true });
+      await store.passkeys.insert(key);
+      await redis.hdel(`${prefix}passkey:${key.id}`, 'attestationFormat', 'attested');
+      expect(await store.passkeys.get(key.id)).toEqual({ ...key, attestationFormat: 'none', attested: false });
+      expect(await store.passkeys.listByIdentity('holder')).toEqual([{ ...key, attestationFormat: 'none', attested: false }]);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -128,3 +128,31 @@ describe('SQLite migration to canonical identity keys', () => {
     }
   });
 });
+
+describe('SQLite migration recording attestation', () => {
+  it('reads passkeys stored before it as attestation "none", not attested', async () => {
+    const dataDir = freshDir();
+    const { identity, passkey } = await import('./fixtures.ts');
+    const first = await openSqliteStore({ dataDir });
+    await first.identities.create(identity({ id: 'p' }));
+    await first.close();
+    // The file as the release before it left it: without the two columns, one schema version back.
+    const { default: Database } = await import('better-sqlite3');
+    const { migrations } = await import('../../adapters/sqlite/migrations.ts');
+    const before = migrations.findIndex((sql) => sql.includes('attestation_format'));
+    const legacy = new Database(join(dataDir, 'latchkey.db'));
+    legacy.exec('ALTER TABLE passkeys DROP COLUMN attestation_format; ALTER TABLE passkeys DROP COLUMN attested;');
+    legacy.pragma(`user_version = ${before}`);
+    const old = passkey('p', { id: 'old-cred', deviceType: 'singleDevice', backedUp: false });
+    legacy.prepare(`INSERT INTO passkeys (id, identity_id, public_key, counter, transports, aaguid, device_type, backed_up, name, created_at, last_used_at)
+      VALUES (?, 'p', ?, 0, '[]', ?, 'singleDevice', 0, ?, ?, NULL)`).run(old.id, old.publicKey, old.aaguid, old.name, old.createdAt);
+    legacy.close();
+
+    const store = await openSqliteStore({ dataDir });
+    try {
+      expect(await store.passkeys.get('old-cred')).toEqual({ ...old, transports: [], attestationFormat: 'none', attested: false });
+    } finally {
+      await store.close();
+    }
+  });
+});

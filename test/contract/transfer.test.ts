@@ -51,7 +51,7 @@ async function fill(store: Store) {
   await store.groups.create(group(), []);
   const key = passkey(alice.id, { counter: 7, lastUsedAt: NOW - MINUTE });
   await store.passkeys.insert(key);
-  await store.passkeys.insert(passkey(alice.id, { name: 'YubiKey', deviceType: 'singleDevice', backedUp: false }));
+  await store.passkeys.insert(passkey(alice.id, { name: 'YubiKey', deviceType: 'singleDevice', backedUp: false, attestationFormat: 'packed', attested: true }));
   const spent = invite(bob.id, { spentAt: NOW - MINUTE });
   await store.invites.create(spent);
   await store.invites.create(invite(bob.id, { delivery: 'email', sendState: 'sent' }));
@@ -189,5 +189,19 @@ describe.each([
     const again = await collect(store);
     expect(again.some((item) => item.collection === 'audit' && item.record.action === 'late')).toBe(true);
     await store.close();
+  });
+});
+
+describe('importing a backup written before passkeys recorded attestation', () => {
+  it('gives its passkeys attestation "none", not attested, in both stores', async () => {
+    const owner = identity();
+    const { attestationFormat: _format, attested: _attested, ...old } = passkey(owner.id, { deviceType: 'singleDevice', backedUp: false });
+    const items = [{ collection: 'identities', record: owner }, { collection: 'passkeys', record: old }] as ExportItem[];
+    for (const open of [sqlite, redis]) {
+      const store = await open();
+      await store.importAll(items);
+      expect(await store.passkeys.get(old.id)).toEqual({ ...old, attestationFormat: 'none', attested: false });
+      await store.close();
+    }
   });
 });

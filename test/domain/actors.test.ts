@@ -13,7 +13,7 @@ import { createServices, type Services } from '../../server/bootstrap.ts';
 import { adminActor, actorRef, CLI_ACTOR, scimActor, selfActor, systemActor } from '../../server/domain/actor.ts';
 import { OKTA_SYNC_QUEUE } from '../../server/edges/okta/okta-sync.ts';
 
-const passkeyFor = (identityId: string, id: string) => ({ id, identityId, publicKey: 'cHVi', counter: 0, transports: ['internal'], aaguid: '00000000-0000-0000-0000-000000000000', deviceType: 'multiDevice' as const, backedUp: true, name: 'Laptop' });
+const passkeyFor = (identityId: string, id: string) => ({ id, identityId, publicKey: 'cHVi', counter: 0, transports: ['internal'], aaguid: '00000000-0000-0000-0000-000000000000', deviceType: 'multiDevice' as const, backedUp: true, attestationFormat: 'none', attested: false, name: 'Laptop' });
 
 describe('actors', () => {
   let dir: string;

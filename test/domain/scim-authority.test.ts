@@ -25,7 +25,7 @@ describe('SCIM authority over privileged identities', () => {
   async function admin(userName: string, withPasskey: boolean) {
     const identity = await identities.create({ userName, email: userName, roles: [ADMIN_ROLE] }, CLI_ACTOR);
     if (withPasskey) {
-      await store.passkeys.insert({ id: `cred-${userName}`, identityId: identity.id, publicKey: 'pk', counter: 0, transports: [], aaguid: '00000000-0000-0000-0000-000000000000', deviceType: 'singleDevice', backedUp: false, name: 'key', createdAt: 1, lastUsedAt: null });
+      await store.passkeys.insert({ id: `cred-${userName}`, identityId: identity.id, publicKey: 'pk', counter: 0, transports: [], aaguid: '00000000-0000-0000-0000-000000000000', deviceType: 'singleDevice', backedUp: false, attestationFormat: 'none', attested: false, name: 'key', createdAt: 1, lastUsedAt: null });
     }
     return identity;
   }

@@ -36,7 +36,7 @@ describe.each(STORE_KINDS)('security notices (%s)', (kind) => {
     const { services } = server;
     const carol = await services.identities.create({ userName: `carol-${kind}@acme.test`, email: `carol-${kind}@acme.test`, givenName: 'Carol' }, CLI_ACTOR);
     const admin = await services.identities.create({ userName: `root-${kind}@acme.test`, email: `root-${kind}@acme.test`, roles: ['admin'] }, CLI_ACTOR);
-    const passkey = { id: `pk-${kind}`, identityId: carol.id, publicKey: 'cHVi', counter: 0, transports: ['internal'], aaguid: ICLOUD_AAGUID, deviceType: 'multiDevice' as const, backedUp: true, name: 'MacBook' };
+    const passkey = { id: `pk-${kind}`, identityId: carol.id, publicKey: 'cHVi', counter: 0, transports: ['internal'], aaguid: ICLOUD_AAGUID, deviceType: 'multiDevice' as const, backedUp: true, attestationFormat: 'none', attested: false, name: 'MacBook' };
     await services.passkeys.add(passkey, selfActor(carol.id), { userAgent: CHROME_MAC });
     // Recorded with the passkey itself, before any worker ran: the request never waits for SMTP.
     expect((await services.store.jobs.counts(MAIL_QUEUE)).pending).toBeGreaterThanOrEqual(1);

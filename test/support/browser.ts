@@ -23,13 +23,20 @@ export interface PasskeyPage {
   credentials(): Promise<Array<{ credentialId: string; signCount: number; userHandle?: string }>>;
 }
 
-export async function newPasskeyPage(browser: Browser): Promise<PasskeyPage> {
+/**
+ * `kind` picks what the virtual authenticator makes: 'platform' (default: internal transport, the
+ * credentials' backup flags left to Chromium), 'synced' (backup eligible and backed up, BE=BS=1,
+ * as iCloud Keychain or Google Password Manager make), or 'security-key' (USB, device-bound:
+ * BE=BS=0).
+ */
+export async function newPasskeyPage(browser: Browser, kind: 'platform' | 'synced' | 'security-key' = 'platform'): Promise<PasskeyPage> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
+  const flags = kind === 'synced' ? { defaultBackupEligibility: true, defaultBackupState: true } : kind === 'security-key' ? { defaultBackupEligibility: false, defaultBackupState: false } : {};
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: { protocol: 'ctap2', transport: kind === 'security-key' ? 'usb' : 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true, ...flags },
   });
   return {
     context,

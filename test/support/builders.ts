@@ -61,6 +61,8 @@ export function passkeyRecord(identityId: string, over: Partial<PasskeyRecord> =
     aaguid: '00000000-0000-0000-0000-000000000000',
     deviceType: 'multiDevice',
     backedUp: true,
+    attestationFormat: 'none',
+    attested: false,
     name: 'Test passkey',
     createdAt: Date.now(),
     lastUsedAt: null,

@@ -9,6 +9,7 @@ import { IdentitiesPage } from './identities/list.tsx';
 import { IdentityDetailPage } from './identities/detail.tsx';
 import { GroupDetailPage, GroupsPage } from './groups.tsx';
 import { AuditPage } from './audit.tsx';
+import { PolicyPage } from './policy.tsx';
 import type { SessionView } from '../../server/edges/admin/views.ts';
 import { BrandMark } from '../ui/brand-mark.tsx';
 
@@ -18,6 +19,7 @@ const sections = [
   { href: '/admin/apps', label: 'Applications' },
   { href: '/admin/identities', label: 'Identities' },
   { href: '/admin/groups', label: 'Groups' },
+  { href: '/admin/policy', label: 'Passkey policy' },
   { href: '/admin/audit', label: 'Audit log' },
 ];
 
@@ -32,6 +34,7 @@ function Route({ path }: { path: string }) {
   if (section === 'identities') return id ? <IdentityDetailPage id={id} /> : <IdentitiesPage />;
   if (section === 'groups') return id ? <GroupDetailPage id={id} /> : <GroupsPage />;
   if (section === 'audit') return <AuditPage />;
+  if (section === 'policy') return <PolicyPage />;
   return (
     <section>
       <h1>Page not found</h1>

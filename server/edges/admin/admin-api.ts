@@ -27,6 +27,7 @@ import { registerIdentityRoutes } from './routes/identities.ts';
 import { registerInviteRoutes } from './routes/invites.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
+import { registerPolicyRoutes } from './routes/policy.ts';
 
 export type { OktaConnectionControls } from './routes/context.ts';
 
@@ -101,6 +102,7 @@ export function createAdminApi(deps: {
   registerInviteRoutes(router, routeDeps);
   registerGroupRoutes(router, routeDeps);
   registerAuditRoutes(router, routeDeps);
+  registerPolicyRoutes(router, routeDeps);
 
   const routes = router.routes() as Middleware;
   return async (ctx: Context, next: Next) => {

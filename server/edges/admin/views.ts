@@ -7,6 +7,8 @@ import { displayNameOf } from '../../domain/identities.ts';
 import { managedByOkta } from '../../domain/ownership.ts';
 import { authenticatorModel } from '../../domain/authenticator-models.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
+import type { PolicyReason, PolicyVerdict, AuthenticatorPolicy, PolicyOverride, EffectivePolicy } from '../../domain/authenticator-policy.ts';
+import type { AffectedReport } from '../../domain/authenticator-policies.ts';
 import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord, RecordSource } from '../../ports/storage.ts';
 
 export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -123,12 +125,23 @@ export interface PasskeyView {
   synced: boolean;
   deviceType: PasskeyRecord['deviceType'];
   backedUp: boolean;
+  /** The attestation statement format at registration ('none' when none was given). */
+  attestationFormat: string;
+  /** The attestation chain was verified against the authenticator's metadata statement. */
+  attested: boolean;
+  /** Whether it meets its person's effective passkey policy now; with the broken rules otherwise. */
+  meetsPolicy: boolean;
+  policyReasons: PolicyReason[];
   createdAt: string;
   lastUsedAt: string | null;
 }
 
-export function describePasskey(passkey: PasskeyRecord): PasskeyView {
+export function describePasskey(passkey: PasskeyRecord, verdict: PolicyVerdict = { allowed: true }): PasskeyView {
   return {
+    attestationFormat: passkey.attestationFormat,
+    attested: passkey.attested,
+    meetsPolicy: verdict.allowed,
+    policyReasons: verdict.allowed ? [] : verdict.reasons,
     id: passkey.id,
     name: passkey.name,
     model: authenticatorModel(passkey.aaguid),
@@ -169,6 +182,8 @@ export interface IdentityDetailView {
   identity: IdentityView;
   groups: NamedRef[];
   passkeys: PasskeyView[];
+  /** The passkey policy that applies to this person (the deployment's, or their groups' overrides combined). */
+  policy: EffectivePolicy;
   invites: InviteView[];
 }
 
@@ -238,4 +253,25 @@ export interface SessionView {
   issuer: string;
   scimUrl: string;
   readiness: { admins: number; withPasskeys: number; warning: string | null };
+}
+
+export type { PolicyReason, AuthenticatorPolicy, PolicyOverride, EffectivePolicy, AffectedReport };
+
+export interface PolicyOverrideView {
+  groupId: string;
+  /** null: the group was deleted; the override applies to nobody and can be removed. */
+  group: string | null;
+  override: PolicyOverride;
+}
+
+export interface PolicyView {
+  deployment: AuthenticatorPolicy;
+  overrides: PolicyOverrideView[];
+}
+
+/** A preview (dry run) or a saved change: the policy set it makes and who it refuses. */
+export interface PolicyChangeView {
+  applied: boolean;
+  policy: PolicyView;
+  affected: AffectedReport;
 }

@@ -3,7 +3,10 @@
  * - GET only looks (mail scanners open links); it never spends or changes anything;
  * - the deliberate button press (CSRF-protected POSTs) runs the passkey ceremony and spends the
  *   link once, after the new passkey verified;
- * - an unusable link gets a page saying exactly why (expired, used, replaced) and who to ask.
+ * - an unusable link gets a page saying exactly why (expired, used, replaced) and who to ask;
+ * - the person's authenticator policy is said on the page, asked of the browser in the options,
+ *   and checked on the verified passkey before the link is spent: a refused passkey leaves the
+ *   link usable for a compliant one.
  */
 import Router from '@koa/router';
 import compose from 'koa-compose';
@@ -18,6 +21,7 @@ import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { renderErrorPage } from '../../http/errors.ts';
 import { selfActor } from '../../domain/actor.ts';
+import { requirementOf } from '../../domain/authenticator-policy.ts';
 
 const linkTitles: Partial<Record<string, string>> = {
   link_expired: 'This enrollment link has expired',
@@ -45,6 +49,7 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
     }
     const { identity, invite } = found;
     const existing = await store.passkeys.listByIdentity(identity.id);
+    const policy = await services.policies.requirementFor(identity.id);
     // Where to go next: back to the dashboard when the person came from it, else to Okta's
     // sign-in (the org of the Okta app), where the new passkey is asked for.
     const fromDashboard = ctx.query.from === 'dashboard';
@@ -59,6 +64,7 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
       body: html`
         <h1>Hi ${displayNameOf(identity)}, let's create your passkey</h1>
         <p class="lead">A passkey lets you sign in to ${config.orgName} with your fingerprint, face or device PIN, with no password to type or steal. It stays on your device or in your password manager.</p>
+        ${policy ? html`<p id="policy-requirement" class="notice" role="note"><strong>${config.orgName} requires ${requirementOf(policy)}.</strong> When your browser asks where to save the passkey, choose a security key or this device.</p>` : html``}
         ${existing.length > 0 ? html`<p class="muted">You already have ${existing.length} passkey${existing.length > 1 ? 's' : ''}; this adds another.</p>` : html``}
         <ol class="steps">
           <li id="step-device"><h2>1. Check this device</h2><p id="device-status" class="status" role="status" aria-live="polite">Checking whether this browser can create a passkey…</p></li>
@@ -79,7 +85,8 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
   router.post('/enroll/:token/options', guard, jsonBody(), async (ctx) => {
     const { identity, invite } = await services.invites.inspect(ctx.params.token);
     const existing = await store.passkeys.listByIdentity(identity.id);
-    ctx.body = await ceremonies.registrationOptions(`invite:${invite.id}`, { id: identity.id, userName: identity.userName, displayName: displayNameOf(identity) }, existing);
+    const requirements = await services.policies.registrationRequirements(identity.id);
+    ctx.body = await ceremonies.registrationOptions(`invite:${invite.id}`, { id: identity.id, userName: identity.userName, displayName: displayNameOf(identity) }, existing, requirements);
   });
 
   router.post('/enroll/:token/verify', guard, jsonBody(), async (ctx) => {
@@ -87,6 +94,7 @@ export function createEnrollmentEdge(deps: { services: Services; ceremonies: Pas
     const body = ctx.request.body as { response?: unknown; name?: unknown };
     if (!body || typeof body !== 'object' || !body.response) throw new AppError('invalid_input', 'missing the passkey response');
     const credential = await ceremonies.verifyRegistration(`invite:${invite.id}`, body.response);
+    await services.policies.assertMayRegister(identity, credential, selfActor(identity.id));
     const { provesEmail } = await services.invites.spend(invite);
     if (provesEmail) await services.identities.confirmEmail(identity.id, invite.id);
     const name = typeof body.name === 'string' && body.name.trim() ? body.name : defaultPasskeyName(credential.aaguid, credential.deviceType);

@@ -18,6 +18,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { OneTimeRepository, PasskeyRecord } from '../../ports/storage.ts';
 import type { AssertionResult, PasskeyCeremonies, RegisteredCredential } from '../../ports/passkey-ceremonies.ts';
 import { AppError } from '../../domain/errors.ts';
+import { attestationResultOf } from './attestation-result.ts';
 
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 
@@ -56,19 +57,23 @@ export function createPasskeyCeremonies(deps: { oneTime: OneTimeRepository; cloc
   }
 
   return {
-    async registrationOptions(binding, user, existing) {
+    async registrationOptions(binding, user, existing, requirements = { attestation: 'none', deviceBound: false }) {
       const options = await generateRegistrationOptions({
         rpName,
         rpID: rpId,
         userName: user.userName,
         userDisplayName: user.displayName,
         userID: new TextEncoder().encode(user.id),
-        attestationType: 'none',
+        attestationType: requirements.attestation,
         excludeCredentials: existing.map((passkey) => ({ id: passkey.id, transports: passkey.transports as never })),
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
         supportedAlgorithmIDs: [-7, -257],
         timeout: CHALLENGE_TTL_MS,
       });
+      // WebAuthn L3 §5.4.8 hints: a device-bound passkey is a security key or this device's own
+      // authenticator (Windows Hello), never a synced provider. Only hints, not
+      // authenticatorAttachment, so a platform authenticator stays possible; the server checks.
+      if (requirements.deviceBound) options.hints = ['security-key', 'client-device'];
       await remember('registration', binding, options.challenge);
       return options as unknown as Record<string, unknown>;
     },
@@ -88,8 +93,9 @@ export function createPasskeyCeremonies(deps: { oneTime: OneTimeRepository; cloc
         throw new AppError('passkey_invalid', `The passkey could not be verified: ${(error as Error).message}`, { cause: error });
       }
       if (!result.verified) throw new AppError('passkey_invalid', 'The passkey could not be verified.');
-      const { credential, aaguid, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
+      const { credential, aaguid, credentialDeviceType, credentialBackedUp, fmt, attestationObject } = result.registrationInfo;
       return {
+        ...(await attestationResultOf({ fmt, attestationObject, aaguid })),
         id: credential.id,
         publicKey: Buffer.from(credential.publicKey).toString('base64url'),
         counter: credential.counter,

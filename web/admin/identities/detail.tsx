@@ -1,4 +1,4 @@
-/** One person's page: passkeys (model, synced or device-bound, revoke), recent enrollment links, profile and groups. */
+/** One person's page: passkeys (model, synced or device-bound, attested, meets the passkey policy, revoke), recent enrollment links, profile and groups. */
 import { useState } from 'preact/hooks';
 import { api, formatTime } from '../../ui/api.ts';
 import { Badge, ConfirmDialog, ErrorNote, Loading, useLoad, useToast } from '../../ui/components.tsx';
@@ -8,6 +8,7 @@ import type { IdentityDetailView } from '../../../server/edges/admin/views.ts';
 import { ProfilePanel } from './profile-panel.tsx';
 import { AddPasskeyDialog } from './add-passkey-dialog.tsx';
 import { AccountActions } from './account-actions.tsx';
+import { REASON_LABELS } from '../policy.tsx';
 
 type PasskeyRow = IdentityDetailView['passkeys'][number];
 
@@ -16,6 +17,11 @@ function passkeyColumns(revoke: (passkey: PasskeyRow) => void): Array<Column<Pas
     { header: 'Name', cell: (passkey) => passkey.name },
     { header: 'Authenticator', cell: (passkey) => passkey.model ?? 'Unknown model' },
     { header: 'Kind', cell: (passkey) => (passkey.synced ? 'Synced' : 'Device-bound') },
+    { header: 'Attestation', cell: (passkey) => (passkey.attested ? `Verified (${passkey.attestationFormat})` : passkey.attestationFormat === 'none' ? 'None' : `Not verified (${passkey.attestationFormat})`) },
+    {
+      header: 'Policy',
+      cell: (passkey) => (passkey.meetsPolicy ? <Badge value="success" label="Meets policy" /> : <Badge value="failure" label={`Refused: ${passkey.policyReasons.map((reason) => REASON_LABELS[reason]).join(', ')}`} />),
+    },
     { header: 'Created', cell: (passkey) => formatTime(passkey.createdAt) },
     { header: 'Last used', cell: (passkey) => (passkey.lastUsedAt ? formatTime(passkey.lastUsedAt) : 'Never') },
     {

@@ -51,11 +51,13 @@ export function registerIdentityRoutes(router: AdminRouter, deps: AdminRouteDeps
   router.get('/identities/:id', async (ctx) => {
     const identity = await services.identities.require(ctx.params.id);
     const passkeys = await services.passkeys.listFor(identity.id);
+    const { policy, verdicts } = await services.policies.verdictsFor(identity.id, passkeys);
     const invites = (await services.invites.list(identity.id)).sort((a, b) => b.createdAt - a.createdAt).slice(0, 5);
     ctx.body = {
       identity: describeIdentity({ ...identity, enrollmentStatus: await services.identities.status(identity.id) }),
       groups: await groupNames(await services.groups.groupIdsOf(identity.id)),
-      passkeys: passkeys.map(describePasskey),
+      passkeys: passkeys.map((passkey) => describePasskey(passkey, verdicts.get(passkey.id))),
+      policy,
       invites: invites.map(describeInvite),
     } satisfies IdentityDetailView;
   });
