@@ -24,12 +24,18 @@ const VARIANTS: Array<[string, Partial<OrgVariants>]> = [
   ['routing attribute matched case-insensitively', { routingMatchCaseSensitive: false }],
 ];
 
+// One Chromium for every variant (a launch costs seconds); each variant gets its own context.
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
 describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
   // The variants differ only in how Okta signs in; the provisioning edges run once.
   const firstVariant = name === VARIANTS[0][0];
   let server: TestServer;
   let sim: OktaSim;
-  let browser: Browser;
   let person: PasskeyPage;
   let aliceOktaId: string;
   let bobOktaId: string;
@@ -40,11 +46,10 @@ describe.each(VARIANTS)('Okta in a box: %s', (name, variant) => {
     // What the server's main wires at start: passkey changes enqueue the Okta flag update.
     worker = syncWorker(server.services);
     sim = await startOktaSim({ variants: variant });
-    browser = await launchChromium();
     person = await newPasskeyPage(browser);
   });
   afterAll(async () => {
-    await browser?.close();
+    await person?.context.close();
     await sim?.close();
     await server?.close();
   });

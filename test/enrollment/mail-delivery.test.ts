@@ -115,10 +115,15 @@ describe.each(STORE_KINDS)('invitation delivery (%s)', (kind) => {
     sink.deferRecipients.add(person.email);
     const { enrollmentMail, worker } = mailSendingFor(server.services, { maxAttempts: 3, baseBackoffMs: 50, maxBackoffMs: 100 });
     const { queued } = await enrollmentMail.sendInvites({ identities: [person], actor: CLI_ACTOR });
-    await until(async () => {
-      await worker.drain();
-      return (await server.services.store.invites.get(queued[0].invite.id))!.sendState === 'failed';
-    }, 10_000, 'the invitation to fail');
+    // Each retry becomes due by moving the clock past its backoff, not by waiting for it.
+    const mailsBefore = sink.mailCommands;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect((await server.services.store.invites.get(queued[0].invite.id))!.sendState).toBe('queued');
+      expect(await worker.drain()).toBe(1);
+      clock.advance(1_000);
+    }
+    expect((await server.services.store.invites.get(queued[0].invite.id))!.sendState).toBe('failed');
+    expect(sink.mailCommands - mailsBefore).toBe(3);
     const invite = (await server.services.store.invites.get(queued[0].invite.id))!;
     expect(invite.sendError).toMatch(/450.*gave up after 3 attempts/);
   });

@@ -79,11 +79,7 @@ describe('graceful shutdown (real server process)', () => {
     upload.write(body.slice(0, 40));
 
     const exited = server.stop('SIGTERM');
-    const deadline = Date.now() + 20_000;
-    while (!/shutting down/.test(server.output())) {
-      if (Date.now() > deadline) throw new Error(`no shutdown log line:\n${server.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await server.waitForLog((line) => /^shutting down/.test(String(line.msg ?? '')), 20_000);
     upload.end(body.slice(40));
     expect(await response).toMatchObject({ status: 201 });
     release();
