@@ -34,7 +34,8 @@ export async function startLatchkey(store: StoreKind): Promise<LatchkeyUnderTest
   // Opened first so the development instance secret exists before the server reads it.
   const services = createServices(config, await openStore(config));
   // The compiled server, as production runs it (`npm start`): run `npm run build:server` first.
-  const server = await startServerProcess('dist/server/main.js', env, config.publicUrl);
+  // BENCH_SERVER_SCRIPT runs another build instead (a copy of an older dist/), to compare two.
+  const server = await startServerProcess(process.env.BENCH_SERVER_SCRIPT ?? 'dist/server/main.js', env, config.publicUrl);
   return {
     url: config.publicUrl,
     services,

@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
+import { SCIM_TOKENS_TOPIC } from '../../domain/scim-tokens.ts';
 import type { Store } from '../../ports/storage.ts';
 import { EXPORT_COLLECTIONS, type ImportCounts } from '../../ports/store-export.ts';
 import { readBackup, writeBackup } from '../backup-file.ts';
@@ -54,6 +55,8 @@ export function registerBackupCommands(program: Command): void {
       }
       const started = Date.now();
       const counts = await svc.store.importAll(backup.items(), { replace: options.force === true });
+      // A server running beside a forced restore must not keep honouring tokens it remembers.
+      if (options.force) await svc.store.changes.publish(SCIM_TOKENS_TOPIC);
       print({ file: resolve(file), store: svc.store.kind, from: backup.header.store, backup_created_at: backup.header.createdAt, records: total(counts), counts, ms: Date.now() - started });
     });
 
