@@ -10,9 +10,10 @@ import { startTestServer, type TestServer } from '../support/test-server.ts';
 import { expectAccessible, launchChromium, newPasskeyPage, type PasskeyPage } from '../support/browser.ts';
 import { authorizationUrl, createPerson, FAKE_OKTA, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
+import { ADMIN_ROLE } from '../../server/domain/apps.ts';
 import type { IdentityRecord } from '../../server/ports/storage.ts';
 
-describe('passkey policy in Chromium', () => {
+describe('passkey policy in Chromium', { timeout: 120_000 }, () => {
   let server: TestServer;
   let browser: Browser;
   let okta: Awaited<ReturnType<typeof setUpOkta>>;
@@ -161,5 +162,53 @@ describe('passkey policy in Chromium', () => {
     const refusal = (await server.services.audit.list({ actor: `identity:${grace.id}`, limit: 10 })).find((event) => event.action === 'signin.failure');
     expect(refusal).toMatchObject({ outcome: 'failure', detail: { reason: 'passkey_not_allowed', policyReasons: ['synced_not_allowed'] } });
     await server.services.policies.set({ syncedPasskeys: 'allow' }, CLI_ACTOR);
+  });
+
+  it('the console previews a change with who it refuses, saves it, and the identity page says which passkeys meet it', async () => {
+    const root = await createPerson(server, 'root@example.com', { roles: [ADMIN_ROLE] });
+    const admin = await device('security-key');
+    expect((await enroll(admin.page, root)).status).toBe(200);
+    const { page } = admin;
+    await page.goto(`${server.url}/admin`);
+    await page.waitForURL(/\/interaction\//);
+    // Without a login hint the page offers the passkey through autofill; the button is the fallback.
+    const arrived = await page.waitForURL(/\/admin\/apps$/, { timeout: 8_000 }).then(() => true, () => false);
+    if (!arrived) {
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.waitForURL(/\/admin\/apps$/);
+    }
+    await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Passkey policy' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Passkey policy' }).waitFor();
+    await expect.poll(() => page.locator('main, body').first().textContent()).toContain('Synced allowed');
+    await expectAccessible(page, 'passkey policy page');
+
+    await page.getByRole('button', { name: 'Edit deployment policy' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Deployment passkey policy' });
+    await dialog.getByText('Device-bound only').click();
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    const preview = dialog.getByRole('table', { name: 'People this policy would refuse' });
+    await preview.waitFor();
+    await expect.poll(() => preview.textContent()).toMatch(/carol@example\.com.*synced/);
+    expect(await preview.textContent()).not.toContain('root@example.com');
+    await expectAccessible(page, 'policy preview');
+    // Previewing changed nothing.
+    expect((await server.services.policies.current()).deployment.syncedPasskeys).toBe('allow');
+    await dialog.getByRole('button', { name: 'Save policy' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await server.services.policies.current()).deployment.syncedPasskeys).toBe('deny');
+    const refusedTable = page.getByRole('table', { name: 'People holding refused passkeys' });
+    await expect.poll(() => refusedTable.textContent()).toMatch(/carol@example\.com/);
+    const audit = await server.services.audit.list({ actor: `identity:${root.id}`, limit: 10 });
+    expect(audit.find((event) => event.action === 'policy.set')).toMatchObject({ kind: 'admin', detail: { scope: 'deployment', policy: { syncedPasskeys: 'deny' } } });
+    await expectAccessible(page, 'passkey policy saved');
+
+    const carol = await server.services.identities.resolve('carol@example.com');
+    await page.goto(`${server.url}/admin/identities/${carol.id}`);
+    const row = page.getByRole('row').filter({ hasText: 'Synced' });
+    await expect.poll(() => row.first().textContent()).toMatch(/Synced.*None.*Refused: synced/);
+    await expectAccessible(page, 'identity passkeys with policy');
+    const dave = await server.services.identities.resolve('dave@example.com');
+    await page.goto(`${server.url}/admin/identities/${dave.id}`);
+    await expect.poll(() => page.getByRole('row').filter({ hasText: 'Device-bound' }).first().textContent()).toMatch(/Device-bound.*Meets policy/);
   });
 });
