@@ -284,6 +284,18 @@ export const migrations: readonly string[] = [
   CREATE UNIQUE INDEX identities_email_key ON identities (email_key);
   CREATE UNIQUE INDEX identities_user_name_skeleton ON identities (user_name_skeleton);
   `,
+  // The imported FIDO Metadata Service BLOB (issue 16): one row, entries as JSON.
+  `
+  CREATE TABLE authenticator_metadata (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    no INTEGER NOT NULL,
+    next_update TEXT NOT NULL,
+    legal_header TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    entries TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The JS key functions migrations call (SQLite cannot do NFKC, case folding or TR39). */
