@@ -13,6 +13,7 @@ import { registerIdentityCommands } from './commands/identities.ts';
 import { registerGroupCommands } from './commands/groups.ts';
 import { registerEnrollCommand } from './commands/enroll.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerMetadataCommands } from './commands/metadata.ts';
 import { registerOktaCommands } from './commands/okta.ts';
 import { registerScimTokenCommands } from './commands/scim-tokens.ts';
 
@@ -30,6 +31,7 @@ registerIdentityCommands(program);
 registerGroupCommands(program);
 registerEnrollCommand(program);
 registerKeyCommands(program);
+registerMetadataCommands(program);
 registerOktaCommands(program);
 registerScimTokenCommands(program);
 
