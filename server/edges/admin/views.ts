@@ -5,7 +5,7 @@
  */
 import { displayNameOf } from '../../domain/identities.ts';
 import { managedByOkta } from '../../domain/ownership.ts';
-import { authenticatorModel } from '../../domain/authenticator-models.ts';
+import { describeAuthenticator } from '../../domain/authenticator-catalogue.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
 import type { AppRecord, AuditEvent, EnrollmentStatus, GroupRecord, IdentityRecord, InviteRecord, PasskeyRecord, RecordSource } from '../../ports/storage.ts';
 
@@ -119,6 +119,8 @@ export interface PasskeyView {
   id: string;
   name: string;
   model: string | null;
+  /** The model's icon as a data: URL (SVG or PNG): render only as <img src>, never inline. */
+  modelIcon: string | null;
   aaguid: string;
   synced: boolean;
   deviceType: PasskeyRecord['deviceType'];
@@ -128,10 +130,13 @@ export interface PasskeyView {
 }
 
 export function describePasskey(passkey: PasskeyRecord): PasskeyView {
+  const model = describeAuthenticator(passkey.aaguid);
   return {
     id: passkey.id,
     name: passkey.name,
-    model: authenticatorModel(passkey.aaguid),
+    model: model?.name ?? null,
+    // The console is drawn on light backgrounds.
+    modelIcon: model?.iconLight ?? model?.iconDark ?? null,
     aaguid: passkey.aaguid,
     synced: passkey.deviceType === 'multiDevice' || passkey.backedUp,
     deviceType: passkey.deviceType,
