@@ -20,7 +20,7 @@ import type { AuditEvent, JobRecord } from '../server/ports/storage.ts';
 
 const PAGE = 500;
 
-export type SnapshotRepositories = Pick<Store, 'identities' | 'groups' | 'passkeys' | 'invites' | 'apps' | 'signingKeys' | 'scimTokens'>;
+export type SnapshotRepositories = Pick<Store, 'identities' | 'groups' | 'passkeys' | 'invites' | 'apps' | 'signingKeys' | 'scimTokens' | 'authenticatorMetadata'>;
 
 export interface RawReaders {
   settings(): AsyncIterable<SettingExport>;
@@ -60,6 +60,8 @@ export async function* exportThroughRepositories(repos: SnapshotRepositories, ra
   for (const record of await repos.signingKeys.list()) yield { collection: 'signingKeys', record };
   for (const record of await repos.scimTokens.list()) yield { collection: 'scimTokens', record };
   for await (const record of raw.settings()) yield { collection: 'settings', record };
+  const metadata = await repos.authenticatorMetadata.get();
+  if (metadata) yield { collection: 'authenticatorMetadata', record: metadata };
   for await (const record of raw.oidcModels()) yield { collection: 'oidcModels', record };
   for await (const record of raw.oneTime()) yield { collection: 'oneTime', record };
   for await (const record of raw.audit()) yield { collection: 'audit', record };
@@ -103,6 +105,9 @@ export async function importThroughRepositories(
         break;
       case 'settings':
         await store.settings.set(item.record.key, item.record.value);
+        break;
+      case 'authenticatorMetadata':
+        await store.authenticatorMetadata.replace(item.record);
         break;
       case 'oidcModels': {
         const { model, id, payload, expiresAt, consumedAt, indexes } = item.record;

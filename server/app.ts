@@ -12,6 +12,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { createHealthRoutes } from './http/health.ts';
 import { assetsDirectory, staticAssets } from './http/static-assets.ts';
 import { createPasskeyCeremonies } from './edges/webauthn/ceremonies.ts';
+import { startAuthenticatorMetadata } from './edges/webauthn/metadata-service.ts';
 import { createOidcEdge } from './edges/oidc/oidc-edge.ts';
 import { createSignIns } from './domain/sign-ins.ts';
 import { createRateLimit, limitRequests } from './http/rate-limit.ts';
@@ -51,6 +52,8 @@ export async function createApp(deps: AppDeps) {
   app.silent = true;
 
   const csrf = createCsrf(cookieKeys[0], config.origin);
+  // The imported FIDO metadata, loaded before the first registration and followed on every import.
+  const metadata = await startAuthenticatorMetadata({ store, clock, logger });
   const ceremonies = createPasskeyCeremonies({ oneTime: store.oneTime, clock, rpId: config.rpId, rpName: config.orgName, origin: config.origin });
   // One budget per client address for every passkey ceremony request (sign-in and enrollment).
   const ceremonyLimit = limitRequests(createRateLimit(config.signinRateLimitPerMinute, 60), (ctx) => ctx.ip);
@@ -81,7 +84,7 @@ export async function createApp(deps: AppDeps) {
   app.use(metrics.observe);
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
   app.use(errorBoundary(logger, config.orgName, { storeUnavailable: (error) => store.unavailable(error) }));
-  app.use(createHealthRoutes({ store, logger, draining: deps.draining }));
+  app.use(createHealthRoutes({ store, logger, draining: deps.draining, details: () => metadataDetails(metadata.status()) }));
   app.use(metrics.routes);
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
@@ -93,9 +96,24 @@ export async function createApp(deps: AppDeps) {
   return {
     app,
     oidc,
-    close: () => {
+    metadata,
+    close: async () => {
       stopPolicyWatch();
-      oidc.close();
+      metadata.stop();
+      await oidc.close();
+    },
+  };
+}
+
+/** /readyz details: a stale BLOB is a warning for the operator, not a reason to take traffic away. */
+function metadataDetails(status: ReturnType<Awaited<ReturnType<typeof startAuthenticatorMetadata>>['status']>) {
+  if (!status.loaded) return {};
+  return {
+    authenticator_metadata: {
+      no: status.no,
+      next_update: status.nextUpdate,
+      statements: status.statements,
+      ...(status.stale ? { warning: `stale: FIDO published a newer metadata BLOB on ${status.nextUpdate}; run latchkey metadata import with a fresh download` } : {}),
     },
   };
 }

@@ -15,6 +15,7 @@ import { createPasskeyService } from './domain/passkeys.ts';
 import { createInviteService } from './domain/invites.ts';
 import { createSigningKeyService } from './domain/signing-keys.ts';
 import { createScimTokenService } from './domain/scim-tokens.ts';
+import { createAuthenticatorMetadataService } from './domain/authenticator-metadata.ts';
 import { createSealer, randomToken } from './domain/secrets.ts';
 import { StartupError, causeOf, withoutCredentials } from './runtime/startup-error.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -101,6 +102,7 @@ export function createServices(config: Config, rawStore: Store, clock: Clock = s
     signingKeys: createSigningKeyService({ ...base, sealer, activationDelayMs: config.keyActivationDelayMs, retainAfterMs: TOKEN_LIFETIME_MS + 10 * 60 * 1000 }),
     scimTokens: createScimTokenService(base),
     policies: createAuthenticatorPolicies(base),
+    authenticatorMetadata: createAuthenticatorMetadataService(base),
   };
 }
 

@@ -3,8 +3,11 @@
  * start-up in one message, so an operator fixes them all in one go rather than one per restart.
  * Issuer, WebAuthn RP ID and expected origin all derive from PUBLIC_URL so they cannot disagree.
  */
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { FIDO_MDS_ROOT_PEM } from './domain/fido-mds-root.ts';
 
 const durationPattern = /^(\d+)\s*(ms|s|m|h|d)$/;
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -92,6 +95,26 @@ const envSchema = z.object({
     .optional(),
   REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]+$/, 'must be the master name the sentinels monitor (letters, digits, ".", "-", "_")').optional(),
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (it guards GET /metrics)').optional(),
+  // The root a FIDO Metadata Service BLOB must chain to (`latchkey metadata import`); default the FIDO root.
+  FIDO_MDS_ROOT_CERT: z
+    .string()
+    .transform((file, ctx) => {
+      let pem: string;
+      try {
+        pem = readFileSync(file, 'utf8');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `cannot read "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+        return z.NEVER;
+      }
+      try {
+        if (!new X509Certificate(pem).ca) throw new Error('it is not a CA certificate');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `"${file}" is not a PEM CA certificate (${(error as Error).message})` });
+        return z.NEVER;
+      }
+      return pem;
+    })
+    .optional(),
 });
 
 /** Rules across variables, checked on the raw environment so they are listed even when a field is invalid. */
@@ -153,6 +176,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Bearer token for GET /metrics; null: /metrics is not served. */
   metricsToken: string | null;
+  /** PEM of the root a FIDO MDS3 BLOB must chain to: FIDO_MDS_ROOT_CERT, else GlobalSign Root CA - R3. */
+  fidoMdsRootPem: string;
 }
 
 export class ConfigError extends Error {
@@ -208,5 +233,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     mailRetry: { baseMs: env.MAIL_RETRY_BASE, maxMs: env.MAIL_RETRY_MAX },
     shutdownGraceMs: env.SHUTDOWN_GRACE,
     metricsToken: env.METRICS_TOKEN ?? null,
+    fidoMdsRootPem: env.FIDO_MDS_ROOT_CERT ?? FIDO_MDS_ROOT_PEM,
   } satisfies Config);
 }

@@ -10,5 +10,6 @@ export function toNodemailerMessage(from: string, message: MailMessage) {
     html: message.html,
     headers: message.headers,
     messageId: message.messageId ? `<${message.messageId}>` : undefined,
+    attachments: message.inlineImages?.map((image) => ({ cid: image.cid, content: image.content, contentType: image.contentType, filename: `${image.cid.split('@')[0]}.png`, contentDisposition: 'inline' as const })),
   };
 }

@@ -22,6 +22,7 @@
  *   app:{id} apps:seq apps:all        signing-key:{kid} signing-keys:seq signing-keys:all
  *   scim-token:{id} scim-tokens:seq scim-tokens:all scim-tokens:by-hash:{hash}
  *   setting:{key}                     string
+ *   authenticator-metadata            hash no / record (JSON): the imported FIDO MDS3 BLOB
  *   changes:{topic}                   version counter; pub/sub channel "changes" carries topic names
  *   oidc:{model}:{id}                 hash payload/expiresAt/consumed/index values, PEXPIREAT
  *   oidc:{model}:uid:{uid}  oidc:{model}:userCode:{code}   string -> id
@@ -77,6 +78,7 @@ export class Keys {
   scimTokensAll = () => this.key('scim-tokens', 'all');
   scimTokenByHash = (hash: string) => this.key('scim-tokens', 'by-hash', hash);
   setting = (key: string) => this.key('setting', key);
+  authenticatorMetadata = () => this.key('authenticator-metadata');
 
   oidc = (model: string, id: string) => this.key('oidc', model, id);
   oidcByUid = (model: string, uid: string) => this.key('oidc', model, 'uid', uid);

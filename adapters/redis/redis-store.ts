@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Store } from '../../server/ports/storage.ts';
 import { createAppRepository } from './apps.ts';
+import { createAuthenticatorMetadataRepository } from './authenticator-metadata.ts';
 import { createAuditRepository } from './audit.ts';
 import { createGroupRepository } from './groups.ts';
 import { createIdentityRepository } from './identities.ts';
@@ -93,6 +94,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     invites: createInviteRepository(redis, keys),
     signingKeys: createSigningKeyRepository(redis, keys),
     settings: createSettingsRepository(redis, keys),
+    authenticatorMetadata: createAuthenticatorMetadataRepository(redis, keys),
     oidc: createOidcModelRepository(redis, keys),
     oneTime: createOneTimeRepository(redis, keys),
     scimTokens: createScimTokenRepository(redis, keys),

@@ -17,6 +17,7 @@ import type { AuditEvent, JobRecord, Store } from '../../server/ports/storage.ts
 import type { ExportItem, ImportCounts, OidcModelExport } from '../../server/ports/store-export.ts';
 import { exportThroughRepositories, importThroughRepositories } from '../transfer.ts';
 import { createAppRepository } from './apps.ts';
+import { createAuthenticatorMetadataRepository } from './authenticator-metadata.ts';
 import { createGroupRepository } from './groups.ts';
 import { createIdentityRepository } from './identities.ts';
 import { createInviteRepository } from './invites.ts';
@@ -34,7 +35,7 @@ const BATCH = 500;
  * other first segment belong to someone else (another deployment whose prefix extends ours, such
  * as "latchkey:staging:"): a snapshot skips them and a replacing import never deletes them.
  */
-const OWN_ROOTS = ['identity', 'identities', 'group', 'groups', 'passkey', 'passkeys', 'invite', 'invites', 'app', 'apps', 'signing-key', 'signing-keys', 'scim-token', 'scim-tokens', 'setting', 'oidc', 'one-time', 'audit', 'job', 'jobs'];
+const OWN_ROOTS = ['identity', 'identities', 'group', 'groups', 'passkey', 'passkeys', 'invite', 'invites', 'app', 'apps', 'signing-key', 'signing-keys', 'scim-token', 'scim-tokens', 'setting', 'authenticator-metadata', 'oidc', 'one-time', 'audit', 'job', 'jobs'];
 const ownKey = (prefix: string, key: string) => OWN_ROOTS.includes(key.slice(prefix.length).split(':')[0]);
 
 // A: KEYS pattern of the prefix, scratch prefix, ttl for copies that have none, own roots...
@@ -109,6 +110,7 @@ export async function* exportRedis(redis: Redis, keys: Keys, now: number): Async
       apps: createAppRepository(redis, scratch),
       signingKeys: createSigningKeyRepository(redis, scratch),
       scimTokens: createScimTokenRepository(redis, scratch),
+      authenticatorMetadata: createAuthenticatorMetadataRepository(redis, scratch),
     };
     yield* exportThroughRepositories(
       repos,

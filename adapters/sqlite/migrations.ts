@@ -290,6 +290,18 @@ export const migrations: readonly string[] = [
   ALTER TABLE passkeys ADD COLUMN attestation_format TEXT NOT NULL DEFAULT 'none';
   ALTER TABLE passkeys ADD COLUMN attested INTEGER NOT NULL DEFAULT 0;
   `,
+  // 10: the imported FIDO Metadata Service BLOB (issue 16): one row, entries as JSON.
+  `
+  CREATE TABLE authenticator_metadata (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    no INTEGER NOT NULL,
+    next_update TEXT NOT NULL,
+    legal_header TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    entries TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The JS key functions migrations call (SQLite cannot do NFKC, case folding or TR39). */

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../../server/ports/storage.ts';
 import { createAppRepository } from './apps.ts';
+import { createAuthenticatorMetadataRepository } from './authenticator-metadata.ts';
 import { createAuditRepository, createAuditWriter } from './audit.ts';
 import { createGroupRepository } from './groups.ts';
 import { createIdentityRepository } from './identities.ts';
@@ -81,6 +82,7 @@ export async function openSqliteStore(options: { dataDir: string }): Promise<Sto
     invites: createInviteRepository(db, writeJobs),
     signingKeys: createSigningKeyRepository(db),
     settings: createSettingsRepository(db),
+    authenticatorMetadata: createAuthenticatorMetadataRepository(db),
     oidc: createOidcModelRepository(db),
     oneTime: createOneTimeRepository(db),
     scimTokens: createScimTokenRepository(db),

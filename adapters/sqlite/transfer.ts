@@ -13,6 +13,7 @@ import type { JobRecord, Store } from '../../server/ports/storage.ts';
 import type { ExportItem, ImportCounts, OidcModelExport } from '../../server/ports/store-export.ts';
 import { exportThroughRepositories, importThroughRepositories } from '../transfer.ts';
 import { createAppRepository } from './apps.ts';
+import { createAuthenticatorMetadataRepository } from './authenticator-metadata.ts';
 import { toEvent, type AuditRow } from './audit.ts';
 import { createGroupRepository } from './groups.ts';
 import { createIdentityRepository } from './identities.ts';
@@ -72,6 +73,7 @@ export async function* exportSqlite(file: string, now: number): AsyncGenerator<E
       apps: createAppRepository(db),
       signingKeys: createSigningKeyRepository(db),
       scimTokens: createScimTokenRepository(db),
+      authenticatorMetadata: createAuthenticatorMetadataRepository(db),
     };
     yield* exportThroughRepositories(
       repos,
@@ -120,7 +122,7 @@ export async function* exportSqlite(file: string, now: number): AsyncGenerator<E
   }
 }
 
-const TABLES = ['group_members', 'passkeys', 'invites', 'groups', 'identities', 'apps', 'signing_keys', 'settings', 'oidc_models', 'one_time', 'scim_tokens', 'audit', 'jobs'];
+const TABLES = ['group_members', 'passkeys', 'invites', 'groups', 'identities', 'apps', 'signing_keys', 'settings', 'authenticator_metadata', 'oidc_models', 'one_time', 'scim_tokens', 'audit', 'jobs'];
 
 export async function importSqlite(
   db: BetterSqlite3.Database,

@@ -111,7 +111,8 @@ export async function readBackup(file: string, sealer: Sealer, options: { ignore
   if (!header) invalid(file, 'the file is empty');
   if (!end) invalid(file, 'the end line is missing (the file is truncated)');
   for (const collection of EXPORT_COLLECTIONS) {
-    if (end.counts[collection] !== counts[collection]) invalid(file, `${collection}: the end line counts ${end.counts[collection]}, the file holds ${counts[collection]}`);
+    // A collection newer than the file (e.g. authenticatorMetadata) is absent from its counts: 0.
+    if ((end.counts[collection] ?? 0) !== counts[collection]) invalid(file, `${collection}: the end line counts ${end.counts[collection]}, the file holds ${counts[collection]}`);
   }
   if (!options.ignoreSecret) {
     let opened = '';

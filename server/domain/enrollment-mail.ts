@@ -84,10 +84,12 @@ export function createEnrollmentMail(deps: {
   orgName: string;
   defaultTtlMs: number;
   maxAttempts?: number;
+  /** Draws a passkey model's icon for security notices (workers/authenticator-icon.ts). */
+  authenticatorIcon?: (aaguid: string) => Promise<Buffer | null>;
 }) {
   const { store, clock, audit, sealer, invites, mailer, logger, orgName, defaultTtlMs } = deps;
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAIL_MAX_ATTEMPTS;
-  const deliverNotice = createSecurityNoticeDelivery({ store, audit, mailer, logger, orgName, maxAttempts });
+  const deliverNotice = createSecurityNoticeDelivery({ store, audit, mailer, logger, orgName, maxAttempts, authenticatorIcon: deps.authenticatorIcon });
 
   /**
    * Same rules as invites.issue() (and the same store call, which revokes the person's older

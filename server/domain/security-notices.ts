@@ -38,7 +38,12 @@ export interface SecurityNotice {
   at: number;
   /** Further facts, shown as a list: ["Browser", "Chrome 131 on macOS"]. */
   facts?: Array<[string, string]>;
+  /** The passkey's AAGUID: its model's icon is shown beside the "Passkey" fact when one is known. */
+  authenticatorAaguid?: string;
 }
+
+/** Content-ID of the model icon in a notice mail (RFC 2392). */
+export const AUTHENTICATOR_ICON_CID = 'authenticator-icon@latchkey';
 
 interface NoticeJobPayload {
   kind: typeof SECURITY_NOTICE_KIND;
@@ -87,6 +92,7 @@ export function passkeyChangeNotice(change: PasskeyChange): SecurityNotice {
       ? `A new passkey, “${passkey.name}”, was added to your account. It can now sign you in.`
       : `Your passkey “${passkey.name}” was removed from your account. It can no longer sign you in, and every session it opened was ended.`,
     at: change.at,
+    authenticatorAaguid: passkey.aaguid,
     facts: [
       ['Passkey', `${passkey.name} (${model})`],
       ['Done by', byWhom(change.actor)],
@@ -145,13 +151,14 @@ function escape(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 }
 
-export function renderSecurityNotice(input: { orgName: string; identity: Pick<IdentityRecord, 'displayName' | 'givenName' | 'familyName' | 'userName'>; notice: SecurityNotice }) {
+export function renderSecurityNotice(input: { orgName: string; identity: Pick<IdentityRecord, 'displayName' | 'givenName' | 'familyName' | 'userName'>; notice: SecurityNotice; withIcon?: boolean }) {
   const { orgName, notice } = input;
   const name = input.identity.givenName || displayNameOf(input.identity);
   const when = new Date(notice.at).toUTCString();
   const facts: Array<[string, string]> = [['When', when], ['Account', input.identity.userName], ...(notice.facts ?? [])];
   const report = `If this was not you, report it now: tell your ${orgName} administrator (or your IT security team) right away. An administrator can remove any passkey and end every session it opened from the Latchkey admin console.`;
   const subject = `${orgName}: ${notice.subject}`;
+  const icon = `<img src="cid:${AUTHENTICATOR_ICON_CID}" width="20" height="20" alt="" style="vertical-align:middle;margin-right:6px;border:0;">`;
   const text = [`Hi ${name},`, '', notice.summary, '', ...facts.map(([label, value]) => `${label}: ${value}`), '', 'If this was you, there is nothing to do.', report, ''].join('\n');
   const html = `<!doctype html>
 <html lang="en">
@@ -162,7 +169,7 @@ export function renderSecurityNotice(input: { orgName: string; identity: Pick<Id
 <p style="margin:0 0 16px;line-height:1.5;">Hi ${escape(name)},</p>
 <p style="margin:0 0 16px;line-height:1.5;">${escape(notice.summary)}</p>
 <table role="presentation" style="margin:0 0 16px;border-collapse:collapse;font-size:14px;">
-${facts.map(([label, value]) => `<tr><td style="padding:4px 16px 4px 0;color:#57606a;vertical-align:top;">${escape(label)}</td><td style="padding:4px 0;">${escape(value)}</td></tr>`).join('\n')}
+${facts.map(([label, value]) => `<tr><td style="padding:4px 16px 4px 0;color:#57606a;vertical-align:top;">${escape(label)}</td><td style="padding:4px 0;">${label === 'Passkey' && input.withIcon ? icon : ''}${escape(value)}</td></tr>`).join('\n')}
 </table>
 <p style="margin:0 0 8px;line-height:1.5;">If this was you, there is nothing to do.</p>
 <p style="margin:0;line-height:1.5;"><strong>${escape(report)}</strong></p>
@@ -174,17 +181,35 @@ ${facts.map(([label, value]) => `<tr><td style="padding:4px 16px 4px 0;color:#57
 }
 
 /** The mail worker's handler for notice jobs. */
-export function createSecurityNoticeDelivery(deps: { store: Store; audit: AuditLog; mailer: Mailer; logger: Logger; orgName: string; maxAttempts: number }) {
+export function createSecurityNoticeDelivery(deps: {
+  store: Store;
+  audit: AuditLog;
+  mailer: Mailer;
+  logger: Logger;
+  orgName: string;
+  maxAttempts: number;
+  /** The model's icon as a PNG, or null (no icon known, or it could not be drawn): the mail goes without. */
+  authenticatorIcon?: (aaguid: string) => Promise<Buffer | null>;
+}) {
   const { store, audit, mailer, logger, orgName } = deps;
+  async function iconFor(aaguid: string | undefined): Promise<Buffer | null> {
+    if (!aaguid || !deps.authenticatorIcon) return null;
+    return deps.authenticatorIcon(aaguid).catch((error: unknown) => {
+      logger.warn({ err: error, aaguid }, 'authenticator icon could not be drawn; the notice goes without it');
+      return null;
+    });
+  }
   const actor = systemActor('mail');
 
   return async function deliverNotice(job: JobRecord): Promise<JobOutcome> {
     const { identityId, notice } = job.payload as unknown as NoticeJobPayload;
     const identity = await store.identities.get(identityId);
     if (!identity) return { kind: 'done' }; // deleted since: nobody to tell
-    const message = renderSecurityNotice({ orgName, identity, notice });
+    const icon = await iconFor(notice.authenticatorAaguid);
+    const message = renderSecurityNotice({ orgName, identity, notice, withIcon: icon !== null });
+    const inlineImages = icon ? [{ cid: AUTHENTICATOR_ICON_CID, content: icon, contentType: 'image/png' as const }] : undefined;
     try {
-      const receipt = await mailer.send({ to: identity.email, ...message, messageId: `${job.key}@latchkey`, headers: { 'X-Latchkey-Notice': notice.event } });
+      const receipt = await mailer.send({ to: identity.email, ...message, inlineImages, messageId: `${job.key}@latchkey`, headers: { 'X-Latchkey-Notice': notice.event } });
       await audit.record({ actor, kind: 'notice', action: 'notice.sent', target: `identity:${identityId}`, detail: { event: notice.event, messageId: receipt.messageId, via: mailer.kind } });
       logger.info({ identityId, event: notice.event, messageId: receipt.messageId }, 'security notice sent');
       return { kind: 'done' };

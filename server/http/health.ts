@@ -20,6 +20,8 @@ export interface HealthOptions {
   /** True once a shutdown started. */
   draining?: () => boolean;
   timeoutMs?: number;
+  /** Facts for the operator added to a ready answer (e.g. a stale metadata BLOB); they never make it fail. */
+  details?: () => Record<string, unknown>;
 }
 
 /** `reason` is logged in full; the public body only says which kind (no paths or hosts). */
@@ -71,7 +73,7 @@ export function createHealthRoutes(options: HealthOptions) {
     ctx.set('Cache-Control', 'no-store');
     const result = await readiness();
     if (result.ready) {
-      ctx.body = { status: 'ready', store: options.store.kind };
+      ctx.body = { status: 'ready', store: options.store.kind, ...options.details?.() };
     } else {
       ctx.status = 503;
       ctx.body = { status: result.kind === 'shutting_down' ? 'draining' : 'unavailable', store: options.store.kind, reason: result.kind };

@@ -7,7 +7,7 @@
 import { StoreError, type AuditEvent, type Store } from '../ports/storage.ts';
 import { countLogin, type Metrics } from './metrics.ts';
 
-const REPOSITORIES = ['identities', 'groups', 'passkeys', 'apps', 'invites', 'signingKeys', 'settings', 'oidc', 'oneTime', 'scimTokens', 'audit', 'jobs'] as const;
+const REPOSITORIES = ['identities', 'groups', 'passkeys', 'apps', 'invites', 'signingKeys', 'settings', 'authenticatorMetadata', 'oidc', 'oneTime', 'scimTokens', 'audit', 'jobs'] as const;
 const TIMED_STORE_METHODS = new Set(['ping', 'sweepExpired']);
 
 type AnyFunction = (...args: unknown[]) => unknown;

@@ -20,6 +20,11 @@ export interface MailMessage {
   headers?: Record<string, string>;
   /** The message's one action link (a secret: never logged). Transports put it nowhere but the message. */
   actionLink?: string;
+  /**
+   * Images the HTML shows as <img src="cid:{cid}"> (RFC 2392), attached inline: mail clients
+   * block data: URLs and remote images, but show inline parts. PNG only (SVG is not shown by most).
+   */
+  inlineImages?: Array<{ cid: string; content: Buffer; contentType: 'image/png' }>;
 }
 
 export interface MailReceipt {

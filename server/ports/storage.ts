@@ -325,6 +325,43 @@ export interface SettingsRepository {
   compareAndSet(key: string, expected: string | null, value: string): Promise<boolean>;
 }
 
+// ---------------------------------------------------------------- authenticator metadata (FIDO MDS3)
+
+/** One FIDO2 entry of a verified MDS3 BLOB (FIDO Metadata Service v3.0 §3.1.1), kept as FIDO wrote it. */
+export interface AuthenticatorMetadataEntry {
+  aaguid: string;
+  /** The metadata statement (FIDO Metadata Statement v3.0 §4): description, icon, attestationRootCertificates, ... */
+  metadataStatement: Record<string, unknown> | null;
+  /** Newest last or first as FIDO lists them; readers sort by effectiveDate (MDS3 §3.1.3). */
+  statusReports: { status: string; effectiveDate?: string; [field: string]: unknown }[];
+  timeOfLastStatusChange: string | null;
+}
+
+/** The imported BLOB: one per store, replaced only by a BLOB with a higher serial number. */
+export interface AuthenticatorMetadataRecord {
+  /** The BLOB's serial number (MDS3 §3.1.6 `no`). */
+  no: number;
+  /** When FIDO publishes the next BLOB (YYYY-MM-DD, MDS3 §3.1.6 `nextUpdate`). */
+  nextUpdate: string;
+  legalHeader: string;
+  /** Subject of the certificate that signed the BLOB. */
+  signer: string;
+  importedAt: number;
+  entries: AuthenticatorMetadataEntry[];
+}
+
+export interface AuthenticatorMetadataRepository {
+  get(): Promise<AuthenticatorMetadataRecord | null>;
+  /** The stored BLOB's `no` without reading its entries (a cheap "did it change?"). */
+  currentNo(): Promise<number | null>;
+  /**
+   * Stores the BLOB unless one with the same or a higher `no` is stored (MDS3 §3.1.6: a relying
+   * party ignores a BLOB whose no is not greater than the last one). Atomic: of two racing
+   * imports only a higher `no` ends up stored. Returns the `no` stored afterwards.
+   */
+  replace(record: AuthenticatorMetadataRecord): Promise<{ stored: boolean; currentNo: number }>;
+}
+
 // ---------------------------------------------------------------- oidc-provider models
 
 export interface OidcModelIndexes {
@@ -490,6 +527,7 @@ export interface Store {
   invites: InviteRepository;
   signingKeys: SigningKeyRepository;
   settings: SettingsRepository;
+  authenticatorMetadata: AuthenticatorMetadataRepository;
   oidc: OidcModelRepository;
   oneTime: OneTimeRepository;
   scimTokens: ScimTokenRepository;

@@ -12,6 +12,7 @@
 import type {
   AppRecord,
   AuditEvent,
+  AuthenticatorMetadataRecord,
   GroupRecord,
   IdentityRecord,
   InviteRecord,
@@ -56,6 +57,7 @@ export interface ExportedRecords {
   signingKeys: SigningKeyRecord;
   scimTokens: ScimTokenRecord;
   settings: SettingExport;
+  authenticatorMetadata: AuthenticatorMetadataRecord;
   oidcModels: OidcModelExport;
   oneTime: OneTimeExport;
   audit: AuditEvent;
@@ -67,7 +69,7 @@ export type ExportCollection = keyof ExportedRecords;
 /** Collections in the order an export yields them and an import needs them. */
 export const EXPORT_COLLECTIONS: readonly ExportCollection[] = [
   'identities', 'groups', 'passkeys', 'invites', 'apps', 'signingKeys', 'scimTokens', 'settings',
-  'oidcModels', 'oneTime', 'audit', 'jobs',
+  'authenticatorMetadata', 'oidcModels', 'oneTime', 'audit', 'jobs',
 ];
 
 export type ExportItem = { [C in ExportCollection]: { collection: C; record: ExportedRecords[C] } }[ExportCollection];

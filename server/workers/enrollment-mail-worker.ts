@@ -18,6 +18,7 @@ import type { Mailer } from '../ports/mailer.ts';
 import type { Services } from '../bootstrap.ts';
 import { createEnrollmentMail, ENROLLMENT_MAIL_QUEUE, type EnrollmentMail } from '../domain/enrollment-mail.ts';
 import { createJobRunner } from './job-runner.ts';
+import { authenticatorIconPng } from './authenticator-icon.ts';
 import { queueHealth, type QueueHealth } from './queue-pause.ts';
 
 export const MAIL_WORKER_HEARTBEAT_KEY = 'worker.enrollment-mail.heartbeat';
@@ -131,6 +132,7 @@ export function createMailSending(
     orgName: config.orgName,
     defaultTtlMs: config.enrollmentLinkTtlMs,
     maxAttempts: overrides.maxAttempts,
+    authenticatorIcon: authenticatorIconPng,
   });
   const worker = createEnrollmentMailWorker({
     ratePerSecond: config.mailRatePerSecond,

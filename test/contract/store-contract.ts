@@ -19,6 +19,7 @@ import { describeIdentityKeysContract } from './identity-keys.contract.ts';
 import { describeCredentialsContract } from './credentials.contract.ts';
 import { describeProtocolStateContract } from './protocol-state.contract.ts';
 import { describeFiltersContract } from './filters.contract.ts';
+import { describeAuthenticatorMetadataContract } from './authenticator-metadata.contract.ts';
 
 export function describeStoreContract(
   name: string,
@@ -58,5 +59,6 @@ export function describeStoreContract(
     describeCredentialsContract(ctx);
     describeProtocolStateContract(ctx);
     describeFiltersContract(ctx);
+    describeAuthenticatorMetadataContract(ctx);
   });
 }

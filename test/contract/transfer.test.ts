@@ -15,6 +15,7 @@ import type { Store } from '../../server/ports/storage.ts';
 import type { ExportItem } from '../../server/ports/store-export.ts';
 import { EXPORT_COLLECTIONS } from '../../server/ports/store-export.ts';
 import { dropRedisPrefix, REDIS_URL } from '../support/test-server.ts';
+import { metadataBlob } from './authenticator-metadata.contract.ts';
 import { app, auditEvent, group, HOUR, identity, invite, job, MINUTE, NOW, passkey } from './fixtures.ts';
 
 const dirs: string[] = [];
@@ -61,6 +62,7 @@ async function fill(store: Store) {
   await store.signingKeys.insert({ kid: 'k2', alg: 'RS256', privateJwkEnc: 'v1.d.e.f', createdAt: NOW, activatesAt: NOW + HOUR, revokedAt: null });
   await store.settings.set('cookie_keys', '["x"]');
   await store.settings.set('okta:connection', '{"domain":"d"}');
+  await store.authenticatorMetadata.replace(metadataBlob(42));
   await store.scimTokens.create({ id: 'st1', name: 'Okta', tokenHash: 'h1', createdAt: NOW, expiresAt: null, lastUsedAt: NOW, revokedAt: null });
   await store.oidc.upsert('Session', 's1', { accountId: alice.id, n: 1 }, NOW + HOUR, { uid: 'u1', accountId: alice.id });
   await store.oidc.upsert('AuthorizationCode', 'c1', { grantId: 'g1' }, NOW + MINUTE, { grantId: 'g1' });
@@ -92,7 +94,7 @@ describe('portable export: sqlite -> redis -> sqlite', () => {
 
     const middle = await redis();
     const counts = await middle.importAll(first);
-    expect(counts).toMatchObject({ identities: 2, groups: 2, passkeys: 2, invites: 2, apps: 2, signingKeys: 2, settings: 2, scimTokens: 1, oidcModels: 3, oneTime: 1, audit: 3, jobs: 3 });
+    expect(counts).toMatchObject({ identities: 2, groups: 2, passkeys: 2, invites: 2, apps: 2, signingKeys: 2, settings: 2, authenticatorMetadata: 1, scimTokens: 1, oidcModels: 3, oneTime: 1, audit: 3, jobs: 3 });
     const second = await collect(middle);
     expect(second).toEqual(first);
 
@@ -119,6 +121,8 @@ describe('portable export: sqlite -> redis -> sqlite', () => {
       await copy.jobs.enqueue(job({ queue: 'okta-flag', key: 'done-one' }));
       expect(await copy.jobs.counts('okta-flag')).toEqual({ pending: 2, done: 0, failed: 0 });
       expect(await copy.scimTokens.getByHash('h1')).toMatchObject({ id: 'st1' });
+      // The imported BLOB came along and still refuses a rollback.
+      expect(await copy.authenticatorMetadata.replace(metadataBlob(41))).toEqual({ stored: false, currentNo: 42 });
     }
     for (const store of [source, middle, last]) await store.close();
   });

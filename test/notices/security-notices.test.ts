@@ -48,11 +48,18 @@ describe.each(STORE_KINDS)('security notices (%s)', (kind) => {
     expect(added.parsed.subject).toBe('Acme: A passkey was added to your account');
     expect(added.parsed.headers.get('x-latchkey-notice')).toBe('passkey.added');
     expect(added.parsed.text).toContain('A new passkey, “MacBook”, was added to your account.');
-    expect(added.parsed.text).toContain('Passkey: MacBook (iCloud Keychain)');
+    // The model's name and icon come from the community AAGUID list (an SVG, sent as an inline PNG).
+    expect(added.parsed.text).toContain('Passkey: MacBook (Apple Passwords)');
     expect(added.parsed.text).toMatch(/From: Chrome 131 on macOS 10\.15\.7/);
     expect(added.parsed.text).toMatch(/When: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT/);
     expect(added.parsed.text).toContain('If this was not you, report it now');
-    expect(added.parsed.html).toContain('iCloud Keychain');
+    expect(added.parsed.html).toContain('Apple Passwords');
+    // Sent as <img src="cid:…"> with an inline part (mailparser resolves it into a data: URL).
+    expect(added.raw.toString()).toMatch(/^Content-ID: <authenticator-icon@latchkey>/im);
+    expect(added.parsed.html).toMatch(/<img src="data:image\/png;base64,[^"]+" width="20" height="20" alt=""[^>]*>MacBook \(Apple Passwords\)/);
+    const icon = added.parsed.attachments.find((attachment) => attachment.cid === 'authenticator-icon@latchkey');
+    expect(icon?.contentType).toBe('image/png');
+    expect(icon?.content.subarray(1, 4).toString()).toBe('PNG');
     expect(removed.parsed.subject).toBe('Acme: A passkey was removed from your account');
     expect(removed.parsed.text).toContain('Done by: an administrator, in the admin console');
     expect(removed.parsed.text).toContain('every session it opened was ended');

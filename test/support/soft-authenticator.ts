@@ -1,5 +1,6 @@
 /**
- * A software WebAuthn authenticator (ES256, "none" attestation) for HTTP-level tests and the
+ * A software WebAuthn authenticator (ES256; "none" attestation, or "packed" with an x5c chain when
+ * given an attestation certificate, see mds-fixture.ts) for HTTP-level tests and the
  * load generator: it answers the same JSON options a browser gets and produces the same JSON
  * responses @simplewebauthn/browser would send, signed for real, so the server verifies them
  * exactly as it verifies a browser's.
@@ -46,6 +47,12 @@ export interface SoftAuthenticatorOptions {
   counterStep?: number;
   aaguid?: string;
   backupEligible?: boolean;
+  /**
+   * Full ("basic") attestation in the packed format (WebAuthn L3 §8.2): the attestation
+   * certificate chain (leaf first, DER) and the leaf's private key, which signs
+   * authenticatorData || SHA-256(clientDataJSON).
+   */
+  attestation?: { x5c: Buffer[]; privateKey: KeyObject };
 }
 
 export class SoftAuthenticator {
@@ -76,7 +83,15 @@ export class SoftAuthenticator {
     idLength.writeUInt16BE(credentialId.length);
     const counter = Buffer.alloc(4);
     const authData = Buffer.concat([createHash('sha256').update(rpId).digest(), Buffer.from([this.flags(0x40)]), counter, aaguid, idLength, credentialId, coseKey]);
-    const attestationObject = cborEncode({ fmt: 'none', attStmt: {}, authData });
+    const clientDataJSON = this.clientData('webauthn.create', options.challenge, overrides.origin);
+    const attestation = this.options.attestation;
+    const attestationObject = attestation
+      ? cborEncode({
+          fmt: 'packed',
+          attStmt: { alg: -7, sig: sign('sha256', Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]), attestation.privateKey), x5c: attestation.x5c },
+          authData,
+        })
+      : cborEncode({ fmt: 'none', attStmt: {}, authData });
     const id = b64url(credentialId);
     this.credentials.set(id, { id, privateKey, userHandle: options.user.id, rpId, counter: 0 });
     return {
@@ -84,7 +99,7 @@ export class SoftAuthenticator {
       rawId: id,
       type: 'public-key',
       response: {
-        clientDataJSON: b64url(this.clientData('webauthn.create', options.challenge, overrides.origin)),
+        clientDataJSON: b64url(clientDataJSON),
         attestationObject: b64url(attestationObject),
         transports: ['internal'],
       },

@@ -8,12 +8,13 @@ import { startAuthentication } from '@simplewebauthn/browser';
 import { api, formatTime } from '../ui/api.ts';
 import { ConfirmDialog, ErrorNote, Loading, Modal, ToastProvider, useLoad, useToast } from '../ui/components.tsx';
 import { BrandMark } from '../ui/brand-mark.tsx';
+import { AuthenticatorModel } from '../ui/authenticator-model.tsx';
 
 interface Me {
   me: { name: string; userName: string; email: string; isAdmin: boolean };
   orgName: string;
   tiles: Array<{ id: string; name: string; loginUrl: string; iconDataUri: string | null }>;
-  passkeys: Array<{ id: string; name: string; model: string | null; synced: boolean; createdAt: string; lastUsedAt: string | null }>;
+  passkeys: Array<{ id: string; name: string; model: string | null; modelIcon: string | null; synced: boolean; createdAt: string; lastUsedAt: string | null }>;
 }
 
 type Passkey = Me['passkeys'][number];
@@ -93,7 +94,7 @@ function Dashboard() {
                 <div>
                   <strong>{passkey.name}</strong>
                   <span class="muted small">
-                    {passkey.model ? `${passkey.model} · ` : ''}{passkey.synced ? 'Synced' : 'Device-bound'} · created {formatTime(passkey.createdAt)} · last used {passkey.lastUsedAt ? formatTime(passkey.lastUsedAt) : 'never'}
+                    {passkey.model ? <><AuthenticatorModel name={passkey.model} icon={passkey.modelIcon} />{' · '}</> : ''}{passkey.synced ? 'Synced' : 'Device-bound'} · created {formatTime(passkey.createdAt)} · last used {passkey.lastUsedAt ? formatTime(passkey.lastUsedAt) : 'never'}
                   </span>
                 </div>
                 <div class="button-row">

@@ -15,7 +15,7 @@ import type { Services } from '../../bootstrap.ts';
 import { ADMIN_ROLE } from '../../domain/apps.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
 import { displayNameOf } from '../../domain/identities.ts';
-import { authenticatorModel } from '../../domain/authenticator-models.ts';
+import { describeAuthenticator } from '../../domain/authenticator-catalogue.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
 import { sendJsonError } from '../../http/errors.ts';
 import type { ConsoleSessions } from './console-session.ts';
@@ -61,7 +61,8 @@ export function createDashboardApi(deps: { services: Services; sessions: Console
     const passkeys = (await services.passkeys.listFor(identity.id)).map((passkey) => ({
       id: passkey.id,
       name: passkey.name,
-      model: authenticatorModel(passkey.aaguid),
+      model: describeAuthenticator(passkey.aaguid)?.name ?? null,
+      modelIcon: iconOf(passkey.aaguid),
       synced: passkey.deviceType === 'multiDevice' || passkey.backedUp,
       createdAt: iso(passkey.createdAt),
       lastUsedAt: iso(passkey.lastUsedAt),
@@ -106,4 +107,10 @@ export function createDashboardApi(deps: { services: Services; sessions: Console
     if (ctx.path !== '/api/me' && !ctx.path.startsWith('/api/me/')) return next();
     await routes(ctx, async () => sendJsonError(ctx, new AppError('not_found', `no API ${ctx.method} ${ctx.path}`)));
   };
+}
+
+/** The model's icon for a light page, as a data: URL the dashboard shows with <img src> only. */
+function iconOf(aaguid: string): string | null {
+  const model = describeAuthenticator(aaguid);
+  return model?.iconLight ?? model?.iconDark ?? null;
 }

@@ -5,7 +5,7 @@
  */
 import { displayNameOf } from '../../domain/identities.ts';
 import { managedByOkta } from '../../domain/ownership.ts';
-import { authenticatorModel } from '../../domain/authenticator-models.ts';
+import { describeAuthenticator } from '../../domain/authenticator-catalogue.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
 import type { PolicyReason, PolicyVerdict, AuthenticatorPolicy, PolicyOverride, EffectivePolicy } from '../../domain/authenticator-policy.ts';
 import type { AffectedReport } from '../../domain/authenticator-policies.ts';
@@ -121,6 +121,8 @@ export interface PasskeyView {
   id: string;
   name: string;
   model: string | null;
+  /** The model's icon as a data: URL (SVG or PNG): render only as <img src>, never inline. */
+  modelIcon: string | null;
   aaguid: string;
   synced: boolean;
   deviceType: PasskeyRecord['deviceType'];
@@ -137,6 +139,7 @@ export interface PasskeyView {
 }
 
 export function describePasskey(passkey: PasskeyRecord, verdict: PolicyVerdict = { allowed: true }): PasskeyView {
+  const model = describeAuthenticator(passkey.aaguid);
   return {
     attestationFormat: passkey.attestationFormat,
     attested: passkey.attested,
@@ -144,7 +147,9 @@ export function describePasskey(passkey: PasskeyRecord, verdict: PolicyVerdict =
     policyReasons: verdict.allowed ? [] : verdict.reasons,
     id: passkey.id,
     name: passkey.name,
-    model: authenticatorModel(passkey.aaguid),
+    model: model?.name ?? null,
+    // The console is drawn on light backgrounds.
+    modelIcon: model?.iconLight ?? model?.iconDark ?? null,
     aaguid: passkey.aaguid,
     synced: passkey.deviceType === 'multiDevice' || passkey.backedUp,
     deviceType: passkey.deviceType,

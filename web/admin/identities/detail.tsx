@@ -4,6 +4,7 @@ import { api, formatTime } from '../../ui/api.ts';
 import { Badge, ConfirmDialog, ErrorNote, Loading, useLoad, useToast } from '../../ui/components.tsx';
 import { DataTable, type Column } from '../../ui/data-table.tsx';
 import { Page } from '../../ui/page.tsx';
+import { AuthenticatorModel } from '../../ui/authenticator-model.tsx';
 import type { IdentityDetailView } from '../../../server/edges/admin/views.ts';
 import { ProfilePanel } from './profile-panel.tsx';
 import { AddPasskeyDialog } from './add-passkey-dialog.tsx';
@@ -15,7 +16,7 @@ type PasskeyRow = IdentityDetailView['passkeys'][number];
 function passkeyColumns(revoke: (passkey: PasskeyRow) => void): Array<Column<PasskeyRow>> {
   return [
     { header: 'Name', cell: (passkey) => passkey.name },
-    { header: 'Authenticator', cell: (passkey) => passkey.model ?? 'Unknown model' },
+    { header: 'Authenticator', cell: (passkey) => <AuthenticatorModel name={passkey.model} icon={passkey.modelIcon} /> },
     { header: 'Kind', cell: (passkey) => (passkey.synced ? 'Synced' : 'Device-bound') },
     { header: 'Attestation', cell: (passkey) => (passkey.attested ? `Verified (${passkey.attestationFormat})` : passkey.attestationFormat === 'none' ? 'None' : `Not verified (${passkey.attestationFormat})`) },
     {

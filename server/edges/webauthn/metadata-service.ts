@@ -1,0 +1,108 @@
+/**
+ * Loads the imported FIDO metadata into this process: SimpleWebAuthn's MetadataService (which
+ * verifyRegistrationResponse consults for packed/TPM/Android-key/Apple attestations: the x5c must
+ * chain to the statement's attestationRootCertificates), the authenticator catalogue (names and
+ * icons) and the status table behind isTrustedForAttestation. Rules:
+ * - at start and whenever any process announces AUTHENTICATOR_METADATA_TOPIC (an import by the CLI
+ *   on another host, a restore), every instance reloads: no restart, no network;
+ * - MetadataService runs "permissive" and never downloads: an authenticator without a statement
+ *   still registers (the policy decides whether attestation is required), and mdsServers is empty
+ *   because this host may have no network (the BLOB comes from `latchkey metadata import`);
+ * - MetadataService caches local statements without their status reports, so the statuses
+ *   (REVOKED, compromises) are kept here and checked by isTrustedForAttestation.
+ */
+import { MetadataService, type MetadataStatement } from '@simplewebauthn/server';
+import type { Store } from '../../ports/storage.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../logger.ts';
+import { AUTHENTICATOR_METADATA_TOPIC, isStale, untrustedStatus } from '../../domain/authenticator-metadata.ts';
+import { useMetadataStatements } from '../../domain/authenticator-catalogue.ts';
+
+/** AAGUID -> null (a statement, nothing against it) or the status that voids its attestation. */
+let verdicts = new Map<string, string | null>();
+
+/**
+ * The seam for the attestation policy (ceremonies.ts sets PasskeyRecord.attested): a passkey
+ * counts as attested only when its attestation carried an x5c chain that SimpleWebAuthn verified
+ * against this AAGUID's metadata statement AND this returns true, i.e. the imported BLOB has a
+ * statement for the AAGUID whose status reports do not void it (latest REVOKED, or any key or
+ * user-verification compromise: MDS3 §3.1.4). Synchronous: it reads what was last loaded.
+ */
+export function isTrustedForAttestation(aaguid: string): boolean {
+  return verdicts.get(aaguid.toLowerCase()) === null;
+}
+
+/** Why an AAGUID's attestation is not trusted: 'no_statement', a status such as 'REVOKED', or null. */
+export function attestationDistrust(aaguid: string): string | null {
+  const verdict = verdicts.get(aaguid.toLowerCase());
+  return verdict === undefined ? 'no_statement' : verdict;
+}
+
+export interface MetadataStatus {
+  loaded: boolean;
+  no: number | null;
+  nextUpdate: string | null;
+  stale: boolean;
+  statements: number;
+}
+
+async function apply(store: Store): Promise<number | null> {
+  const record = await store.authenticatorMetadata.get();
+  const entries = record?.entries ?? [];
+  const statements = entries.flatMap((entry) => (entry.metadataStatement ? [{ ...entry.metadataStatement, aaguid: entry.aaguid } as unknown as MetadataStatement] : []));
+  await MetadataService.initialize({ mdsServers: [], statements, verificationMode: 'permissive' });
+  verdicts = new Map(entries.filter((entry) => entry.metadataStatement).map((entry) => [entry.aaguid, untrustedStatus(entry)]));
+  useMetadataStatements(entries);
+  status = record
+    ? { loaded: true, no: record.no, nextUpdate: record.nextUpdate, stale: false, statements: statements.length }
+    : { loaded: false, no: null, nextUpdate: null, stale: false, statements: 0 };
+  return record?.no ?? null;
+}
+
+let status: MetadataStatus = { loaded: false, no: null, nextUpdate: null, stale: false, statements: 0 };
+
+/** Loads now, then follows every import; stop() unsubscribes. */
+export async function startAuthenticatorMetadata(deps: { store: Store; clock: Clock; logger: Logger }) {
+  const { store, clock, logger } = deps;
+  let loadedNo = await apply(store);
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  function reload(): void {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          // A spurious notification (a reconnect) costs one small read, not the whole BLOB.
+          if ((await store.authenticatorMetadata.currentNo()) !== loadedNo) {
+            loadedNo = await apply(store);
+            logger.info({ no: loadedNo, statements: status.statements }, 'authenticator metadata reloaded');
+          }
+        } catch (error) {
+          logger.warn({ err: error }, 'authenticator metadata reload failed; keeping the previous one');
+        }
+      } while (again);
+    })().finally(() => {
+      running = null;
+    });
+  }
+
+  const unsubscribe = store.changes.subscribe(AUTHENTICATOR_METADATA_TOPIC, reload);
+  return {
+    /** What /readyz reports: which BLOB is loaded and whether FIDO has published a newer one. */
+    status(): MetadataStatus {
+      return { ...status, stale: status.nextUpdate !== null && isStale(status.nextUpdate, clock.now()) };
+    },
+    /** Resolves once a reload in progress is done (tests). */
+    async settled(): Promise<void> {
+      while (running) await running;
+    },
+    stop: unsubscribe,
+  };
+}
+
+export type AuthenticatorMetadataLoader = Awaited<ReturnType<typeof startAuthenticatorMetadata>>;
