@@ -54,7 +54,7 @@ export async function createCa(name: string): Promise<TestCertificate> {
   return wrap(cert, keys);
 }
 
-export async function issue(issuer: TestCertificate, name: string, extensions: x509.Extension[] = []): Promise<TestCertificate> {
+export async function issue(issuer: TestCertificate, name: string, extensions: x509.Extension[] = [], options: { ca?: boolean } = {}): Promise<TestCertificate> {
   const keys = (await webcrypto.subtle.generateKey(ES256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: nextSerial(),
@@ -64,7 +64,7 @@ export async function issue(issuer: TestCertificate, name: string, extensions: x
     signingKey: issuer.keys.privateKey,
     signingAlgorithm: ES256,
     ...validity(),
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), ...extensions],
+    extensions: [new x509.BasicConstraintsExtension(options.ca ?? false, undefined, true), ...extensions],
   });
   return wrap(cert, keys);
 }
@@ -92,6 +92,8 @@ export interface BlobOptions {
   statusReports?: { status: string; effectiveDate?: string }[];
   /** Sign with this certificate's key and put this chain in x5c (default: the fixture's signer). */
   signer?: TestCertificate;
+  /** Intermediate certificates after the signer in x5c (as FIDO's own BLOB carries one). */
+  intermediates?: TestCertificate[];
   /** Edit the payload after the statement was built. */
   payload?: (payload: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -166,7 +168,7 @@ export async function createMdsFixture(options: { aaguid?: string; description?:
     };
     if (blobOptions.payload) payload = blobOptions.payload(payload);
     return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c: [signer.base64] })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c: [signer.base64, ...(blobOptions.intermediates ?? []).map((cert) => cert.base64)] })
       .sign(signer.keys.privateKey);
   }
 
