@@ -141,7 +141,8 @@ describe('SQLite migration recording attestation', () => {
     const { migrations } = await import('../../adapters/sqlite/migrations.ts');
     const before = migrations.findIndex((sql) => sql.includes('attestation_format'));
     const legacy = new Database(join(dataDir, 'latchkey.db'));
-    legacy.exec('ALTER TABLE passkeys DROP COLUMN attestation_format; ALTER TABLE passkeys DROP COLUMN attested;');
+    // Later migrations are undone too, since they run again on open.
+    legacy.exec('ALTER TABLE passkeys DROP COLUMN attestation_format; ALTER TABLE passkeys DROP COLUMN attested; DROP TABLE IF EXISTS authenticator_metadata;');
     legacy.pragma(`user_version = ${before}`);
     const old = passkey('p', { id: 'old-cred', deviceType: 'singleDevice', backedUp: false });
     legacy.prepare(`INSERT INTO passkeys (id, identity_id, public_key, counter, transports, aaguid, device_type, backed_up, name, created_at, last_used_at)
