@@ -10,7 +10,7 @@ import { enrollOverHttp } from '../support/http-login.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { cliFor } from '../support/cli.ts';
 
-// Each command is a fresh Node process compiling TypeScript through tsx: a few seconds apiece.
+// Each command is a fresh Node process (the compiled CLI); refusals, which change nothing, run side by side.
 describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 300_000 }, (store) => {
   let server: TestServer;
 
@@ -53,35 +53,39 @@ describe.each(STORE_KINDS)('latchkey CLI on %s', { timeout: 300_000 }, (store) =
   });
 
   it('refuses bad Okta domains with a one-line reason and a non-zero exit', async () => {
-    for (const [domain, reason] of [
+    const cases = [
       ['https://dev-123-admin.okta.com', /-admin/],
       ['https://dev-123.okta.com/app/x', /without a path/],
       ['http://dev-123.okta.com', /https/],
       ['dev-123.okta.com', /not a URL/],
-    ] as const) {
-      const result = await fail('apps', 'create-okta', '--okta-domain', domain);
-      expect(result.code).toBe(1);
-      expect(result.reason).toMatch(reason);
+    ] as const;
+    const results = await Promise.all(cases.map(([domain]) => fail('apps', 'create-okta', '--okta-domain', domain)));
+    for (const [index, [domain, reason]] of cases.entries()) {
+      expect(results[index].code, domain).toBe(1);
+      expect(results[index].reason, domain).toMatch(reason);
     }
     expect(await cli('apps', 'create-okta', '--okta-domain', 'http://127.0.0.1:8080')).toMatchObject({ redirect_uris: ['http://127.0.0.1:8080/oauth2/v1/authorize/callback'] });
   });
 
   it('fails clearly on duplicates, unknown people and unknown commands', async () => {
     await cli('identities', 'create', '--username', 'bob@example.com', '--email', 'bob@example.com');
-    const duplicate = await fail('identities', 'create', '--username', 'BOB@example.com', '--email', 'bob@example.com');
+    // Each refused, so none changes what the others see: they run side by side.
+    const [duplicate, lookalike, sharedEmail, unknown, bogus] = await Promise.all([
+      fail('identities', 'create', '--username', 'BOB@example.com', '--email', 'bob@example.com'),
+      // A look-alike userName (Cyrillic "о") and an address someone already has, each one line.
+      fail('identities', 'create', '--username', 'b\u043eb@example.com', '--email', 'bob2@example.com'),
+      fail('identities', 'create', '--username', 'robert@example.com', '--email', 'Bob@Example.com'),
+      fail('enroll', 'nobody@example.com', '--link'),
+      fail('bogus'),
+    ]);
     expect(duplicate.code).toBe(1);
     expect(duplicate.reason).toMatch(/userName "BOB@example.com" is already in use/);
-    // A look-alike userName (Cyrillic "о") and an address someone already has, each one line.
-    const lookalike = await fail('identities', 'create', '--username', 'b\u043eb@example.com', '--email', 'bob2@example.com');
     expect(lookalike.code).toBe(1);
     expect(lookalike.reason).toMatch(/looks the same as an existing userName/);
-    const sharedEmail = await fail('identities', 'create', '--username', 'robert@example.com', '--email', 'Bob@Example.com');
     expect(sharedEmail.code).toBe(1);
     expect(sharedEmail.reason).toMatch(/email "Bob@Example.com" is already used by another identity/);
-    const unknown = await fail('enroll', 'nobody@example.com', '--link');
     expect(unknown.code).toBe(1);
     expect(unknown.reason).toMatch(/no identity "nobody@example.com"/);
-    const bogus = await fail('bogus');
     expect(bogus.code).toBe(2);
     expect(bogus.reason).toMatch(/unknown command 'bogus'/);
   });

@@ -68,20 +68,30 @@ describe.each(STORE_KINDS)('enrollment from the CLI (%s)', (kind) => {
   });
 
   it('identities list filters give exactly the right sets', async () => {
-    expect(await listed()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
-    expect(await listed('--status', 'enrolled')).toEqual(['a1', 'a5']);
-    expect(await listed('--status', 'pending')).toEqual(['a2', 'a7']);
-    expect(await listed('--status', 'unenrolled')).toEqual(['a3', 'a4', 'a6', 'a8']);
-    expect(await listed('--group', `Engineering ${kind}`)).toEqual(['a1', 'a2', 'a3']);
-    expect(await listed('--group', `Engineering ${kind}`, '--status', 'unenrolled')).toEqual(['a3']);
-    expect(await listed('--group', `Engineering ${kind}`, '--status', 'pending')).toEqual(['a2']);
-    const page = await cli('identities', 'list', '--search', prefix, '--limit', '3', '--offset', '3');
+    // Read-only commands, independent of each other: run side by side (each is its own process).
+    const [all, enrolled, pending, unenrolled, group, groupUnenrolled, groupPending, page, bad] = await Promise.all([
+      listed(),
+      listed('--status', 'enrolled'),
+      listed('--status', 'pending'),
+      listed('--status', 'unenrolled'),
+      listed('--group', `Engineering ${kind}`),
+      listed('--group', `Engineering ${kind}`, '--status', 'unenrolled'),
+      listed('--group', `Engineering ${kind}`, '--status', 'pending'),
+      cli('identities', 'list', '--search', prefix, '--limit', '3', '--offset', '3'),
+      runCli(['identities', 'list', '--status', 'sleeping'], env),
+    ]);
+    expect(all).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
+    expect(enrolled).toEqual(['a1', 'a5']);
+    expect(pending).toEqual(['a2', 'a7']);
+    expect(unenrolled).toEqual(['a3', 'a4', 'a6', 'a8']);
+    expect(group).toEqual(['a1', 'a2', 'a3']);
+    expect(groupUnenrolled).toEqual(['a3']);
+    expect(groupPending).toEqual(['a2']);
     expect(page.total).toBe(8);
     expect(page.items.map((item: { username: string }) => item.username.slice(prefix.length))).toEqual(['a4', 'a5', 'a6']);
-    const bad = await runCli(['identities', 'list', '--status', 'sleeping'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-  });
+  }, 60_000);
 
   it('enroll --status unenrolled --send emails every active unenrolled person and finishes the batch itself', async () => {
     const result = await runCli(['enroll', '--status', 'unenrolled', '--send'], env);
