@@ -1,6 +1,6 @@
 /**
  * createApp(deps): the Koa stack and the mounted edges, in order:
- * request id + access log -> security headers -> error boundary -> health -> assets ->
+ * request memo -> request id + access log -> security headers -> error boundary -> health -> assets ->
  * enrollment -> SCIM -> console & dashboard (/admin, /) -> sign-in interaction -> oidc-provider
  * (authorize, token, userinfo, jwks, ...).
  */
@@ -28,6 +28,7 @@ import type { Logger } from './logger.ts';
 import { createMetricsEdge } from './edges/metrics/metrics-edge.ts';
 import { ENROLLMENT_MAIL_QUEUE } from './domain/enrollment-mail.ts';
 import { OKTA_SYNC_QUEUE } from './edges/okta/okta-sync.ts';
+import { requestScope } from './caching/request-memo.ts';
 
 export interface AppDeps {
   services: Services;
@@ -75,6 +76,8 @@ export async function createApp(deps: AppDeps) {
 
 
   const metrics = createMetricsEdge({ services, logger, queues: [ENROLLMENT_MAIL_QUEUE, OKTA_SYNC_QUEUE] });
+  // One memo of store reads per request (caching/request-memo.ts), for everything below.
+  app.use(requestScope());
   app.use(requestContext(logger));
   app.use(metrics.observe);
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
