@@ -85,11 +85,11 @@ async function floorTarget(): Promise<LoginTarget> {
   };
 }
 
-/** Writes `count` people straight to the store (as a big directory would hold), 1,000 at a time. */
+/** Writes `count` people straight to the store (as a big directory would hold), 50 at a time (within the store timeout on a busy machine). */
 async function fillIdentities(latchkey: LatchkeyUnderTest, count: number): Promise<void> {
   const now = Date.now();
-  for (let start = 0; start < count; start += 1000) {
-    await Promise.all(Array.from({ length: Math.min(1000, count - start) }, (_, offset) => {
+  for (let start = 0; start < count; start += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, count - start) }, (_, offset) => {
       const userName = `filler${start + offset}@bench.example.com`;
       return latchkey.services.store.identities.create({
         id: randomUUID(), userName, email: userName, emailVerified: true, source: 'cli', givenName: 'Filler', familyName: 'Person', displayName: null,
@@ -102,20 +102,28 @@ async function fillIdentities(latchkey: LatchkeyUnderTest, count: number): Promi
 async function latchkeyTarget(store: StoreKind, options: { identities: number; people: number }): Promise<{ target: LoginTarget; rssIdleMiB: number; redis: RedisProcess | null }> {
   const redis = store === 'redis' ? await startRedisProcess() : null;
   const latchkey = await startLatchkey(store, { redisUrl: redis?.url });
-  // Idle: started, nothing asked of it yet but readiness.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const rssIdleMiB = rssMiBOf(latchkey.process.pid);
-  // The fixtures need only the URL and the services of a server.
   const server = { url: latchkey.url, services: latchkey.services } as TestServer;
-  const okta = await setUpOkta(server);
+  let rssIdleMiB: number;
+  let okta: Awaited<ReturnType<typeof setUpOkta>>;
   const authenticators: SoftAuthenticator[] = [];
-  for (let index = 0; index < options.people; index++) {
-    const person = await enrolledPerson(server, `bench${index}@example.com`, okta.group.id);
-    authenticators.push(person.authenticator);
+  try {
+    // Idle: started, nothing asked of it yet but readiness.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    rssIdleMiB = rssMiBOf(latchkey.process.pid);
+    // The fixtures need only the URL and the services of a server.
+    okta = await setUpOkta(server);
+    for (let index = 0; index < options.people; index++) {
+      const person = await enrolledPerson(server, `bench${index}@example.com`, okta.group.id);
+      authenticators.push(person.authenticator);
+    }
+    // Synced passkeys report a zero counter; using it keeps concurrent logins of one person valid.
+    for (const authenticator of authenticators) (authenticator as unknown as { counterStep: number }).counterStep = 0;
+    await fillIdentities(latchkey, options.identities);
+  } catch (error) {
+    await latchkey.close();
+    await redis?.stop('SIGTERM');
+    throw error;
   }
-  // Synced passkeys report a zero counter; using it keeps concurrent logins of one person valid.
-  for (const authenticator of authenticators) (authenticator as unknown as { counterStep: number }).counterStep = 0;
-  await fillIdentities(latchkey, options.identities);
   return {
     rssIdleMiB,
     redis,
@@ -156,10 +164,19 @@ function callsBetween(before: Map<string, number>, after: Map<string, number>, o
  */
 export async function benchLogins(options: { logins: number; concurrency: number; rounds: number; identities: number; people?: number }): Promise<LoginBenchRow[]> {
   const floor = await floorTarget();
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const floorIdle = rssMiBOf(floor.pid);
-  const sqlite = await latchkeyTarget('sqlite', { identities: options.identities, people: options.people ?? 64 });
-  const redis = await latchkeyTarget('redis', { identities: options.identities, people: options.people ?? 64 });
+  let sqlite: Awaited<ReturnType<typeof latchkeyTarget>> | null = null;
+  let redis: Awaited<ReturnType<typeof latchkeyTarget>>;
+  let floorIdle: number;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    floorIdle = rssMiBOf(floor.pid);
+    sqlite = await latchkeyTarget('sqlite', { identities: options.identities, people: options.people ?? 64 });
+    redis = await latchkeyTarget('redis', { identities: options.identities, people: options.people ?? 64 });
+  } catch (error) {
+    await floor.close();
+    await sqlite?.target.close();
+    throw error;
+  }
   const targets = [
     { target: floor, rssIdleMiB: floorIdle },
     { target: sqlite.target, rssIdleMiB: sqlite.rssIdleMiB },
