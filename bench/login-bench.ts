@@ -1,17 +1,23 @@
 /**
- * Login throughput: the complete passkey login against Latchkey (authorize -> login page with
- * its passkey options -> ES256 assertion -> verify -> resume -> code -> token -> userinfo) on each store, and the
- * same code flow against a bare oidc-provider whose login is finished programmatically.
+ * Login cost: the complete passkey login against Latchkey (authorize -> login page with its
+ * passkey options -> ES256 assertion -> verify -> resume -> code -> token -> userinfo) on each
+ * store, and the same code flow against a bare oidc-provider (the floor) whose login is finished
+ * programmatically. All servers run at once as compiled JavaScript in their own processes and are
+ * driven in interleaved rounds, so a slow moment of this shared 2-core machine hits all of them
+ * alike. Per target: throughput, latency, the server's CPU per login from /proc/<pid>/stat,
+ * redis-server's own CPU per login (a private redis-server, so all of its CPU is ours), store
+ * round trips per login (the server's own store timer, /metrics), and RSS idle and at the end.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { StoreKind, TestServer } from '../test/support/test-server.ts';
 import { setUpOkta, enrolledPerson, authorizationUrl, OKTA_CALLBACK } from '../test/support/okta-fixture.ts';
 import { pageData } from '../test/support/http-login.ts';
+import { startRedisProcess, type RedisProcess } from '../test/support/redis-process.ts';
 import { LeanBrowser, request } from './http-client.ts';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.ts';
-import { startLatchkey } from './latchkey-under-test.ts';
-import { freePort, startServerProcess } from './server-process.ts';
-import { drive, type LoadResult } from './stats.ts';
+import { startLatchkey, type LatchkeyUnderTest } from './latchkey-under-test.ts';
+import { cpuMsOf, freePort, rssMiBOf, startServerProcess } from './server-process.ts';
+import { combine, drive, type LoadResult } from './stats.ts';
 
 async function redeem(issuer: string, callbackUrl: string, clientId: string, clientSecret: string): Promise<void> {
   const code = new URL(callbackUrl).searchParams.get('code');
@@ -20,6 +26,7 @@ async function redeem(issuer: string, callbackUrl: string, clientId: string, cli
   const token = await request('POST', `${issuer}/token`, { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK }).toString());
   const tokens = JSON.parse(token.text) as { access_token?: string; id_token?: string };
   if (!tokens.id_token || !tokens.access_token) throw new Error(`token endpoint answered ${token.status}`);
+  if (JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString()).alg !== 'RS256') throw new Error('the ID token is not RS256');
   const userinfo = await request('GET', `${issuer}/userinfo`, { authorization: `Bearer ${tokens.access_token}` });
   if (userinfo.status !== 200) throw new Error(`userinfo answered ${userinfo.status}`);
 }
@@ -36,48 +43,190 @@ async function passkeyLogin(origin: string, authorizationUrl: string, authentica
   return (await browser.follow(redirect, origin)).url;
 }
 
-export async function benchLatchkeyLogin(store: StoreKind, logins: number, concurrency: number, people = 64): Promise<LoadResult> {
-  const latchkey = await startLatchkey(store);
-  // The fixtures need only the URL and the services of a server.
+/** A server under load: how to run one login, whose CPU to read, and what it can tell about itself. */
+interface LoginTarget {
+  name: string;
+  pid: number;
+  /** A private redis-server this target alone uses. */
+  redisPid?: number;
+  login(index: number): Promise<void>;
+  /** Store calls so far by "repository.method" (Latchkey only). */
+  storeCalls?(): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+export interface LoginBenchRow {
+  name: string;
+  load: LoadResult;
+  cpuMsPerLogin: number;
+  redisCpuMsPerLogin: number | null;
+  storeCallsPerLogin: number | null;
+  /** Store calls per login by "repository.method", most frequent first. */
+  storeCallBreakdown: [string, number][];
+  rssIdleMiB: number;
+  rssAfterMiB: number;
+}
+
+async function floorTarget(): Promise<LoginTarget> {
+  const port = await freePort();
+  const issuer = `http://localhost:${port}`;
+  const clientSecret = randomBytes(32).toString('base64url');
+  const child = await startServerProcess('dist/bench/bare-provider-main.js', { PORT: String(port), REDIRECT_URI: OKTA_CALLBACK, CLIENT_SECRET: clientSecret }, issuer, '/.well-known/openid-configuration');
+  return {
+    name: 'bare oidc-provider (floor)',
+    pid: child.pid,
+    async login() {
+      const params = new URLSearchParams({ client_id: 'bare', redirect_uri: OKTA_CALLBACK, response_type: 'code', scope: 'openid email profile', state: randomUUID(), nonce: randomUUID() });
+      const done = await new LeanBrowser().follow(`${issuer}/authorize?${params}`, issuer);
+      if (!done.url.startsWith(OKTA_CALLBACK)) throw new Error(`bare provider stopped at ${done.url}`);
+      await redeem(issuer, done.url, 'bare', clientSecret);
+    },
+    close: () => child.stop(),
+  };
+}
+
+/** Writes `count` people straight to the store (as a big directory would hold), 50 at a time (within the store timeout on a busy machine). */
+async function fillIdentities(latchkey: LatchkeyUnderTest, count: number): Promise<void> {
+  const now = Date.now();
+  for (let start = 0; start < count; start += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, count - start) }, (_, offset) => {
+      const userName = `filler${start + offset}@bench.example.com`;
+      return latchkey.services.store.identities.create({
+        id: randomUUID(), userName, email: userName, emailVerified: true, source: 'cli', givenName: 'Filler', familyName: 'Person', displayName: null,
+        externalId: null, oktaUserId: null, locale: null, active: true, roles: [], attributes: {}, createdAt: now, updatedAt: now, version: 1,
+      });
+    }));
+  }
+}
+
+async function latchkeyTarget(store: StoreKind, options: { identities: number; people: number }): Promise<{ target: LoginTarget; rssIdleMiB: number; redis: RedisProcess | null }> {
+  const redis = store === 'redis' ? await startRedisProcess() : null;
+  const latchkey = await startLatchkey(store, { redisUrl: redis?.url });
   const server = { url: latchkey.url, services: latchkey.services } as TestServer;
+  let rssIdleMiB: number;
+  let okta: Awaited<ReturnType<typeof setUpOkta>>;
+  const authenticators: SoftAuthenticator[] = [];
   try {
-    const okta = await setUpOkta(server);
-    const authenticators: SoftAuthenticator[] = [];
-    for (let index = 0; index < people; index++) {
+    // Idle: started, nothing asked of it yet but readiness.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    rssIdleMiB = rssMiBOf(latchkey.process.pid);
+    // The fixtures need only the URL and the services of a server.
+    okta = await setUpOkta(server);
+    for (let index = 0; index < options.people; index++) {
       const person = await enrolledPerson(server, `bench${index}@example.com`, okta.group.id);
       authenticators.push(person.authenticator);
     }
     // Synced passkeys report a zero counter; using it keeps concurrent logins of one person valid.
     for (const authenticator of authenticators) (authenticator as unknown as { counterStep: number }).counterStep = 0;
-    const run = (index: number) => async () => {
-      const { url } = authorizationUrl(okta.rp);
-      const callbackUrl = await passkeyLogin(server.url, url, authenticators[index % people]);
-      if (!callbackUrl.startsWith(OKTA_CALLBACK)) throw new Error(`login ended at ${callbackUrl}`);
-      await redeem(server.url, callbackUrl, okta.app.id, okta.clientSecret);
-    };
-    await drive(Math.min(50, logins), concurrency, (index) => run(index)()); // warm-up
-    return await drive(logins, concurrency, (index) => run(index)());
-  } finally {
+    await fillIdentities(latchkey, options.identities);
+  } catch (error) {
     await latchkey.close();
+    await redis?.stop('SIGTERM');
+    throw error;
   }
+  return {
+    rssIdleMiB,
+    redis,
+    target: {
+      name: `Latchkey, ${store === 'sqlite' ? 'SQLite' : 'Redis'}`,
+      pid: latchkey.process.pid,
+      redisPid: redis?.pid ?? undefined,
+      async login(index) {
+        const { url } = authorizationUrl(okta.rp);
+        const callbackUrl = await passkeyLogin(latchkey.url, url, authenticators[index % options.people]);
+        if (!callbackUrl.startsWith(OKTA_CALLBACK)) throw new Error(`login ended at ${callbackUrl}`);
+        await redeem(latchkey.url, callbackUrl, okta.app.id, okta.clientSecret);
+      },
+      storeCalls: () => latchkey.storeCalls(),
+      async close() {
+        await latchkey.close();
+        await redis?.stop('SIGTERM');
+      },
+    },
+  };
 }
 
-export async function benchBareProvider(logins: number, concurrency: number): Promise<LoadResult> {
-  const port = await freePort();
-  const issuer = `http://localhost:${port}`;
-  const clientSecret = randomBytes(32).toString('base64url');
-  const child = await startServerProcess('bench/bare-provider-main.ts', { PORT: String(port), REDIRECT_URI: OKTA_CALLBACK, CLIENT_SECRET: clientSecret }, issuer, '/.well-known/openid-configuration');
-  const bare = { issuer, client: { client_id: 'bare', client_secret: clientSecret } };
+const totalOf = (calls: Map<string, number>) => [...calls.values()].reduce((sum, count) => sum + count, 0);
+
+/** `after - before - overhead`, per key. */
+function callsBetween(before: Map<string, number>, after: Map<string, number>, overhead: Map<string, number>): Map<string, number> {
+  const delta = new Map<string, number>();
+  for (const [key, count] of after) {
+    const calls = count - (before.get(key) ?? 0) - (overhead.get(key) ?? 0);
+    if (calls > 0) delta.set(key, calls);
+  }
+  return delta;
+}
+
+/**
+ * Floor, Latchkey on SQLite and Latchkey on Redis, started together and driven in `rounds`
+ * interleaved rounds of logins/rounds each (the order rotates every round).
+ */
+export async function benchLogins(options: { logins: number; concurrency: number; rounds: number; identities: number; people?: number }): Promise<LoginBenchRow[]> {
+  const floor = await floorTarget();
+  let sqlite: Awaited<ReturnType<typeof latchkeyTarget>> | null = null;
+  let redis: Awaited<ReturnType<typeof latchkeyTarget>>;
+  let floorIdle: number;
   try {
-    const run = async () => {
-      const params = new URLSearchParams({ client_id: bare.client.client_id, redirect_uri: OKTA_CALLBACK, response_type: 'code', scope: 'openid email profile', state: crypto.randomUUID(), nonce: crypto.randomUUID() });
-      const done = await new LeanBrowser().follow(`${bare.issuer}/authorize?${params}`, bare.issuer);
-      if (!done.url.startsWith(OKTA_CALLBACK)) throw new Error(`bare provider stopped at ${done.url}`);
-      await redeem(bare.issuer, done.url, bare.client.client_id, bare.client.client_secret);
-    };
-    await drive(Math.min(50, logins), concurrency, run);
-    return await drive(logins, concurrency, run);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    floorIdle = rssMiBOf(floor.pid);
+    sqlite = await latchkeyTarget('sqlite', { identities: options.identities, people: options.people ?? 64 });
+    redis = await latchkeyTarget('redis', { identities: options.identities, people: options.people ?? 64 });
+  } catch (error) {
+    await floor.close();
+    await sqlite?.target.close();
+    throw error;
+  }
+  const targets = [
+    { target: floor, rssIdleMiB: floorIdle },
+    { target: sqlite.target, rssIdleMiB: sqlite.rssIdleMiB },
+    { target: redis.target, rssIdleMiB: redis.rssIdleMiB },
+  ];
+  try {
+    const measured = targets.map(() => ({ rounds: [] as LoadResult[], cpuMs: 0, redisCpuMs: 0, calls: new Map<string, number>() }));
+    // The metrics scrape makes store calls of its own (queue gauges, key ages): measured once, subtracted.
+    const scrapeCost = await Promise.all(targets.map(async ({ target }) => {
+      if (!target.storeCalls) return new Map<string, number>();
+      const first = await target.storeCalls();
+      return callsBetween(first, await target.storeCalls(), new Map());
+    }));
+    for (const { target } of targets) await drive(Math.min(100, options.logins), options.concurrency, (index) => target.login(index)); // warm-up
+    const perRound = Math.ceil(options.logins / options.rounds);
+    for (let round = 0; round < options.rounds; round++) {
+      for (let turn = 0; turn < targets.length; turn++) {
+        const index = (round + turn) % targets.length;
+        const { target } = targets[index];
+        const callsBefore = target.storeCalls ? await target.storeCalls() : null;
+        const cpuBefore = cpuMsOf(target.pid);
+        const redisBefore = target.redisPid ? cpuMsOf(target.redisPid) : 0;
+        const result = await drive(perRound, options.concurrency, (login) => target.login(login));
+        measured[index].cpuMs += cpuMsOf(target.pid) - cpuBefore;
+        if (target.redisPid) measured[index].redisCpuMs += cpuMsOf(target.redisPid) - redisBefore;
+        measured[index].rounds.push(result);
+        if (callsBefore && target.storeCalls) {
+          for (const [key, count] of callsBetween(callsBefore, await target.storeCalls(), scrapeCost[index])) {
+            measured[index].calls.set(key, (measured[index].calls.get(key) ?? 0) + count);
+          }
+        }
+        console.log(`round ${round + 1}/${options.rounds} ${target.name}: ${result.perSecond.toFixed(0)} logins/s${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`);
+      }
+    }
+    return targets.map(({ target, rssIdleMiB }, index) => {
+      const { rounds, cpuMs, redisCpuMs, calls } = measured[index];
+      const load = combine(rounds);
+      const logins = load.count + load.errors;
+      return {
+        name: target.name,
+        load,
+        cpuMsPerLogin: cpuMs / logins,
+        redisCpuMsPerLogin: target.redisPid ? redisCpuMs / logins : null,
+        storeCallsPerLogin: target.storeCalls ? totalOf(calls) / logins : null,
+        storeCallBreakdown: [...calls].map(([key, count]): [string, number] => [key, count / logins]).sort((a, b) => b[1] - a[1]),
+        rssIdleMiB,
+        rssAfterMiB: rssMiBOf(target.pid),
+      };
+    });
   } finally {
-    await child.stop();
+    for (const { target } of targets) await target.close();
   }
 }

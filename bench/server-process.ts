@@ -1,8 +1,10 @@
 /**
  * Runs a server in its own Node process, as in production, so the load generator (this process)
- * and the server under test do not share one event loop.
+ * and the server under test do not share one event loop. Servers run compiled JavaScript from
+ * dist/ (`npm run build`, as `npm start` does): no TypeScript loader in the measured process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -22,17 +24,35 @@ export async function freePort(): Promise<number> {
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  pid: number;
   stop(): Promise<void>;
 }
 
-/**
- * Starts `node <script>` with env and waits until `readyPath` answers 200. A `.js` script (the
- * compiled server in dist/, as `npm start` runs it) runs as plain JavaScript; a `.ts` one under tsx.
- */
+/** utime + stime of a process so far, in milliseconds (proc(5): fields 14 and 15, in clock ticks). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** Resident set size now, in MiB (proc(5): VmRSS). */
+export function rssMiBOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/** sysconf(_SC_CLK_TCK) is 100 on every Linux build Node supports. */
+const CLOCK_TICKS = 100;
+
+/** Starts `node <script>` (compiled JavaScript under dist/) with env and waits until `readyPath` answers 200. */
 export async function startServerProcess(script: string, env: Record<string, string>, url: string, readyPath = '/readyz'): Promise<ServerProcess> {
+  const file = path.resolve(root, script);
+  if (!existsSync(file)) throw new Error(`${script} is missing: run \`npm run build\` first (npm run bench does)`);
   // BENCH_SERVER_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/profile", profiles the server under load.
   const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...flags, ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), path.resolve(root, script)], {
+  const child = spawn(process.execPath, [...flags, file], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -53,8 +73,10 @@ export async function startServerProcess(script: string, env: Record<string, str
   return {
     url,
     child,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();

@@ -13,6 +13,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   firstError?: string;
+  /** Every successful task's latency in ms, sorted: lets interleaved rounds be combined. */
+  latencies: number[];
 }
 
 /** `concurrency` workers each run `task` back to back until `total` tasks have started. */
@@ -40,7 +42,16 @@ export async function drive(total: number, concurrency: number, task: (index: nu
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { count: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), firstError };
+  return { count: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), firstError, latencies };
 }
 
 export const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+/** One result from several rounds of the same target (interleaved with other targets). */
+export function combine(rounds: LoadResult[]): LoadResult {
+  const latencies = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
+  const seconds = rounds.reduce((sum, round) => sum + round.seconds, 0);
+  const errors = rounds.reduce((sum, round) => sum + round.errors, 0);
+  const firstError = rounds.find((round) => round.firstError)?.firstError;
+  return { count: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), firstError, latencies };
+}

@@ -1,8 +1,9 @@
 /**
  * createApp(deps): the Koa stack and the mounted edges, in order:
- * request id + access log -> security headers -> error boundary -> health -> assets ->
- * enrollment -> SCIM -> console & dashboard (/admin, /) -> sign-in interaction -> oidc-provider
- * (authorize, token, userinfo, jwks, ...).
+ * request memo -> request id + access log -> metrics -> security headers -> error boundary ->
+ * [oidc-provider's own paths: authorize, token, userinfo, jwks, revoke, discovery] -> health ->
+ * assets -> enrollment -> SCIM -> console & dashboard (/admin, /) -> sign-in interaction ->
+ * oidc-provider (logout and anything else it serves).
  */
 import Koa from 'koa';
 import type { Services } from './bootstrap.ts';
@@ -29,6 +30,11 @@ import type { Logger } from './logger.ts';
 import { createMetricsEdge } from './edges/metrics/metrics-edge.ts';
 import { ENROLLMENT_MAIL_QUEUE } from './domain/enrollment-mail.ts';
 import { OKTA_SYNC_QUEUE } from './edges/okta/okta-sync.ts';
+import { requestScope } from './caching/request-memo.ts';
+import { OIDC_ROUTES } from './http/endpoints.ts';
+
+/** Paths only oidc-provider serves (http/endpoints.ts), including the resume of an authorization (/authorize/:uid). */
+const PROVIDER_PATH = new RegExp(`^(?:${[OIDC_ROUTES.authorization, OIDC_ROUTES.token, OIDC_ROUTES.userinfo, OIDC_ROUTES.jwks, OIDC_ROUTES.revocation].join('|')})(?:/[^/]*)?$|^/\\.well-known/openid-configuration$`);
 
 export interface AppDeps {
   services: Services;
@@ -80,10 +86,15 @@ export async function createApp(deps: AppDeps) {
 
 
   const metrics = createMetricsEdge({ services, logger, queues: [ENROLLMENT_MAIL_QUEUE, OKTA_SYNC_QUEUE] });
+  // One memo of store reads per request (caching/request-memo.ts), for everything below.
+  app.use(requestScope());
   app.use(requestContext(logger));
   app.use(metrics.observe);
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
   app.use(errorBoundary(logger, config.orgName, { storeUnavailable: (error) => store.unavailable(error) }));
+  // The provider's own endpoints (a login makes four of its six requests to them) go straight to
+  // it: none of the edges below answers these paths, so they need not each look and pass.
+  app.use((ctx, next) => (PROVIDER_PATH.test(ctx.path) ? oidc.provider(ctx, next) : next()));
   app.use(createHealthRoutes({ store, logger, draining: deps.draining, details: () => metadataDetails(metadata.status()) }));
   app.use(metrics.routes);
   app.use(staticAssets(assetsDirectory));

@@ -20,6 +20,7 @@ import { createSealer, randomToken } from './domain/secrets.ts';
 import { StartupError, causeOf, withoutCredentials } from './runtime/startup-error.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { instrumentStore } from './metrics/instrument-store.ts';
+import { withStoreCaches } from './caching/store-caches.ts';
 import { oktaSyncListeners } from './edges/okta/okta-sync.ts';
 import { createSecurityNotices } from './domain/security-notices.ts';
 import { privilegedScimChangeNotice } from './domain/scim-authority.ts';
@@ -71,10 +72,20 @@ export async function cookieKeysFor(config: Config, store: Store): Promise<strin
   return JSON.parse(stored) as string[];
 }
 
-export function createServices(config: Config, rawStore: Store, clock: Clock = systemClock) {
-  // Every store call is timed and counted here, so no adapter or domain module carries metrics code.
+export interface ServiceOptions {
+  /**
+   * Keep apps in process between requests (caching/app-cache.ts), invalidated across processes
+   * through the store's change notifications. On by default; a one-shot CLI command gains nothing
+   * from it and would only open a subscriber connection.
+   */
+  appCache?: boolean;
+}
+
+export function createServices(config: Config, rawStore: Store, clock: Clock = systemClock, options: ServiceOptions = {}) {
+  // Every store call is timed and counted here, so no adapter or domain module carries metrics
+  // code; the caches sit outside it, so what the metrics count are real store round trips.
   const metrics = createMetrics();
-  const store = instrumentStore(rawStore, metrics);
+  const store = withStoreCaches(instrumentStore(rawStore, metrics), { apps: options.appCache !== false });
   const sealer = createSealer(instanceSecretFor(config));
   const audit = createAuditLog(store.audit, clock);
   const base = { store, clock, audit };

@@ -7,20 +7,24 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../../server/logger.ts';
 import { MailSendError, type Mailer, type MailMessage } from '../../server/ports/mailer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
 
 export function createOutboxMailer(options: { directory: string; from: string; logger: Logger }): Mailer {
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  // nodemailer (about 15 MiB of RSS) is loaded with the first message, not at start: most
+  // development servers never send one.
+  let transport: Promise<Transporter> | null = null;
+  const transportNow = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })));
   let sequence = 0;
   return {
     kind: 'outbox',
     async send(message: MailMessage) {
       let info;
       try {
-        info = await transport.sendMail(toNodemailerMessage(options.from, message));
+        info = await (await transportNow()).sendMail(toNodemailerMessage(options.from, message));
       } catch (error) {
         throw new MailSendError((error as Error).message, { transient: false, cause: error });
       }
@@ -40,7 +44,7 @@ export function createOutboxMailer(options: { directory: string; from: string; l
       return { messageId: info.messageId };
     },
     close() {
-      transport.close();
+      void transport?.then((opened) => opened.close(), () => undefined);
     },
   };
 }

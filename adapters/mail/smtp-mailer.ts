@@ -12,7 +12,7 @@
  *   run of those as an outage and waits, even for 5yz replies, because a relay that answers 554
  *   to every session for ten seconds must not fail every invitation queued in those seconds.
  */
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { MailSendError, type Mailer, type MailMessage } from '../../server/ports/mailer.ts';
 import { toNodemailerMessage } from './nodemailer-message.ts';
 
@@ -35,24 +35,29 @@ export function classifySmtpError(error: unknown): MailSendError {
 }
 
 export function createSmtpMailer(options: { url: string; from: string }): Mailer {
-  const transport = nodemailer.createTransport({
-    url: options.url,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-  });
+  // nodemailer (about 15 MiB of RSS) is loaded with the first message, not at start.
+  let transport: Promise<Transporter> | null = null;
+  const transportNow = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        url: options.url,
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+      }),
+    ));
   return {
     kind: 'smtp',
     async send(message: MailMessage) {
       try {
-        const info = await transport.sendMail(toNodemailerMessage(options.from, message));
+        const info = await (await transportNow()).sendMail(toNodemailerMessage(options.from, message));
         return { messageId: info.messageId };
       } catch (error) {
         throw classifySmtpError(error);
       }
     },
     close() {
-      transport.close();
+      void transport?.then((opened) => opened.close(), () => undefined);
     },
   };
 }

@@ -2,14 +2,14 @@
  * Change notifications on SQLite. The CLI and the server are separate processes sharing the file,
  * so nothing can be pushed: each process notices instead.
  * - publish: bumps change_versions.{topic} and tells this process's listeners at once.
- * - Once a second (while anyone listens) PRAGMA data_version says whether another connection
+ * - Twice a second (while anyone listens) PRAGMA data_version says whether another connection
  *   committed anything since the last look (it reads a counter, no table); only then are the
  *   versions of subscribed topics read and compared. Well within CHANGE_DELIVERY_MS.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ChangeNotifications } from '../../server/ports/storage.ts';
 
-const POLL_MS = 1_000;
+const POLL_MS = 500;
 
 export function createChangeNotifications(db: BetterSqlite3.Database): ChangeNotifications & { close(): void } {
   const bump = db.prepare('INSERT INTO change_versions (topic, version) VALUES (?, 1) ON CONFLICT (topic) DO UPDATE SET version = version + 1');

@@ -26,7 +26,7 @@ export async function services(): Promise<Services> {
     const recorded = await store.settings.get(PUBLIC_URL_SETTING);
     if (recorded && recorded !== config.publicUrl) config = loadConfig({ ...process.env, PUBLIC_URL: recorded });
     publicUrlKnown = Boolean(recorded || process.env.PUBLIC_URL);
-    opened = createServices(config, store);
+    opened = createServices(config, store, undefined, { appCache: false });
   }
   return opened;
 }

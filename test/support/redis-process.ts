@@ -9,6 +9,8 @@ import { freePort } from './server-process.ts';
 export interface RedisProcess {
   port: number;
   url: string;
+  /** The running redis-server's process id (null while stopped): benchmarks read its CPU from /proc. */
+  readonly pid: number | null;
   /** Starts it (again) on the same port and waits until it answers PING. */
   start(): Promise<void>;
   /** Ends it with the signal (default SIGKILL) and waits for the exit. */
@@ -23,6 +25,9 @@ export async function startRedisProcess(options: { port?: number; start?: boolea
   const redis: RedisProcess = {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid ?? null;
+    },
     async start() {
       if (child) return;
       child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });

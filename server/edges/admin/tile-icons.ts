@@ -6,7 +6,6 @@
  *   plain bitmap that cannot carry script, event handlers or links whatever the upload held;
  * - SVGs with a DOCTYPE or entity declarations are refused before parsing (XXE / billion laughs).
  */
-import sharp from 'sharp';
 import { AppError } from '../../domain/errors.ts';
 
 export const MAX_ICON_BYTES = 256 * 1024;
@@ -39,6 +38,9 @@ export async function sanitiseTileIcon(dataUri: string): Promise<string> {
   if (type === 'svg' && /<!DOCTYPE|<!ENTITY/i.test(bytes.toString('utf8'))) {
     throw new AppError('invalid_input', 'SVG files with a DOCTYPE or entity declarations are not accepted', { field: 'icon' });
   }
+  // Loaded on the first tile image, not at start: sharp and libvips hold about 23 MiB of RSS that
+  // a server which never receives a tile image should not carry.
+  const { default: sharp } = await import('sharp');
   let png: Buffer;
   try {
     png = await sharp(bytes, { limitInputPixels: 4096 * 4096, density: 144 })

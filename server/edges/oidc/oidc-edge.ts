@@ -79,6 +79,17 @@ export async function createOidcEdge(deps: {
     }
   }
 
+  // The login page's "no administrator yet" notice: the count query (over every identity) runs at
+  // most every 10 s. Only this notice depends on it, never a decision.
+  let noAdmin: { value: Promise<boolean>; at: number } | null = null;
+  async function noAdminYetNotice(): Promise<boolean> {
+    if (!noAdmin || clock.now() - noAdmin.at > 10_000) {
+      noAdmin = { value: admins.noAdminYet(), at: clock.now() };
+      noAdmin.value.catch(() => (noAdmin = null));
+    }
+    return noAdmin.value;
+  }
+
   /** With a known login_hint, only that person's passkeys; otherwise a discoverable-credential request. */
   async function authenticationOptionsFor(uid: string, hint: string | null) {
     const hinted = hint ? await store.identities.getByUserName(hint) : null;
@@ -107,7 +118,7 @@ export async function createOidcEdge(deps: {
     // can succeed: say what to do instead of offering a ceremony that must fail.
     const hinted = loginHint ? await store.identities.getByUserName(loginHint) : null;
     const noPasskeyYet = hinted !== null && (await store.passkeys.listByIdentity(hinted.id)).length === 0;
-    const noAdminYet = await admins.noAdminYet();
+    const noAdminYet = await noAdminYetNotice();
     const appName = client?.name ?? 'your application';
     const backToOkta = client?.kind === 'okta' && client.oktaDomain ? client.oktaDomain : null;
     ctx.type = 'html';

@@ -43,6 +43,16 @@ export interface ProviderOptions {
 }
 
 function clientMetadataFor(services: Services) {
+  // oidc-provider looks the client up on every request: open each sealed secret once, not each time.
+  const opened = new Map<string, string | null>();
+  const secretOf = (app: AppRecord) => {
+    const sealed = app.clientSecretEnc!;
+    if (!opened.has(sealed)) {
+      if (opened.size >= 256) opened.clear();
+      opened.set(sealed, services.apps.revealSecret(app));
+    }
+    return opened.get(sealed)!;
+  };
   return (app: AppRecord): Record<string, unknown> | null => {
     if (app.kind === 'bookmark') return null;
     const auth = app.clientAuth;
@@ -52,7 +62,7 @@ function clientMetadataFor(services: Services) {
       authentication = { token_endpoint_auth_method: 'private_key_jwt', ...(auth.jwks ? { jwks: auth.jwks } : { jwks_uri: auth.jwksUri }) };
     } else {
       if (!app.clientSecretEnc) return null;
-      authentication = { token_endpoint_auth_method: 'client_secret_basic', client_secret: services.apps.revealSecret(app) };
+      authentication = { token_endpoint_auth_method: 'client_secret_basic', client_secret: secretOf(app) };
     }
     return {
       client_id: app.id,
