@@ -20,6 +20,9 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import type { ExportItem } from '../../server/ports/store-export.ts';
 import { openRedisStore } from '../../adapters/redis/redis-store.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
+import { openSqliteStore } from '../../adapters/sqlite/sqlite-store.ts';
+import { SCIM_TOKENS_TOPIC } from '../../server/domain/scim-tokens.ts';
+import { CHANGE_DELIVERY_MS } from '../../server/ports/storage.ts';
 
 const run = promisify(execFile);
 const bin = path.resolve(import.meta.dirname, '../../bin/latchkey.js');
@@ -92,8 +95,23 @@ describe.each(STORE_KINDS)('backup and restore on %s', { timeout: 180_000 }, (st
       const again = await cli(targetEnv, 'restore', file);
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(/^latchkey: the target \w+ store is not empty; .*--force/);
-      const forced = await cli(targetEnv, 'restore', file, '--force');
-      expect(forced.code, forced.stderr).toBe(0);
+      // A server beside the store (here: one more connection to it) hears that its remembered
+      // SCIM tokens are void: the restore may have removed or revoked them.
+      const beside = store === 'sqlite' ? await openSqliteStore({ dataDir: restoredDir }) : await openRedisStore({ url: REDIS_URL, keyPrefix: restoredPrefix });
+      try {
+        let heard = 0;
+        beside.changes.subscribe(SCIM_TOKENS_TOPIC, () => heard++);
+        // A Redis subscriber calls its listeners once when its subscription becomes active.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const heardBefore = heard;
+        const forced = await cli(targetEnv, 'restore', file, '--force');
+        expect(forced.code, forced.stderr).toBe(0);
+        const deadline = Date.now() + CHANGE_DELIVERY_MS + 1_000;
+        while (heard === heardBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(heard).toBeGreaterThan(heardBefore);
+      } finally {
+        await beside.close();
+      }
 
       target = await startTestServer({ store, dataDir: restoredDir, env: { LATCHKEY_SECRET: SECRET, REDIS_KEY_PREFIX: restoredPrefix } });
       const after = await signInWithTokens(target, okta.app.id, okta.clientSecret, samePasskeyOn(alice.authenticator, target.url));
