@@ -9,6 +9,7 @@
  * round trips per login (the server's own store timer, /metrics), and RSS idle and at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { ADMIN_ROLE } from '../server/domain/apps.ts';
 import type { StoreKind, TestServer } from '../test/support/test-server.ts';
 import { setUpOkta, enrolledPerson, authorizationUrl, OKTA_CALLBACK } from '../test/support/okta-fixture.ts';
 import { pageData } from '../test/support/http-login.ts';
@@ -85,7 +86,10 @@ async function floorTarget(): Promise<LoginTarget> {
   };
 }
 
-/** Writes `count` people straight to the store (as a big directory would hold), 50 at a time (within the store timeout on a busy machine). */
+/**
+ * Writes `count` people straight to the store (as a big directory would hold), 50 at a time (within
+ * the store timeout on a busy machine). The first is an admin, as in any deployment in use.
+ */
 async function fillIdentities(latchkey: LatchkeyUnderTest, count: number): Promise<void> {
   const now = Date.now();
   for (let start = 0; start < count; start += 50) {
@@ -93,7 +97,7 @@ async function fillIdentities(latchkey: LatchkeyUnderTest, count: number): Promi
       const userName = `filler${start + offset}@bench.example.com`;
       return latchkey.services.store.identities.create({
         id: randomUUID(), userName, email: userName, emailVerified: true, source: 'cli', givenName: 'Filler', familyName: 'Person', displayName: null,
-        externalId: null, oktaUserId: null, locale: null, active: true, roles: [], attributes: {}, createdAt: now, updatedAt: now, version: 1,
+        externalId: null, oktaUserId: null, locale: null, active: true, roles: start + offset === 0 ? [ADMIN_ROLE] : [], attributes: {}, createdAt: now, updatedAt: now, version: 1,
       });
     }));
   }

@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { CLI_ACTOR, iso, print, services } from '../context.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { MetadataSummary } from '../../domain/authenticator-metadata.ts';
-import { verifyMetadataBlob } from '../../edges/webauthn/metadata-blob.ts';
 
 /** A BLOB is a few MB; anything far larger is not one. */
 const MAX_BLOB_BYTES = 64 * 1024 * 1024;
@@ -41,6 +40,8 @@ export function registerMetadataCommands(program: Command): void {
         throw new AppError('invalid_input', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
       const svc = await services();
+      // Loaded here, not at start: SimpleWebAuthn's X.509 stack is heavy and only this command needs it.
+      const { verifyMetadataBlob } = await import('../../edges/webauthn/metadata-blob.ts');
       const verified = await verifyMetadataBlob(text, svc.config.fidoMdsRootPem);
       const result = await svc.authenticatorMetadata.import(verified, CLI_ACTOR);
       print({ ...summaryJson(result), changed: result.changed, previous_no: result.previousNo });

@@ -79,15 +79,16 @@ export async function createOidcEdge(deps: {
     }
   }
 
-  // The login page's "no administrator yet" notice: the count query (over every identity) runs at
-  // most every 10 s. Only this notice depends on it, never a decision.
-  let noAdmin: { value: Promise<boolean>; at: number } | null = null;
+  // The login page's "no administrator yet" notice. Once an admin exists that answer is kept for
+  // 10 s (the query scans identities on SQLite, and every login page would pay it); while there is
+  // none it is asked every time, so the notice is gone on the first page after the first admin is
+  // created. Only this notice depends on it, never a decision.
+  let adminSeenAt: number | null = null;
   async function noAdminYetNotice(): Promise<boolean> {
-    if (!noAdmin || clock.now() - noAdmin.at > 10_000) {
-      noAdmin = { value: admins.noAdminYet(), at: clock.now() };
-      noAdmin.value.catch(() => (noAdmin = null));
-    }
-    return noAdmin.value;
+    if (adminSeenAt !== null && clock.now() - adminSeenAt <= 10_000) return false;
+    const none = await admins.noAdminYet();
+    adminSeenAt = none ? null : clock.now();
+    return none;
   }
 
   /** With a known login_hint, only that person's passkeys; otherwise a discoverable-credential request. */
