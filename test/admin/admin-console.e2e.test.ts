@@ -307,18 +307,7 @@ describe('admin console and dashboard in Chromium', { timeout: 120_000 }, () => 
 
   it('creates a group, adds and removes a member, and the audit log shows one entry per change and refusals with their reason', async () => {
     const { page } = admin;
-    await nav(page, 'Groups').click();
-    await page.getByRole('button', { name: 'Create group' }).click();
-    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').fill('Contractors');
-    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').press('Enter');
-    await page.getByRole('heading', { level: 1, name: 'Contractors' }).waitFor();
-    await page.getByRole('button', { name: 'Add member' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Add a member to Contractors' });
-    await dialog.getByLabel('Find a person').fill('contractor@partner');
-    await expect.poll(() => dialog.getByRole('combobox').locator('option').count()).toBe(2);
-    await dialog.getByRole('combobox').selectOption({ label: 'Casey Contractor (contractor@partner.test)' });
-    await dialog.getByRole('button', { name: 'Add member' }).click();
-    await expect.poll(() => page.getByRole('table', { name: 'Members' }).textContent()).toContain('Casey Contractor');
+    await createGroupWithMember(page, 'Contractors', { search: 'contractor@partner', option: 'Casey Contractor (contractor@partner.test)', shown: 'Casey Contractor' });
     await shot(page, '21-group-managed-here');
     const group = await server.services.groups.resolve('Contractors');
     expect(await server.services.groups.members(group.id)).toHaveLength(1);
@@ -444,18 +433,7 @@ describe('admin console on Redis in Chromium (one representative pass)', { timeo
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Applications');
     await expectAccessible(page, 'console on Redis');
 
-    await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Groups' }).click();
-    await page.getByRole('button', { name: 'Create group' }).click();
-    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').fill('Contractors');
-    await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').press('Enter');
-    await page.getByRole('heading', { level: 1, name: 'Contractors' }).waitFor();
-    await page.getByRole('button', { name: 'Add member' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Add a member to Contractors' });
-    await dialog.getByLabel('Find a person').fill('casey@acme');
-    await expect.poll(() => dialog.getByRole('combobox').locator('option').count()).toBe(2);
-    await dialog.getByRole('combobox').selectOption({ label: 'Casey Member (casey@acme.test)' });
-    await dialog.getByRole('button', { name: 'Add member' }).click();
-    await expect.poll(() => page.getByRole('table', { name: 'Members' }).textContent()).toContain('Casey Member');
+    await createGroupWithMember(page, 'Contractors', { search: 'casey@acme', option: 'Casey Member (casey@acme.test)', shown: 'Casey Member' });
     await expectAccessible(page, 'group on Redis');
     const group = await server.services.groups.resolve('Contractors');
     const casey = await server.services.identities.resolve('casey@acme.test');
@@ -472,3 +450,22 @@ describe('admin console on Redis in Chromium (one representative pass)', { timeo
     expect(after).toBe(401);
   });
 });
+
+/**
+ * In the console: Groups, "Create group" named `group` (Enter submits), then "Add member" found by
+ * `search` and picked by its option label; returns when the members table shows them.
+ */
+async function createGroupWithMember(page: Page, group: string, member: { search: string; option: string; shown: string }) {
+  await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Groups' }).click();
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').fill(group);
+  await page.getByRole('dialog', { name: 'Create group' }).getByLabel('Group name').press('Enter');
+  await page.getByRole('heading', { level: 1, name: group }).waitFor();
+  await page.getByRole('button', { name: 'Add member' }).click();
+  const dialog = page.getByRole('dialog', { name: `Add a member to ${group}` });
+  await dialog.getByLabel('Find a person').fill(member.search);
+  await expect.poll(() => dialog.getByRole('combobox').locator('option').count()).toBe(2);
+  await dialog.getByRole('combobox').selectOption({ label: member.option });
+  await dialog.getByRole('button', { name: 'Add member' }).click();
+  await expect.poll(() => page.getByRole('table', { name: 'Members' }).textContent()).toContain(member.shown);
+}

@@ -68,15 +68,21 @@ export async function startTestServer(options: { store?: StoreKind; env?: Record
   };
 }
 
+/** Calls `visit` with every batch of keys under a Redis key prefix (SCAN, never KEYS); stops when it returns true. */
+async function scanPrefix(redis: Redis, prefix: string, visit: (keys: string[]) => Promise<boolean | void>): Promise<boolean> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length && (await visit(keys))) return true;
+  } while (cursor !== '0');
+  return false;
+}
+
 export async function dropRedisPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await scanPrefix(redis, prefix, async (keys) => void (await redis.unlink(...keys)));
   } finally {
     redis.disconnect();
   }
@@ -88,26 +94,24 @@ export const STORE_KINDS: StoreKind[] = ['sqlite', 'redis'];
 /** Whether `text` appears in any key name or value under a Redis key prefix (every data type read). */
 export async function redisHolds(prefix: string, text: string): Promise<boolean> {
   const redis = new Redis(REDIS_URL);
+  const holds = async (key: string) => {
+    if (key.includes(text)) return true;
+    const type = await redis.type(key);
+    const values: string[] =
+      type === 'string' ? [(await redis.get(key)) ?? '']
+      : type === 'hash' ? Object.entries(await redis.hgetall(key)).flat()
+      : type === 'set' ? await redis.smembers(key)
+      : type === 'zset' ? await redis.zrange(key, 0, -1)
+      : type === 'list' ? await redis.lrange(key, 0, -1)
+      : type === 'stream' ? (await redis.xrange(key, '-', '+')).flatMap(([id, fields]) => [id, ...fields])
+      : [];
+    return values.some((value) => value.includes(text));
+  };
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        if (key.includes(text)) return true;
-        const type = await redis.type(key);
-        const values: string[] =
-          type === 'string' ? [(await redis.get(key)) ?? '']
-          : type === 'hash' ? Object.entries(await redis.hgetall(key)).flat()
-          : type === 'set' ? await redis.smembers(key)
-          : type === 'zset' ? await redis.zrange(key, 0, -1)
-          : type === 'list' ? await redis.lrange(key, 0, -1)
-          : type === 'stream' ? (await redis.xrange(key, '-', '+')).flatMap(([id, fields]) => [id, ...fields])
-          : [];
-        if (values.some((value) => value.includes(text))) return true;
-      }
-    } while (cursor !== '0');
-    return false;
+    return await scanPrefix(redis, prefix, async (keys) => {
+      for (const key of keys) if (await holds(key)) return true;
+      return false;
+    });
   } finally {
     redis.disconnect();
   }
