@@ -1,11 +1,11 @@
 /**
  * A passkey model's icon as a small PNG for notice mails: mail clients show neither data: URLs
  * nor SVG, so the catalogue's icon (often SVG) is rasterised the way bookmark tile images are
- * (edges/admin/tile-icons.ts: librsvg runs no script and loads no external file; DOCTYPE and
+ * (images/tile-icons.ts: librsvg runs no script and loads no external file; DOCTYPE and
  * entities are refused). Drawn once per icon per process.
  */
 import { describeAuthenticator } from '../domain/authenticator-catalogue.ts';
-import { sanitiseTileIcon } from '../edges/admin/tile-icons.ts';
+import { sanitiseTileIcon } from '../images/tile-icons.ts';
 
 const drawn = new Map<string, Promise<Buffer>>();
 

@@ -16,7 +16,7 @@ import { enrolledPerson } from '../support/okta-fixture.ts';
 import type { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { ADMIN_ROLE, INTERNAL_APP_ID } from '../../server/domain/apps.ts';
 import { createAdminService } from '../../server/domain/admins.ts';
-import { sanitiseTileIcon } from '../../server/edges/admin/tile-icons.ts';
+import { sanitiseTileIcon } from '../../server/images/tile-icons.ts';
 import { CLI_ACTOR, scimActor } from '../../server/domain/actor.ts';
 
 const EVIL_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" onload="alert(1)"><script>alert(document.cookie)</script><a href="javascript:alert(2)"><rect width="64" height="64" fill="#2f5bea"/></a></svg>`;

@@ -6,7 +6,7 @@ import type { ClientAuthInput } from '../../../domain/client-auth.ts';
 import type { AppRecord } from '../../../ports/storage.ts';
 import { unreachableFromOkta } from '../../../domain/public-url.ts';
 import { oidcEndpoints } from '../../../http/endpoints.ts';
-import { sanitiseTileIcon } from '../tile-icons.ts';
+import { sanitiseTileIcon } from '../../../images/tile-icons.ts';
 import { describeApp, type AppDetailView, type AppView, type NamedRef } from '../views.ts';
 import { actorOf, parse, type AdminRouteDeps, type AdminRouter } from './context.ts';
 

@@ -1,12 +1,13 @@
 /**
- * Bookmark tile images. Rules:
+ * Icon images, re-encoded before anyone sees them: bookmark tiles (console) and authenticator icons
+ * in security emails (workers). Rules:
  * - PNG, JPEG or SVG only, at most MAX_ICON_BYTES, checked by content (magic bytes), not by name;
  * - every image is re-encoded by sharp to a 128x128 PNG: an SVG is rasterised (by librsvg, which
  *   runs no script and, for a buffer, loads no external file), so what we store and serve is a
  *   plain bitmap that cannot carry script, event handlers or links whatever the upload held;
  * - SVGs with a DOCTYPE or entity declarations are refused before parsing (XXE / billion laughs).
  */
-import { AppError } from '../../domain/errors.ts';
+import { AppError } from '../domain/errors.ts';
 
 export const MAX_ICON_BYTES = 256 * 1024;
 export const ICON_SIZE = 128;
