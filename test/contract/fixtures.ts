@@ -13,6 +13,7 @@ import {
   type Store,
   type StoreErrorCode,
 } from '../../server/ports/storage.ts';
+import { identityRecord } from '../support/builders.ts';
 
 export const NOW = Date.now();
 export const MINUTE = 60_000;
@@ -25,26 +26,8 @@ export const unique = (prefix: string): string => `${prefix}-${run}-${(1e6 - ++s
 
 export function identity(over: Partial<IdentityRecord> = {}): IdentityRecord {
   const id = over.id ?? unique('idn');
-  return {
-    id,
-    userName: `${id}@example.test`,
-    email: `${id}@example.test`,
-    emailVerified: true,
-    source: 'cli',
-    givenName: null,
-    familyName: null,
-    displayName: null,
-    externalId: null,
-    oktaUserId: null,
-    locale: null,
-    active: true,
-    roles: [],
-    attributes: {},
-    createdAt: NOW,
-    updatedAt: NOW,
-    version: 1,
-    ...over,
-  };
+  // The email stays derived from the id (not the userName) so case variants of one userName differ.
+  return identityRecord({ id, email: `${id}@example.test`, createdAt: NOW, updatedAt: NOW, ...over });
 }
 
 export function group(over: Partial<GroupRecord> = {}): GroupRecord {
