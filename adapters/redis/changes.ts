@@ -32,13 +32,17 @@ export function createChangeNotifications(redis: Redis, keys: Keys): ChangeNotif
     }
   };
 
-  async function checkVersions(): Promise<void> {
+  /**
+   * `unknownChanged`: a topic whose version was never read counts as changed. Used when the
+   * subscription becomes active, where a publish may have passed unheard since subscribe().
+   */
+  async function checkVersions(unknownChanged = false): Promise<void> {
     const topics = [...listeners.keys()];
     if (topics.length === 0 || closed) return;
     const versions = await redis.mget(...topics.map(versionKey));
     topics.forEach((topic, index) => {
       const version = versions[index];
-      if (seen.has(topic) && seen.get(topic) !== version) notify(topic);
+      if (seen.has(topic) ? seen.get(topic) !== version : unknownChanged) notify(topic);
       seen.set(topic, version);
     });
   }
@@ -61,10 +65,12 @@ export function createChangeNotifications(redis: Redis, keys: Keys): ChangeNotif
       // Remember the version this message stands for, so the periodic check does not repeat it.
       void redis.get(versionKey(topic)).then((version) => seen.set(topic, version), () => undefined);
     });
-    // Until the subscription is active, messages pass unheard: listeners re-read once it is.
-    subscriber.subscribe(channel).then(() => {
+    // Until the subscription is active, messages pass unheard: once it is, the versions read at
+    // subscribe() say whether anything was published meanwhile. Notifying every listener here
+    // instead would empty caches filled a moment ago for nothing.
+    subscriber.subscribe(channel).then(() => checkVersions(true), () => undefined).catch(() => {
       for (const topic of listeners.keys()) notify(topic);
-    }, () => undefined);
+    });
     timer = setInterval(() => void checkVersions().catch(() => undefined), CHANGE_DELIVERY_MS);
     timer.unref();
   }
