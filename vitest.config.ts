@@ -5,9 +5,14 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Suites share one Redis and start servers on ephemeral ports: run files one at a time,
-    // which on a 2-core machine is also the fastest.
-    fileParallelism: false,
+    // Files are independent (each takes its own Redis key prefix, free ports and temp
+    // directories), so two run at once: much of the suite waits on browsers, SMTP and child
+    // processes. One module graph per worker (isolate: false) saves re-importing the server,
+    // oidc-provider and Playwright for every file, about a third of the suite's CPU; no test
+    // mocks modules or changes process-wide state, which is what isolation would protect.
+    fileParallelism: true,
+    maxWorkers: 2,
+    isolate: false,
     pool: 'forks',
   },
 });

@@ -1,7 +1,10 @@
 /**
  * The guide's bulk enrollment end to end: 50 people, one email each through a real SMTP server,
- * every message parsed, every link opened in Chromium with a virtual authenticator, and the
- * enrollment status moving unenrolled -> pending -> enrolled. Runs on both stores.
+ * every message parsed, every link used to enroll a passkey, and the enrollment status moving
+ * unenrolled -> pending -> enrolled. The first few links are opened in Chromium with a virtual
+ * authenticator (the page a person sees); the rest go through the same HTTP endpoints with a
+ * software authenticator, which proves the same thing per link at a fraction of a browser's cost.
+ * Runs on both stores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -10,9 +13,13 @@ import { launchChromium, newPasskeyPage } from '../support/browser.ts';
 import { linkIn, startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { formatExpiry } from '../../server/domain/invitation-email.ts';
 import { createPeople, mailSendingFor, statusesOf } from './helpers.ts';
+import { enrollOverHttp } from '../support/http-login.ts';
+import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const ORG = 'Acme <Robotics> & Co';
+/** How many of the 50 links are opened in Chromium; the rest enroll over HTTP. */
+const IN_BROWSER = 5;
 
 describe.each(STORE_KINDS)('bulk invitation by email (%s)', (kind) => {
   let sink: SmtpSink;
@@ -21,7 +28,7 @@ describe.each(STORE_KINDS)('bulk invitation by email (%s)', (kind) => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    server = await startTestServer({ store: kind, env: { SMTP_URL: sink.url, ORG_NAME: ORG, MAIL_FROM: 'Acme IT <it@acme.test>', MAIL_RATE_PER_SECOND: '10' } });
+    server = await startTestServer({ store: kind, env: { SMTP_URL: sink.url, ORG_NAME: ORG, MAIL_FROM: 'Acme IT <it@acme.test>', MAIL_RATE_PER_SECOND: '20' } });
     browser = await launchChromium();
   });
 
@@ -31,7 +38,7 @@ describe.each(STORE_KINDS)('bulk invitation by email (%s)', (kind) => {
     await sink?.close();
   });
 
-  it('emails 50 people a paced invitation each, and every link enrolls a passkey in Chromium', async () => {
+  it('emails 50 people a paced invitation each, and every link enrolls a passkey (the first five in Chromium)', async () => {
     const { services } = server;
     const people = await createPeople(services, 50, `bulk-${kind}-`);
     expect(await statusesOf(services, people)).toEqual(people.map(() => 'unenrolled'));
@@ -49,10 +56,10 @@ describe.each(STORE_KINDS)('bulk invitation by email (%s)', (kind) => {
     expect(await worker.drain()).toBe(50);
     const elapsed = Date.now() - started;
     expect(sink.messages).toHaveLength(50);
-    // 10 per second: 49 gaps of at least 100 ms between consecutive sends.
-    expect(elapsed).toBeGreaterThanOrEqual(4_800);
+    // 20 per second: 49 gaps of at least 50 ms between consecutive sends.
+    expect(elapsed).toBeGreaterThanOrEqual(2_400);
     const gaps = sink.messages.slice(1).map((message, index) => message.receivedAt - sink.messages[index].receivedAt);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(60);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(30);
 
     const links = new Map<string, string>();
     for (const { identity, invite } of batch.queued) {
@@ -86,7 +93,7 @@ describe.each(STORE_KINDS)('bulk invitation by email (%s)', (kind) => {
     const { page, cdp, context, authenticatorId: first } = await newPasskeyPage(browser);
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: first });
     try {
-      for (const person of people) {
+      for (const person of people.slice(0, IN_BROWSER)) {
         const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
           options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
         });
@@ -101,6 +108,12 @@ describe.each(STORE_KINDS)('bulk invitation by email (%s)', (kind) => {
       }
     } finally {
       await context.close();
+    }
+    for (const person of people.slice(IN_BROWSER)) {
+      const authenticator = new SoftAuthenticator({ origin: server.url });
+      const enrolled = await enrollOverHttp(links.get(person.id)!, authenticator);
+      expect(enrolled.status, person.userName).toBe(200);
+      expect(await services.passkeys.listFor(person.id)).toHaveLength(1);
     }
     expect(await statusesOf(services, people)).toEqual(people.map(() => 'enrolled'));
     for (const { invite } of batch.queued) expect((await services.store.invites.get(invite.id))!.spentAt).not.toBeNull();
