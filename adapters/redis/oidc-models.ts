@@ -9,6 +9,8 @@
  *   racing calls wins; find() then returns the payload with `consumed` set to that time, which is
  *   how oidc-provider detects reuse of an authorization code (RFC 6749 §4.1.2).
  * - upsert() replaces payload, expiry and indexes, and clears the consumed mark.
+ * - A model indexed with a passkeyId whose passkey no longer exists is not found (checked in the
+ *   find script, one round trip), even against a re-save racing the passkey's revocation.
  * - uid and userCode lookups point at an id; the record's own value is checked again on read, so
  *   a lookup key left behind by a re-upsert can never return the wrong model.
  */
@@ -79,9 +81,10 @@ if lookup ~= 'id' then
   id = redis.call('GET', K('oidc', model, lookup, value))
   if not id then return false end
 end
-local f = redis.call('HMGET', K('oidc', model, id), 'payload', 'expiresAt', 'consumed', lookup)
+local f = redis.call('HMGET', K('oidc', model, id), 'payload', 'expiresAt', 'consumed', lookup, 'passkeyId')
 if not f[1] then return false end
 if lookup ~= 'id' and f[4] ~= value then return false end
+if f[5] and redis.call('EXISTS', K('passkey', f[5])) == 0 then return false end
 return { f[1], f[2] or '', f[3] or '' }
 `;
 

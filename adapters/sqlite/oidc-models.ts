@@ -5,6 +5,8 @@
  *   then returns the payload with `consumed` (epoch seconds), which is how oidc-provider detects
  *   reuse of an authorization code (RFC 6749 §4.1.2).
  * - upsert() replaces payload, expiry and indexes, and clears the consumed mark.
+ * - A model indexed with a passkeyId whose passkey no longer exists is not found: one read, even
+ *   against a re-save racing the passkey's revocation.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { OidcModelRepository } from '../../server/ports/storage.ts';
@@ -22,6 +24,8 @@ function toPayload(row: ModelRow | undefined): Record<string, unknown> | null {
 }
 
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+/** A session opened by a passkey that is gone is over: checked in the same read (ports/storage.ts). */
+const OPENER_EXISTS = '(passkey_id IS NULL OR EXISTS (SELECT 1 FROM passkeys WHERE passkeys.id = oidc_models.passkey_id))';
 
 /** The grants a provider Session holds, one per app it signed in to (oidc-provider's `authorizations`). */
 function grantIdsOf(payload: Record<string, unknown>): string[] {
@@ -40,13 +44,13 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
       consumed_at = NULL, grant_id = excluded.grant_id, uid = excluded.uid, user_code = excluded.user_code,
       account_id = excluded.account_id, passkey_id = excluded.passkey_id`);
   const find = db.prepare<{ model: string; id: string; now: number }, ModelRow>(
-    `SELECT payload, consumed_at FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE}`,
+    `SELECT payload, consumed_at FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE} AND ${OPENER_EXISTS}`,
   );
   const findByUid = db.prepare<{ model: string; uid: string; now: number }, ModelRow>(
-    `SELECT payload, consumed_at FROM oidc_models WHERE uid = @uid AND model = @model AND ${LIVE} LIMIT 1`,
+    `SELECT payload, consumed_at FROM oidc_models WHERE uid = @uid AND model = @model AND ${LIVE} AND ${OPENER_EXISTS} LIMIT 1`,
   );
   const findByUserCode = db.prepare<{ model: string; userCode: string; now: number }, ModelRow>(
-    `SELECT payload, consumed_at FROM oidc_models WHERE user_code = @userCode AND model = @model AND ${LIVE} LIMIT 1`,
+    `SELECT payload, consumed_at FROM oidc_models WHERE user_code = @userCode AND model = @model AND ${LIVE} AND ${OPENER_EXISTS} LIMIT 1`,
   );
   const consume = db.prepare(`
     UPDATE oidc_models SET consumed_at = @now

@@ -376,9 +376,11 @@ export interface OidcModelIndexes {
 export interface OidcModelRepository {
   upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, indexes: OidcModelIndexes): Promise<void>;
   /**
-   * The stored payload, or null when absent or expired. Once consumed, the returned payload
-   * carries `consumed: <epoch seconds of consumption>` (what oidc-provider checks), for find,
-   * findByUid and findByUserCode alike.
+   * The stored payload, or null when absent or expired, or when it was written with a passkeyId
+   * index and that passkey no longer exists (a session opened by a revoked passkey is over, even
+   * if a re-save raced the revocation; checked in the same round trip). Once consumed, the
+   * returned payload carries `consumed: <epoch seconds of consumption>` (what oidc-provider
+   * checks), for find, findByUid and findByUserCode alike.
    */
   find(model: string, id: string, now: number): Promise<Record<string, unknown> | null>;
   findByUid(model: string, uid: string, now: number): Promise<Record<string, unknown> | null>;

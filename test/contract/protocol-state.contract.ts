@@ -1,7 +1,7 @@
 /** Storage contract: oidc models, one-time values, SCIM tokens, audit, jobs, lifecycle. Registered by describeStoreContract (store-contract.ts). */
 import { describe, it, expect } from 'vitest';
 import { type ScimTokenRecord, type Store } from '../../server/ports/storage.ts';
-import { expectWinners, expectStoreError, NOW, MINUTE, HOUR, unique, auditEvent, job, ids, type ContractContext } from './fixtures.ts';
+import { expectWinners, expectStoreError, NOW, MINUTE, HOUR, unique, auditEvent, job, ids, identity, passkey, type ContractContext } from './fixtures.ts';
 
 export function describeProtocolStateContract(ctx: ContractContext): void {
   describe('oidc models', () => {
@@ -79,6 +79,10 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
     });
 
     it('revokes the sessions a passkey opened, with the grants, codes and tokens they hold, and nothing else', async () => {
+      // Sessions name real passkeys: one whose passkey is gone is not found at all (next test).
+      const [owner] = await ctx.createIdentities(identity());
+      await ctx.store.passkeys.insert(passkey(owner.id, { id: 'pk1' }));
+      await ctx.store.passkeys.insert(passkey(owner.id, { id: 'pk2' }));
       const session = { accountId: 'a1', authorizations: { appA: { grantId: 'gA', sid: 'x' }, appB: { grantId: 'gB' } } };
       await ctx.store.oidc.upsert('Session', 's1', session, NOW + HOUR, { uid: 'u1', accountId: 'a1', passkeyId: 'pk1' });
       await ctx.store.oidc.upsert('ConsoleSession', 'cs1', { identityId: 'a1' }, NOW + HOUR, { accountId: 'a1', passkeyId: 'pk1', grantId: 'gC' });
@@ -102,6 +106,29 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       await ctx.store.oidc.upsert('Session', 's2', { accountId: 'a1' }, NOW + HOUR, { uid: 'u2', accountId: 'a1' });
       expect(await ctx.store.oidc.revokeByPasskeyId('pk2')).toBe(0);
       expect(await ctx.store.oidc.find('Session', 's2', NOW)).not.toBeNull();
+    });
+
+    it('does not find a model whose passkey is gone, by id, uid or user code, in the same read', async () => {
+      const [owner] = await ctx.createIdentities(identity());
+      const key = passkey(owner.id);
+      await ctx.store.passkeys.insert(key);
+      await ctx.store.oidc.upsert('Session', 'sp1', { accountId: owner.id }, NOW + HOUR, { uid: 'up1', accountId: owner.id, passkeyId: key.id });
+      await ctx.store.oidc.upsert('ConsoleSession', 'cp1', { identityId: owner.id }, NOW + HOUR, { accountId: owner.id, passkeyId: key.id });
+      await ctx.store.oidc.upsert('DeviceCode', 'dp1', {}, NOW + HOUR, { userCode: 'PKPK-0001', passkeyId: key.id });
+      await ctx.store.oidc.upsert('Session', 'sp2', { accountId: owner.id }, NOW + HOUR, { uid: 'up2', accountId: owner.id });
+      expect(await ctx.store.oidc.find('Session', 'sp1', NOW)).toEqual({ accountId: owner.id });
+      expect(await ctx.store.oidc.findByUid('Session', 'up1', NOW)).toEqual({ accountId: owner.id });
+      expect(await ctx.store.oidc.find('ConsoleSession', 'cp1', NOW)).toEqual({ identityId: owner.id });
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'PKPK-0001', NOW)).toEqual({});
+
+      // Deleted without revoking its sessions (or a re-save raced the revocation): still over.
+      expect(await ctx.store.passkeys.delete(key.id)).toBe(true);
+      expect(await ctx.store.oidc.find('Session', 'sp1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUid('Session', 'up1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('ConsoleSession', 'cp1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'PKPK-0001', NOW)).toBeNull();
+      // A model written without a passkey does not depend on one.
+      expect(await ctx.store.oidc.find('Session', 'sp2', NOW)).toEqual({ accountId: owner.id });
     });
 
     it('destroys one model', async () => {

@@ -5,8 +5,9 @@
  *   code exactly one wins; the loser revokes everything the code issued (RFC 6749 §4.1.2,
  *   RFC 9700 §4.5: a replayed code means it leaked).
  * - A Session records the passkey that opened it (index passkeyId, from the login result of the
- *   request that signed in, carried over on every later save); a session whose passkey no longer
- *   exists is not found, so revoking the passkey ends it even against a racing re-save.
+ *   request that signed in, carried over on every later save); the store does not find a session
+ *   whose passkey no longer exists (ports/storage.ts), so revoking the passkey ends it even
+ *   against a racing re-save, without a passkey read of our own.
  * - A Grant is indexed under its own id as grantId, so revoking a grant removes the grant too.
  */
 import { Provider, errors, type KoaContextWithOIDC } from 'oidc-provider';
@@ -58,12 +59,6 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
       return previous && previous.accountId === payload.accountId && typeof previous.passkeyId === 'string' ? previous.passkeyId : undefined;
     }
 
-    /** A session opened by a passkey that is gone (revoked, removed) is over. */
-    private async alive(payload: Payload | null): Promise<Payload | null> {
-      if (!payload || this.name !== 'Session' || typeof payload.passkeyId !== 'string') return payload;
-      return (await store.passkeys.get(payload.passkeyId)) ? payload : null;
-    }
-
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? clock.now() + expiresIn * 1000 : null;
       let stored = payload;
@@ -87,13 +82,13 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         const app = await store.apps.get(id);
         return (app && clientMetadata(app)) ?? undefined;
       }
-      const payload = await this.alive(await store.oidc.find(this.name, this.key(id), clock.now()));
+      const payload = await store.oidc.find(this.name, this.key(id), clock.now());
       if (!payload) return undefined;
       return this.hashed ? { ...payload, jti: id } : payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      return (await this.alive(await store.oidc.findByUid(this.name, uid, clock.now()))) ?? undefined;
+      return (await store.oidc.findByUid(this.name, uid, clock.now())) ?? undefined;
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {
