@@ -125,6 +125,10 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     WHERE id = @id`);
   const byId = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?');
   const byUserName = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE user_name_key = ?');
+  // The same order as groups.groupIdsOf (group creation order).
+  const groupIdsOf = db.prepare<[string], string>(`
+    SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
+    WHERE gm.identity_id = ? ORDER BY g.seq`).pluck();
   const remove = db.prepare('DELETE FROM identities WHERE id = ?');
   const clearEmails = db.prepare('DELETE FROM identity_emails WHERE identity_id = ?');
   const addEmail = db.prepare('INSERT OR IGNORE INTO identity_emails (identity_id, email_key) VALUES (?, ?)');
@@ -209,6 +213,10 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     async get(id) {
       const row = byId.get(id);
       return row ? toRecord(row) : null;
+    },
+    async getWithGroupIds(id) {
+      const row = byId.get(id);
+      return row ? { identity: toRecord(row), groupIds: groupIdsOf.all(id) } : null;
     },
     async getByUserName(userName) {
       const row = byUserName.get(userNameKey(userName));

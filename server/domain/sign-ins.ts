@@ -99,11 +99,13 @@ export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLo
       const hinted = attempt.loginHint ? await store.identities.getByUserName(attempt.loginHint) : null;
       const { passkey, userVerified } = await verifyPasskey(attempt.binding, attempt.response, hinted?.id ?? null, attempt.loginHint);
       identityId = passkey.identityId;
-      const identity = await store.identities.get(passkey.identityId);
-      if (!identity) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
-      await apps.assertMaySignIn(attempt.clientId, identity, attempt.redirectUri);
+      // The person and their groups in one read: both decide whether they may sign in to the app.
+      const subject = await store.identities.getWithGroupIds(passkey.identityId);
+      if (!subject) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
+      const { identity } = subject;
+      await apps.assertMaySignIn(attempt.clientId, identity, attempt.redirectUri, subject.groupIds);
       // A passkey created before the policy tightened is refused here, after it proved who this is.
-      await policies.assertMaySignIn(passkey);
+      await policies.assertMaySignIn(passkey, subject.groupIds);
       await audit.record({ kind: 'auth', action: 'signin.success', actor: selfActor(identity.id), target: `app:${attempt.clientId}`, detail: { passkeyId: passkey.id } });
       return { identity, passkey, userVerified, at: clock.now() };
     } catch (error) {

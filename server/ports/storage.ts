@@ -112,6 +112,11 @@ export interface IdentityRepository {
   /** options.audit is appended in the same atomic write (see WriteOptions). */
   create(identity: IdentityRecord, options?: WriteOptions): Promise<void>;
   get(id: string): Promise<IdentityRecord | null>;
+  /**
+   * The identity with the ids of the groups it belongs to (as groups.groupIdsOf), read together in
+   * one round trip: a sign-in decides on both (active, assigned to the app).
+   */
+  getWithGroupIds(id: string): Promise<{ identity: IdentityRecord; groupIds: string[] } | null>;
   getByUserName(userName: string): Promise<IdentityRecord | null>;
   /** Writes identity with version = expectedVersion + 1. */
   update(identity: IdentityRecord, expectedVersion: number): Promise<IdentityRecord>;

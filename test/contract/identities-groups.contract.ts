@@ -27,6 +27,8 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
       expect(await ctx.store.identities.get(record.id)).toEqual(record);
       expect(await ctx.store.identities.getByUserName('ada.lovelace@example.TEST')).toEqual(record);
       expect(await ctx.store.identities.get('missing')).toBeNull();
+      expect(await ctx.store.identities.getWithGroupIds('missing')).toBeNull();
+      expect(await ctx.store.identities.getWithGroupIds(record.id)).toEqual({ identity: record, groupIds: [] });
       expect(await ctx.store.identities.getByUserName('missing')).toBeNull();
     });
 
@@ -385,11 +387,13 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
       await ctx.store.groups.create(g1, [a.id]);
       await ctx.store.groups.create(g2, [a.id]);
       expect(await ctx.store.groups.groupIdsOf(a.id)).toEqual([g1.id, g2.id]);
+      expect(await ctx.store.identities.getWithGroupIds(a.id)).toEqual({ identity: a, groupIds: [g1.id, g2.id] });
       expect(await ctx.store.groups.delete(g1.id)).toBe(true);
       expect(await ctx.store.groups.delete(g1.id)).toBe(false);
       expect(await ctx.store.groups.get(g1.id)).toBeNull();
       expect(await ctx.store.groups.getByDisplayName(g1.displayName)).toBeNull();
       expect(await ctx.store.groups.groupIdsOf(a.id)).toEqual([g2.id]);
+      expect(await ctx.store.identities.getWithGroupIds(a.id)).toEqual({ identity: a, groupIds: [g2.id] });
       expect(await ctx.store.identities.get(a.id)).not.toBeNull();
       await ctx.store.groups.create(group({ displayName: g1.displayName }), []);
     });
