@@ -164,8 +164,10 @@ export async function createOidcEdge(deps: {
         clientId,
         redirectUri: typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : undefined,
       });
-      // passkeyId is ours, not oidc-provider's: the model adapter stores it with the session it opens.
-      const login = { accountId: signIn.identity.id, amr: amrFor(signIn.passkey, signIn.userVerified), passkeyId: signIn.passkey.id };
+      // passkeyId is ours, not oidc-provider's: the model adapter stores it with the session it opens,
+      // and the grant at resume knows by it that this login was checked (provider.ts). ts is when
+      // the person authenticated (auth_time), which is now, not the moment of the resume.
+      const login = { accountId: signIn.identity.id, amr: amrFor(signIn.passkey, signIn.userVerified), passkeyId: signIn.passkey.id, ts: Math.floor(signIn.at / 1000) };
       ctx.body = { redirect: await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false }) };
     } catch (error) {
       if (!isAppError(error)) throw error;
