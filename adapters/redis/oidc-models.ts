@@ -73,19 +73,36 @@ if A[10] ~= '' then add_to_set(K('oidc', 'passkey', A[10])) end
 return 1
 `;
 
-// A: model, lookup ('id' | 'uid' | 'userCode'), value
-const FIND = `
-local model, lookup, value = A[1], A[2], A[3]
-local id = value
-if lookup ~= 'id' then
-  id = redis.call('GET', K('oidc', model, lookup, value))
-  if not id then return false end
+const FIND_LUA = `
+local function find(model, lookup, value)
+  local id = value
+  if lookup ~= 'id' then
+    id = redis.call('GET', K('oidc', model, lookup, value))
+    if not id then return false end
+  end
+  local f = redis.call('HMGET', K('oidc', model, id), 'payload', 'expiresAt', 'consumed', lookup, 'passkeyId')
+  if not f[1] then return false end
+  if lookup ~= 'id' and f[4] ~= value then return false end
+  if f[5] and redis.call('EXISTS', K('passkey', f[5])) == 0 then return false end
+  return { f[1], f[2] or '', f[3] or '' }
 end
-local f = redis.call('HMGET', K('oidc', model, id), 'payload', 'expiresAt', 'consumed', lookup, 'passkeyId')
-if not f[1] then return false end
-if lookup ~= 'id' and f[4] ~= value then return false end
-if f[5] and redis.call('EXISTS', K('passkey', f[5])) == 0 then return false end
-return { f[1], f[2] or '', f[3] or '' }
+`;
+
+// A: model, lookup ('id' | 'uid' | 'userCode'), value
+const FIND = `${FIND_LUA}
+return find(A[1], A[2], A[3])
+`;
+
+// A: model, id. The model, then its Session (by sessionUid) and Grant (by grantId); false for each missing.
+const FIND_WITH_BINDINGS = `${FIND_LUA}
+local found = find(A[1], 'id', A[2])
+if not found then return false end
+local ok, payload = pcall(cjson.decode, found[1])
+if not ok or type(payload) ~= 'table' then return { found, false, false } end
+local session, grant = false, false
+if type(payload.sessionUid) == 'string' then session = find('Session', 'uid', payload.sessionUid) end
+if type(payload.grantId) == 'string' then grant = find('Grant', 'id', payload.grantId) end
+return { found, session, grant }
 `;
 
 // A: model, id, at
@@ -139,15 +156,22 @@ revoke_set(K('oidc', A[1], A[2]))
 return 1
 `;
 
+/** A find script's answer for one model: payload JSON, expiresAt and consumed ('' when unset), or null. */
+type FindReply = [string, string, string] | null;
+
 export function createOidcModelRepository(redis: Redis, keys: Keys): OidcModelRepository {
   const s = (name: string, body: string) => defineScript(redis, keys.prefix, `latchkeyOidc${name}`, body);
   const upsert = s('Upsert', UPSERT);
   const find = s('Find', FIND);
+  const findWithBindings = s('FindWithBindings', FIND_WITH_BINDINGS);
   const consume = s('Consume', CONSUME);
   const revoke = s('Revoke', REVOKE);
 
   async function load(model: string, lookup: 'id' | 'uid' | 'userCode', value: string, now: number) {
-    const reply = (await find(model, lookup, value)) as [string, string, string] | null;
+    return decode((await find(model, lookup, value)) as FindReply, now);
+  }
+
+  function decode(reply: FindReply, now: number): Record<string, unknown> | null {
     if (!reply) return null;
     const [payload, expiresAt, consumed] = reply;
     if (expiresAt !== '' && Number(expiresAt) <= now) return null;
@@ -173,6 +197,11 @@ export function createOidcModelRepository(redis: Redis, keys: Keys): OidcModelRe
     },
     find: (model, id, now) => load(model, 'id', id, now),
     findByUid: (model, uid, now) => load(model, 'uid', uid, now),
+    async findWithBindings(model, id, now) {
+      const reply = (await findWithBindings(model, id)) as [FindReply, FindReply, FindReply] | null;
+      const payload = reply ? decode(reply[0], now) : null;
+      return payload && { payload, session: decode(reply![1], now), grant: decode(reply![2], now) };
+    },
     findByUserCode: (model, userCode, now) => load(model, 'userCode', userCode, now),
     async consume(model, id, at) {
       return (await consume(model, id, at)) === 1;

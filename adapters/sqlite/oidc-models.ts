@@ -93,6 +93,16 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
     async findByUid(model, uid, now) {
       return toPayload(findByUid.get({ model, uid, now }));
     },
+    async findWithBindings(model, id, now) {
+      const payload = toPayload(find.get({ model, id, now }));
+      if (!payload) return null;
+      const { sessionUid, grantId } = payload;
+      return {
+        payload,
+        session: typeof sessionUid === 'string' ? toPayload(findByUid.get({ model: 'Session', uid: sessionUid, now })) : null,
+        grant: typeof grantId === 'string' ? toPayload(find.get({ model: 'Grant', id: grantId, now })) : null,
+      };
+    },
     async findByUserCode(model, userCode, now) {
       return toPayload(findByUserCode.get({ model, userCode, now }));
     },

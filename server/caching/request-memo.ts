@@ -33,6 +33,11 @@ class RequestMemo {
     return entry.then((value) => (value === null || typeof value !== 'object' ? value : structuredClone(value)));
   }
 
+  /** Remembers what a read that answers several at once found for another key (unless already known). */
+  seed(key: string, value: unknown): void {
+    if (!this.entries.has(key)) this.entries.set(key, Promise.resolve(value));
+  }
+
   /** Drops every entry whose key starts with one of the prefixes. */
   forget(prefixes: readonly string[]): void {
     for (const key of this.entries.keys()) if (prefixes.some((prefix) => key.startsWith(prefix))) this.entries.delete(key);

@@ -378,6 +378,12 @@ export interface OidcModelIndexes {
   passkeyId?: string;
 }
 
+export interface ModelWithBindings {
+  payload: Record<string, unknown>;
+  session: Record<string, unknown> | null;
+  grant: Record<string, unknown> | null;
+}
+
 export interface OidcModelRepository {
   upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, indexes: OidcModelIndexes): Promise<void>;
   /**
@@ -389,6 +395,13 @@ export interface OidcModelRepository {
    */
   find(model: string, id: string, now: number): Promise<Record<string, unknown> | null>;
   findByUid(model: string, uid: string, now: number): Promise<Record<string, unknown> | null>;
+  /**
+   * find(), and in the same round trip what a code or token is bound to: the Session it was
+   * issued in (by its payload's `sessionUid`, as findByUid('Session') answers) and its Grant (by
+   * `grantId`, as find('Grant') answers), each null when not named or not found. oidc-provider
+   * checks both on every use of a code or an access token.
+   */
+  findWithBindings(model: string, id: string, now: number): Promise<ModelWithBindings | null>;
   findByUserCode(model: string, userCode: string, now: number): Promise<Record<string, unknown> | null>;
   /** Marks consumed; true only for the one call that consumed it first. */
   consume(model: string, id: string, at: number): Promise<boolean>;

@@ -176,7 +176,7 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     const verify = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, dora.authenticator.authenticate(JSON.parse(data.options)), { origin: server.url, 'x-csrf-token': data.csrf });
     expect(verify.status).toBe(200);
     await server.services.identities.update(dora.identity.id, { active: false }, CLI_ACTOR);
-    // The resume grants on the passkey step's check, but still loads the account (findAccount).
+    // The resume would grant on the passkey step's check; deactivation removed the interaction carrying it.
     const resumed = await follow(jar, verify.body.redirect, server.url);
     expect(resumed.url.startsWith(OKTA_CALLBACK)).toBe(false);
     expect(resumed.response.status).toBe(400);

@@ -53,6 +53,40 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       expect(fresh?.consumed).toBeTruthy();
     });
 
+    it('finds a code or token with the session and grant it is bound to, as their own finders answer', async () => {
+      await ctx.store.oidc.upsert('Session', 'sb1', { accountId: 'a1', uid: 'ub1' }, NOW + HOUR, { uid: 'ub1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('Grant', 'gb1', { accountId: 'a1' }, NOW + HOUR, { grantId: 'gb1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('AccessToken', 'atb1', { sessionUid: 'ub1', grantId: 'gb1' }, NOW + MINUTE, { grantId: 'gb1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('AccessToken', 'atb2', { sessionUid: 'missing', grantId: 'gb1' }, NOW + MINUTE, { grantId: 'gb1' });
+      await ctx.store.oidc.upsert('AuthorizationCode', 'acb1', { grantId: 'gb1' }, NOW + MINUTE, { grantId: 'gb1' });
+      await ctx.store.oidc.upsert('AuthorizationCode', 'acb2', { sessionUid: 7, grantId: null }, NOW + MINUTE, {});
+
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb1', NOW)).toEqual({
+        payload: { sessionUid: 'ub1', grantId: 'gb1' },
+        session: { accountId: 'a1', uid: 'ub1' },
+        grant: { accountId: 'a1' },
+      });
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb2', NOW)).toEqual({ payload: { sessionUid: 'missing', grantId: 'gb1' }, session: null, grant: { accountId: 'a1' } });
+      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb1', NOW)).toEqual({ payload: { grantId: 'gb1' }, session: null, grant: { accountId: 'a1' } });
+      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb2', NOW)).toEqual({ payload: { sessionUid: 7, grantId: null }, session: null, grant: null });
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'missing', NOW)).toBeNull();
+      // Expiry and consumption as find answers them, for the model and for what it is bound to.
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb1', NOW + MINUTE)).toBeNull();
+      expect(await ctx.store.oidc.consume('AuthorizationCode', 'acb1', NOW)).toBe(true);
+      expect((await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb1', NOW))?.payload).toEqual({ grantId: 'gb1', consumed: Math.floor(NOW / 1000) });
+      await ctx.store.oidc.upsert('AccessToken', 'atb3', { sessionUid: 'ub1', grantId: 'gb1' }, NOW + 2 * HOUR, {});
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb3', NOW + HOUR)).toEqual({ payload: { sessionUid: 'ub1', grantId: 'gb1' }, session: null, grant: null });
+      // A session whose passkey is gone is not found here either.
+      const [owner] = await ctx.createIdentities(identity());
+      const key = passkey(owner.id);
+      await ctx.store.passkeys.insert(key);
+      await ctx.store.oidc.upsert('Session', 'sb2', { uid: 'ub2' }, NOW + HOUR, { uid: 'ub2', passkeyId: key.id });
+      await ctx.store.oidc.upsert('AccessToken', 'atb4', { sessionUid: 'ub2' }, NOW + MINUTE, {});
+      expect((await ctx.store.oidc.findWithBindings('AccessToken', 'atb4', NOW))?.session).toEqual({ uid: 'ub2' });
+      await ctx.store.passkeys.delete(key.id);
+      expect((await ctx.store.oidc.findWithBindings('AccessToken', 'atb4', NOW))?.session).toBeNull();
+    });
+
     it('revokes every model of a grant', async () => {
       await ctx.store.oidc.upsert('AccessToken', 'at1', {}, NOW + HOUR, { grantId: 'g1', accountId: 'a1' });
       await ctx.store.oidc.upsert('RefreshToken', 'rt1', {}, NOW + HOUR, { grantId: 'g1', accountId: 'a1' });

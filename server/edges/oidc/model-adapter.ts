@@ -9,6 +9,7 @@
  *   whose passkey no longer exists (ports/storage.ts), so revoking the passkey ends it even
  *   against a racing re-save, without a passkey read of our own.
  * - A Grant is indexed under its own id as grantId, so revoking a grant removes the grant too.
+ * - An Interaction with a login result is indexed by that account (deactivation removes it).
  */
 import { Provider, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Store } from '../../ports/storage.ts';
@@ -27,11 +28,28 @@ type Payload = Record<string, unknown>;
  */
 const HASHED_MODELS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'InitialAccessToken', 'RegistrationAccessToken', 'Session']);
 
+/**
+ * Codes and tokens oidc-provider checks against their Session (by sessionUid) and Grant right
+ * after finding them: read together with both (storage findWithBindings), and the request memo
+ * answers the provider's own two lookups that follow.
+ */
+const BOUND_MODELS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
 /** The passkey of the sign-in finished in this request, if any (oidc-edge puts it in the login result). */
 function passkeyOfLogin(accountId: unknown): string | undefined {
   const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
   const login = (ctx?.oidc?.result as { login?: { accountId?: unknown; passkeyId?: unknown } } | undefined)?.login;
   return login && login.accountId === accountId && typeof login.passkeyId === 'string' ? login.passkeyId : undefined;
+}
+
+/**
+ * An interaction the passkey step finished carries its login: indexed by that account, so
+ * deactivating the person removes it (revokeByAccountId) and its resume ends with "sign-in
+ * expired" instead of granting.
+ */
+function loginAccountOf(payload: Payload): string | undefined {
+  const accountId = (payload.result as { login?: { accountId?: unknown } } | undefined)?.login?.accountId;
+  return typeof accountId === 'string' ? accountId : undefined;
 }
 
 export function createModelAdapter(deps: { store: Store; clock: Clock; clientMetadata: (app: AppRecord) => Payload | null }) {
@@ -72,7 +90,7 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         grantId: this.name === 'Grant' ? id : typeof payload.grantId === 'string' ? payload.grantId : undefined,
         userCode: typeof payload.userCode === 'string' ? payload.userCode : undefined,
         uid: typeof payload.uid === 'string' ? payload.uid : undefined,
-        accountId: typeof payload.accountId === 'string' ? payload.accountId : undefined,
+        accountId: typeof payload.accountId === 'string' ? payload.accountId : this.name === 'Interaction' ? loginAccountOf(payload) : undefined,
         passkeyId,
       });
     }
@@ -82,7 +100,9 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         const app = await store.apps.get(id);
         return (app && clientMetadata(app)) ?? undefined;
       }
-      const payload = await store.oidc.find(this.name, this.key(id), clock.now());
+      const payload = BOUND_MODELS.has(this.name)
+        ? ((await store.oidc.findWithBindings(this.name, this.key(id), clock.now()))?.payload ?? null)
+        : await store.oidc.find(this.name, this.key(id), clock.now());
       if (!payload) return undefined;
       return this.hashed ? { ...payload, jti: id } : payload;
     }

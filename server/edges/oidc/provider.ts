@@ -83,9 +83,10 @@ function clientMetadataFor(services: Services) {
 /**
  * How long after the passkey step its may-sign-in check stands for the grant of the same
  * interaction (the resume follows it by one browser redirect). Deactivation still counts at once:
- * the resume loads the account (findAccount, which refuses an inactive person) whatever this says.
- * Removal from the app's groups in that moment counts from the next authorization, as it would
- * had the check run a moment earlier.
+ * it removes the interaction carrying the login (indexed by its account, model-adapter.ts), and the
+ * resume loads the account (findAccount refuses an inactive person) whatever this says. Removal
+ * from the app's groups in that moment counts from the next authorization, as it would had the
+ * check run a moment earlier.
  */
 const PASSKEY_STEP_CHECK_MS = 60_000;
 
