@@ -9,7 +9,7 @@
  *   against a re-save racing the passkey's revocation.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { OidcModelRepository } from '../../server/ports/storage.ts';
+import type { OidcModelChange, OidcModelIndexes, OidcModelRepository } from '../../server/ports/storage.ts';
 
 interface ModelRow {
   payload: string;
@@ -73,19 +73,32 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
     return rows.length;
   });
 
+  function upsertOne(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, indexes: OidcModelIndexes): void {
+    upsert.run({
+      model,
+      id,
+      payload: JSON.stringify(payload),
+      expiresAt,
+      grantId: indexes.grantId ?? null,
+      uid: indexes.uid ?? null,
+      userCode: indexes.userCode ?? null,
+      accountId: indexes.accountId ?? null,
+      passkeyId: indexes.passkeyId ?? null,
+    });
+  }
+  const writeAll = db.transaction((changes: OidcModelChange[]) => {
+    for (const change of changes) {
+      if (change.op === 'upsert') upsertOne(change.model, change.id, change.payload, change.expiresAt, change.indexes);
+      else destroy.run(change.model, change.id);
+    }
+  });
+
   return {
     async upsert(model, id, payload, expiresAt, indexes) {
-      upsert.run({
-        model,
-        id,
-        payload: JSON.stringify(payload),
-        expiresAt,
-        grantId: indexes.grantId ?? null,
-        uid: indexes.uid ?? null,
-        userCode: indexes.userCode ?? null,
-        accountId: indexes.accountId ?? null,
-        passkeyId: indexes.passkeyId ?? null,
-      });
+      upsertOne(model, id, payload, expiresAt, indexes);
+    },
+    async write(changes) {
+      if (changes.length > 0) writeAll.immediate(changes);
     },
     async find(model, id, now) {
       return toPayload(find.get({ model, id, now }));

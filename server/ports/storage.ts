@@ -384,8 +384,19 @@ export interface ModelWithBindings {
   grant: Record<string, unknown> | null;
 }
 
+/** One change of write(): an upsert or a destroy with the arguments of those methods. */
+export type OidcModelChange =
+  | { op: 'upsert'; model: string; id: string; payload: Record<string, unknown>; expiresAt: number | null; indexes: OidcModelIndexes }
+  | { op: 'destroy'; model: string; id: string };
+
 export interface OidcModelRepository {
   upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, indexes: OidcModelIndexes): Promise<void>;
+  /**
+   * Applies the changes in order, all or none, in one round trip: each exactly as the upsert() or
+   * destroy() it stands for (the provider's writes of one request: a grant, its code and the
+   * session that holds them commit together).
+   */
+  write(changes: OidcModelChange[]): Promise<void>;
   /**
    * The stored payload, or null when absent or expired, or when it was written with a passkeyId
    * index and that passkey no longer exists (a session opened by a revoked passkey is over, even

@@ -165,6 +165,33 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       expect(await ctx.store.oidc.find('Session', 'sp2', NOW)).toEqual({ accountId: owner.id });
     });
 
+    it('writes several upserts and destroys in order, each as its own method would', async () => {
+      await ctx.store.oidc.upsert('Interaction', 'iw1', { n: 1 }, NOW + HOUR, { uid: 'iw1' });
+      await ctx.store.oidc.upsert('Session', 'sw1', { n: 1 }, NOW + HOUR, { uid: 'uw1', accountId: 'aw1' });
+      await ctx.store.oidc.write([
+        { op: 'destroy', model: 'Interaction', id: 'iw1' },
+        { op: 'upsert', model: 'Grant', id: 'gw1', payload: { n: 2 }, expiresAt: NOW + HOUR, indexes: { grantId: 'gw1', accountId: 'aw1' } },
+        { op: 'upsert', model: 'AuthorizationCode', id: 'cw1', payload: { n: 3 }, expiresAt: NOW + MINUTE, indexes: { grantId: 'gw1' } },
+        { op: 'upsert', model: 'Session', id: 'sw1', payload: { n: 4 }, expiresAt: NOW + HOUR, indexes: { uid: 'uw2', accountId: 'aw1' } },
+        { op: 'upsert', model: 'AccessToken', id: 'tw1', payload: { n: 5 }, expiresAt: NOW + HOUR, indexes: { grantId: 'gw1' } },
+        { op: 'destroy', model: 'AccessToken', id: 'tw1' },
+      ]);
+      expect(await ctx.store.oidc.findByUid('Interaction', 'iw1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Grant', 'gw1', NOW)).toEqual({ n: 2 });
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'cw1', NOW)).toEqual({ n: 3 });
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'cw1', NOW + MINUTE)).toBeNull();
+      // The re-upserted session moved to its new uid, as upsert() does.
+      expect(await ctx.store.oidc.findByUid('Session', 'uw1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUid('Session', 'uw2', NOW)).toEqual({ n: 4 });
+      expect(await ctx.store.oidc.find('AccessToken', 'tw1', NOW)).toBeNull();
+      await ctx.store.oidc.write([]);
+      // Indexed as by upsert(): revoking the grant and the account reaches what write() stored.
+      await ctx.store.oidc.revokeByGrantId('gw1');
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'cw1', NOW)).toBeNull();
+      await ctx.store.oidc.revokeByAccountId('aw1');
+      expect(await ctx.store.oidc.find('Session', 'sw1', NOW)).toBeNull();
+    });
+
     it('destroys one model', async () => {
       await ctx.store.oidc.upsert('Session', 's1', {}, null, { uid: 'u1' });
       await ctx.store.oidc.upsert('Interaction', 's1', {}, null, {});

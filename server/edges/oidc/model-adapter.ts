@@ -10,12 +10,14 @@
  *   against a racing re-save, without a passkey read of our own.
  * - A Grant is indexed under its own id as grantId, so revoking a grant removes the grant too.
  * - An Interaction with a login result is indexed by that account (deactivation removes it).
+ * - Writes of a provider request are held and committed together before its response (provider-writes.ts).
  */
 import { Provider, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Store } from '../../ports/storage.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AppRecord } from '../../ports/storage.ts';
 import { hashToken } from '../../domain/secrets.ts';
+import { heldWrites } from './provider-writes.ts';
 
 type Payload = Record<string, unknown>;
 
@@ -54,6 +56,8 @@ function loginAccountOf(payload: Payload): string | undefined {
 
 export function createModelAdapter(deps: { store: Store; clock: Clock; clientMetadata: (app: AppRecord) => Payload | null }) {
   const { store, clock, clientMetadata } = deps;
+  // Upserts and destroys of one provider request commit together before its response (provider-writes.ts).
+  const models = heldWrites(store.oidc);
 
   return class LatchkeyModelAdapter {
     readonly name: string;
@@ -73,7 +77,7 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
       if (typeof payload.accountId !== 'string') return undefined;
       const fresh = passkeyOfLogin(payload.accountId);
       if (fresh) return fresh;
-      const previous = await store.oidc.find(this.name, this.key(id), clock.now());
+      const previous = await models.find(this.name, this.key(id), clock.now());
       return previous && previous.accountId === payload.accountId && typeof previous.passkeyId === 'string' ? previous.passkeyId : undefined;
     }
 
@@ -86,7 +90,7 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
       }
       const passkeyId = this.name === 'Session' ? await this.sessionPasskey(id, payload) : undefined;
       if (passkeyId) stored = { ...stored, passkeyId };
-      await store.oidc.upsert(this.name, this.key(id), stored, expiresAt, {
+      await models.upsert(this.name, this.key(id), stored, expiresAt, {
         grantId: this.name === 'Grant' ? id : typeof payload.grantId === 'string' ? payload.grantId : undefined,
         userCode: typeof payload.userCode === 'string' ? payload.userCode : undefined,
         uid: typeof payload.uid === 'string' ? payload.uid : undefined,
@@ -101,33 +105,33 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         return (app && clientMetadata(app)) ?? undefined;
       }
       const payload = BOUND_MODELS.has(this.name)
-        ? ((await store.oidc.findWithBindings(this.name, this.key(id), clock.now()))?.payload ?? null)
-        : await store.oidc.find(this.name, this.key(id), clock.now());
+        ? ((await models.findWithBindings(this.name, this.key(id), clock.now()))?.payload ?? null)
+        : await models.find(this.name, this.key(id), clock.now());
       if (!payload) return undefined;
       return this.hashed ? { ...payload, jti: id } : payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      return (await store.oidc.findByUid(this.name, uid, clock.now())) ?? undefined;
+      return (await models.findByUid(this.name, uid, clock.now())) ?? undefined;
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {
-      return (await store.oidc.findByUserCode(this.name, userCode, clock.now())) ?? undefined;
+      return (await models.findByUserCode(this.name, userCode, clock.now())) ?? undefined;
     }
 
     async consume(id: string): Promise<void> {
-      if (await store.oidc.consume(this.name, this.key(id), clock.now())) return;
-      const payload = await store.oidc.find(this.name, this.key(id), clock.now());
-      if (typeof payload?.grantId === 'string') await store.oidc.revokeByGrantId(payload.grantId);
+      if (await models.consume(this.name, this.key(id), clock.now())) return;
+      const payload = await models.find(this.name, this.key(id), clock.now());
+      if (typeof payload?.grantId === 'string') await models.revokeByGrantId(payload.grantId);
       throw new errors.InvalidGrant(`${this.name === 'AuthorizationCode' ? 'authorization code' : this.name} already consumed`);
     }
 
     async destroy(id: string): Promise<void> {
-      await store.oidc.destroy(this.name, this.key(id));
+      await models.destroy(this.name, this.key(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await store.oidc.revokeByGrantId(grantId);
+      await models.revokeByGrantId(grantId);
     }
   };
 }

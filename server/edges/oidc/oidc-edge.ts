@@ -19,6 +19,7 @@ import { AppError, isAppError } from '../../domain/errors.ts';
 import { SignInRefused, type SignIns } from '../../domain/sign-ins.ts';
 import { createProvider } from './provider.ts';
 import { watchSigningKeys } from './signing-key-watch.ts';
+import { withProviderWrites } from './provider-writes.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
@@ -200,7 +201,8 @@ export async function createOidcEdge(deps: {
     openedBy,
     /** Everything else (authorize, token, userinfo, jwks, discovery, logout) is the provider's. */
     provider: (async (ctx, next) => {
-      await mounted(ctx, next);
+      // The provider's model writes of this request commit together, before the response leaves.
+      await withProviderWrites(store.oidc, () => mounted(ctx, next));
       if (ctx.method === 'GET' && ctx.status === 200 && cacheableDocuments.has(ctx.path)) ctx.set('Cache-Control', `public, max-age=${maxAge}`);
     }) as Middleware,
     get current(): Provider {
