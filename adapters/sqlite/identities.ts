@@ -178,7 +178,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
       const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
       // A short page that started inside the result is its end: the total is known without a
       // count (Okta's lookup before every create finds 0 or 1 of up to 100).
-      const ended = rows.length < limit && (offset === 0 || rows.length > 0);
+      const ended = (rows.length < limit && (offset === 0 || rows.length > 0)) || query.exactTotal === false;
       const total = ended ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
       return { items: rows.map(toRecord), total };
     }

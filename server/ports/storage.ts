@@ -101,6 +101,11 @@ export interface IdentityQuery {
   limit: number;
   /** "now" for status derivation (invite expiry). */
   now: number;
+  /**
+   * false: the caller only asks whether anything matches, so total may be a lower bound
+   * (offset + items.length) and the store may skip counting every match (a scan on SQLite).
+   */
+  exactTotal?: boolean;
 }
 
 export interface Page<T> {

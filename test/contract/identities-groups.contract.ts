@@ -202,6 +202,12 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
         expect(await byRole('admin')).toEqual([alice.id, carol.id]);
         expect(await byRole('auditor')).toEqual([carol.id]);
         expect(await byRole('adm')).toEqual([]);
+        // Asked only whether any matches: the items are the same, the total at most a lower bound.
+        const any = await ctx.store.identities.query({ role: 'admin', offset: 0, limit: 1, now: NOW, exactTotal: false });
+        expect(ids(any.items)).toEqual([alice.id]);
+        expect(any.total).toBeGreaterThanOrEqual(1);
+        expect(any.total).toBeLessThanOrEqual(2);
+        expect((await ctx.store.identities.query({ role: 'adm', offset: 0, limit: 1, now: NOW, exactTotal: false })).items).toEqual([]);
         const page = await ctx.store.identities.query({
           role: 'admin',
           filter: { attr: 'oktaUserId', value: '00ua' },
