@@ -343,6 +343,13 @@ export function createIdentityRepository(redis: Redis, keys: Keys): IdentityRepo
     async get(id) {
       return decodeHash<IdentityRecord>(await redis.hgetall(keys.identity(id)));
     },
+    async getWithGroupIds(id) {
+      // MULTI: one round trip, and the membership read at the same moment as the record.
+      const replies = (await redis.multi().hgetall(keys.identity(id)).zrange(keys.identityGroups(id), 0, -1).exec()) ?? [];
+      for (const [error] of replies) if (error) throw error;
+      const identity = decodeHash<IdentityRecord>(replies[0]?.[1] as Record<string, string>);
+      return identity ? { identity, groupIds: replies[1]?.[1] as string[] } : null;
+    },
     async getByUserName(userName) {
       return decodeFlat<IdentityRecord>(
         await getByRef(keys.identityByUserName(userNameKey(userName)), keys.identity('')),

@@ -125,6 +125,10 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     WHERE id = @id`);
   const byId = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?');
   const byUserName = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE user_name_key = ?');
+  // The same order as groups.groupIdsOf (group creation order).
+  const groupIdsOf = db.prepare<[string], string>(`
+    SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
+    WHERE gm.identity_id = ? ORDER BY g.seq`).pluck();
   const remove = db.prepare('DELETE FROM identities WHERE id = ?');
   const clearEmails = db.prepare('DELETE FROM identity_emails WHERE identity_id = ?');
   const addEmail = db.prepare('INSERT OR IGNORE INTO identity_emails (identity_id, email_key) VALUES (?, ?)');
@@ -174,7 +178,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
       const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
       // A short page that started inside the result is its end: the total is known without a
       // count (Okta's lookup before every create finds 0 or 1 of up to 100).
-      const ended = rows.length < limit && (offset === 0 || rows.length > 0);
+      const ended = (rows.length < limit && (offset === 0 || rows.length > 0)) || query.exactTotal === false;
       const total = ended ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
       return { items: rows.map(toRecord), total };
     }
@@ -209,6 +213,10 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     async get(id) {
       const row = byId.get(id);
       return row ? toRecord(row) : null;
+    },
+    async getWithGroupIds(id) {
+      const row = byId.get(id);
+      return row ? { identity: toRecord(row), groupIds: groupIdsOf.all(id) } : null;
     },
     async getByUserName(userName) {
       const row = byUserName.get(userNameKey(userName));

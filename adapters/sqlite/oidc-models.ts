@@ -5,9 +5,11 @@
  *   then returns the payload with `consumed` (epoch seconds), which is how oidc-provider detects
  *   reuse of an authorization code (RFC 6749 §4.1.2).
  * - upsert() replaces payload, expiry and indexes, and clears the consumed mark.
+ * - A model indexed with a passkeyId whose passkey no longer exists is not found: one read, even
+ *   against a re-save racing the passkey's revocation.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { OidcModelRepository } from '../../server/ports/storage.ts';
+import type { OidcModelChange, OidcModelIndexes, OidcModelRepository } from '../../server/ports/storage.ts';
 
 interface ModelRow {
   payload: string;
@@ -22,6 +24,8 @@ function toPayload(row: ModelRow | undefined): Record<string, unknown> | null {
 }
 
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+/** A session opened by a passkey that is gone is over: checked in the same read (ports/storage.ts). */
+const OPENER_EXISTS = '(passkey_id IS NULL OR EXISTS (SELECT 1 FROM passkeys WHERE passkeys.id = oidc_models.passkey_id))';
 
 /** The grants a provider Session holds, one per app it signed in to (oidc-provider's `authorizations`). */
 function grantIdsOf(payload: Record<string, unknown>): string[] {
@@ -40,13 +44,13 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
       consumed_at = NULL, grant_id = excluded.grant_id, uid = excluded.uid, user_code = excluded.user_code,
       account_id = excluded.account_id, passkey_id = excluded.passkey_id`);
   const find = db.prepare<{ model: string; id: string; now: number }, ModelRow>(
-    `SELECT payload, consumed_at FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE}`,
+    `SELECT payload, consumed_at FROM oidc_models WHERE model = @model AND id = @id AND ${LIVE} AND ${OPENER_EXISTS}`,
   );
   const findByUid = db.prepare<{ model: string; uid: string; now: number }, ModelRow>(
-    `SELECT payload, consumed_at FROM oidc_models WHERE uid = @uid AND model = @model AND ${LIVE} LIMIT 1`,
+    `SELECT payload, consumed_at FROM oidc_models WHERE uid = @uid AND model = @model AND ${LIVE} AND ${OPENER_EXISTS} LIMIT 1`,
   );
   const findByUserCode = db.prepare<{ model: string; userCode: string; now: number }, ModelRow>(
-    `SELECT payload, consumed_at FROM oidc_models WHERE user_code = @userCode AND model = @model AND ${LIVE} LIMIT 1`,
+    `SELECT payload, consumed_at FROM oidc_models WHERE user_code = @userCode AND model = @model AND ${LIVE} AND ${OPENER_EXISTS} LIMIT 1`,
   );
   const consume = db.prepare(`
     UPDATE oidc_models SET consumed_at = @now
@@ -69,25 +73,48 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
     return rows.length;
   });
 
+  function upsertOne(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, indexes: OidcModelIndexes): void {
+    upsert.run({
+      model,
+      id,
+      payload: JSON.stringify(payload),
+      expiresAt,
+      grantId: indexes.grantId ?? null,
+      uid: indexes.uid ?? null,
+      userCode: indexes.userCode ?? null,
+      accountId: indexes.accountId ?? null,
+      passkeyId: indexes.passkeyId ?? null,
+    });
+  }
+  const writeAll = db.transaction((changes: OidcModelChange[]) => {
+    for (const change of changes) {
+      if (change.op === 'upsert') upsertOne(change.model, change.id, change.payload, change.expiresAt, change.indexes);
+      else destroy.run(change.model, change.id);
+    }
+  });
+
   return {
     async upsert(model, id, payload, expiresAt, indexes) {
-      upsert.run({
-        model,
-        id,
-        payload: JSON.stringify(payload),
-        expiresAt,
-        grantId: indexes.grantId ?? null,
-        uid: indexes.uid ?? null,
-        userCode: indexes.userCode ?? null,
-        accountId: indexes.accountId ?? null,
-        passkeyId: indexes.passkeyId ?? null,
-      });
+      upsertOne(model, id, payload, expiresAt, indexes);
+    },
+    async write(changes) {
+      if (changes.length > 0) writeAll.immediate(changes);
     },
     async find(model, id, now) {
       return toPayload(find.get({ model, id, now }));
     },
     async findByUid(model, uid, now) {
       return toPayload(findByUid.get({ model, uid, now }));
+    },
+    async findWithBindings(model, id, now) {
+      const payload = toPayload(find.get({ model, id, now }));
+      if (!payload) return null;
+      const { sessionUid, grantId } = payload;
+      return {
+        payload,
+        session: typeof sessionUid === 'string' ? toPayload(findByUid.get({ model: 'Session', uid: sessionUid, now })) : null,
+        grant: typeof grantId === 'string' ? toPayload(find.get({ model: 'Grant', id: grantId, now })) : null,
+      };
     },
     async findByUserCode(model, userCode, now) {
       return toPayload(findByUserCode.get({ model, userCode, now }));

@@ -14,6 +14,7 @@
  * Callers get a copy: nothing they do to a record changes the cache.
  */
 import type { AppRecord, AppRepository, ChangeNotifications } from '../ports/storage.ts';
+import { copyRecord } from './copy-record.ts';
 
 export const APPS_TOPIC = 'apps';
 const MAX_AGE_MS = 60_000;
@@ -56,7 +57,7 @@ export function cacheApps(apps: AppRepository, changes: ChangeNotifications, now
         });
       }
       const record = await entry.record;
-      return record && structuredClone(record);
+      return record && copyRecord(record);
     },
     list: () => apps.list(),
     create: (app) => written(apps.create(app)),

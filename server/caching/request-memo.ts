@@ -15,6 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
+import { copyRecord } from './copy-record.ts';
 
 class RequestMemo {
   private readonly entries = new Map<string, Promise<unknown>>();
@@ -30,7 +31,12 @@ class RequestMemo {
         if (this.entries.get(key) === entry) this.entries.delete(key);
       });
     }
-    return entry.then((value) => (value === null || typeof value !== 'object' ? value : structuredClone(value)));
+    return entry.then(copyRecord);
+  }
+
+  /** Remembers what a read that answers several at once found for another key (unless already known). */
+  seed(key: string, value: unknown): void {
+    if (!this.entries.has(key)) this.entries.set(key, Promise.resolve(value));
   }
 
   /** Drops every entry whose key starts with one of the prefixes. */

@@ -2,13 +2,14 @@
  * The store as the services see it: the instrumented store (metrics/instrument-store.ts) with
  * - apps cached between requests and invalidated across instances (app-cache.ts);
  * - the reads a login repeats remembered for one request (request-memo.ts): identities by id and
- *   user name, passkeys by id and owner, group ids of a person, oidc-provider models by id and uid.
+ *   user name, passkeys by id and owner, group ids of a person, oidc-provider models by id and uid
+ *   (a code or token read with its session and grant answers those two lookups as well).
  * Every other call passes straight through. Durability is untouched: each write still goes to the
  * store at once; a write only also drops what it may have changed from the request's memo
  * (a person's write also their memberships and passkeys, which an identity delete removes).
  * Identities (whose `active` flag ends sign-ins at once) are never kept beyond one request.
  */
-import type { Store } from '../ports/storage.ts';
+import type { ModelWithBindings, Store } from '../ports/storage.ts';
 import { cacheApps, APPS_TOPIC } from './app-cache.ts';
 import { currentMemo } from './request-memo.ts';
 
@@ -19,7 +20,24 @@ const MEMOISED: Record<string, Record<string, (args: unknown[]) => string>> = {
   identities: { get: ([id]) => String(id), getByUserName: ([userName]) => String(userName) },
   passkeys: { get: ([id]) => String(id), listByIdentity: ([identityId]) => String(identityId) },
   groups: { groupIdsOf: ([identityId]) => String(identityId) },
-  oidc: { find: ([model, id]) => `${model}:${id}`, findByUid: ([model, uid]) => `${model}:${uid}` },
+  oidc: { find: ([model, id]) => `${model}:${id}`, findByUid: ([model, uid]) => `${model}:${uid}`, findWithBindings: ([model, id]) => `${model}:${id}` },
+};
+
+/**
+ * Reads whose answer also answers other memoised reads, as [memo key, value] pairs: a code or
+ * token found with its Session and Grant (what oidc-provider looks up next) fills those in too.
+ */
+const ALSO_ANSWERS: Record<string, Record<string, (args: unknown[], result: unknown) => [string, unknown][]>> = {
+  oidc: {
+    findWithBindings: ([model, id], result) => {
+      if (!result) return [];
+      const { payload, session, grant } = result as ModelWithBindings;
+      const answers: [string, unknown][] = [[`oidc.find:${model}:${id}`, payload]];
+      if (typeof payload.sessionUid === 'string') answers.push([`oidc.findByUid:Session:${payload.sessionUid}`, session]);
+      if (typeof payload.grantId === 'string') answers.push([`oidc.find:Grant:${payload.grantId}`, grant]);
+      return answers;
+    },
+  },
 };
 
 /** A write to a repository may change what these repositories' memoised reads return. */
@@ -42,10 +60,18 @@ function memoiseRepository<T extends object>(name: string, repository: T): T {
       if (!fn) {
         const call = (value as AnyFunction).bind(target);
         const keyOf = reads[property];
+        const alsoAnswers = ALSO_ANSWERS[name]?.[property];
         fn = keyOf
           ? (...args) => {
               const memo = currentMemo();
-              return memo ? memo.read(`${name}.${property}:${keyOf(args)}`, () => call(...args)) : call(...args);
+              if (!memo) return call(...args);
+              const load = alsoAnswers
+                ? () => call(...args).then((result) => {
+                    for (const [key, value] of alsoAnswers(args, result)) memo.seed(key, value);
+                    return result;
+                  })
+                : () => call(...args);
+              return memo.read(`${name}.${property}:${keyOf(args)}`, load);
             }
           : async (...args) => {
               try {

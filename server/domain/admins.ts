@@ -55,7 +55,8 @@ export function createAdminService(deps: { store: Store; identities: IdentitySer
 
   /** True while nobody holds the admin role: a fresh install. */
   async function noAdminYet(): Promise<boolean> {
-    return (await store.identities.query({ role: ADMIN_ROLE, offset: 0, limit: 1, now: deps.now() })).total === 0;
+    // Whether one admin exists, not how many: no count over every identity (a full scan on SQLite).
+    return (await store.identities.query({ role: ADMIN_ROLE, offset: 0, limit: 1, now: deps.now(), exactTotal: false })).items.length === 0;
   }
 
   /** The console's banner: how many admins can actually sign in. */

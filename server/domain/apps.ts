@@ -199,7 +199,7 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
    * Whether the identity may sign in to the app. For the internal client the answer depends on
    * where the sign-in returns: the dashboard is anyone's, the console only an admin's.
    */
-  async function isAssigned(app: AppRecord, identityId: string, redirectUri?: string): Promise<boolean> {
+  async function isAssigned(app: AppRecord, identityId: string, redirectUri?: string, knownGroupIds?: readonly string[]): Promise<boolean> {
     if (app.id === INTERNAL_APP_ID) {
       const identity = await store.identities.get(identityId);
       if (!identity?.active) return false;
@@ -207,19 +207,20 @@ export function createAppService(deps: { store: Store; clock: Clock; audit: Audi
       return !forConsole || identity.roles.includes(ADMIN_ROLE);
     }
     if (app.assignedGroupIds.length === 0) return false;
-    const groups = new Set(await store.groups.groupIdsOf(identityId));
+    const groups = new Set(knownGroupIds ?? (await store.groups.groupIdsOf(identityId)));
     return app.assignedGroupIds.some((groupId) => groups.has(groupId));
   }
 
   /**
    * The one rule for "may this person sign in to this app now", used at the passkey step and on
    * every authorization (silent single sign-on included). Throws 'inactive' or 'not_assigned'
-   * with a sentence the person can act on.
+   * with a sentence the person can act on. `groupIds`: the person's groups when they were read
+   * with the identity (identities.getWithGroupIds), so they are not read again.
    */
-  async function assertMaySignIn(appId: string, identity: IdentityRecord, redirectUri?: string): Promise<AppRecord> {
+  async function assertMaySignIn(appId: string, identity: IdentityRecord, redirectUri?: string, groupIds?: readonly string[]): Promise<AppRecord> {
     if (!identity.active) throw new AppError('inactive', 'Your account is deactivated. Contact your administrator.');
     const app = await store.apps.get(appId);
-    if (!app || !(await isAssigned(app, identity.id, redirectUri))) {
+    if (!app || !(await isAssigned(app, identity.id, redirectUri, groupIds))) {
       throw new AppError('not_assigned', `${displayNameOf(identity)}, you are not assigned to ${app?.name ?? 'this application'}. Ask your administrator for access.`);
     }
     return app;

@@ -129,8 +129,8 @@ export function createAuthenticatorPolicies(deps: { store: Store; clock: Clock; 
     };
   }
 
-  async function effectiveFor(identityId: string, set?: PolicySet): Promise<EffectivePolicy> {
-    return effectivePolicy(set ?? (await current()), await store.groups.groupIdsOf(identityId));
+  async function effectiveFor(identityId: string, set?: PolicySet, knownGroupIds?: readonly string[]): Promise<EffectivePolicy> {
+    return effectivePolicy(set ?? (await current()), knownGroupIds ? [...knownGroupIds] : await store.groups.groupIdsOf(identityId));
   }
 
   /** What the browser should be asked for at this person's registration. */
@@ -160,9 +160,12 @@ export function createAuthenticatorPolicies(deps: { store: Store; clock: Clock; 
     throw new PolicyRefusal(`This passkey cannot be used. ${verdict.advice}`, verdict.reasons);
   }
 
-  /** Throws PolicyRefusal unless this existing passkey still meets the policy (the caller audits the sign-in). */
-  async function assertMaySignIn(passkey: PasskeyRecord): Promise<void> {
-    const verdict = evaluate(await effectiveFor(passkey.identityId), factsOf(passkey));
+  /**
+   * Throws PolicyRefusal unless this existing passkey still meets the policy (the caller audits the
+   * sign-in). `groupIds`: the owner's groups when the caller already read them with the identity.
+   */
+  async function assertMaySignIn(passkey: PasskeyRecord, groupIds?: readonly string[]): Promise<void> {
+    const verdict = evaluate(await effectiveFor(passkey.identityId, undefined, groupIds), factsOf(passkey));
     if (verdict.allowed) return;
     throw new PolicyRefusal(
       `This passkey no longer meets your organisation's sign-in policy. ${verdict.advice.replace('Create a passkey', 'To sign in, enroll a new passkey')}`,

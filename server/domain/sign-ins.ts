@@ -4,7 +4,8 @@
  *   named by login_hint when there is one;
  * - the assertion is verified by the ceremony port against the challenge bound to this attempt
  *   (WebAuthn L3 §7.2), then its use is recorded atomically: of two racing uses of one signature
- *   counter exactly one wins, and a counter that goes backwards is refused;
+ *   counter exactly one wins, and a counter that goes backwards is refused; a use that moves no
+ *   counter writes lastUsedAt at most once a minute;
  * - the person must be active and may sign in to this app (apps.assertMaySignIn);
  * - the passkey must still meet the person's authenticator policy (one created before the policy
  *   tightened is refused, with what to do instead);
@@ -51,6 +52,23 @@ export class SignInRefused extends AppError {
   }
 }
 
+/**
+ * How stale a passkey's lastUsedAt may get before a use writes it again. It is a hint shown to the
+ * minute (console, dashboard, CLI), never a decision, so the same minute as the SCIM tokens' touch.
+ */
+export const PASSKEY_USE_WRITE_INTERVAL_MS = 60_000;
+
+/**
+ * A use is written when the signature counter moved (WebAuthn L3 §7.2 step 21: the stored value
+ * must follow it, and the compare-and-set makes one of two racing uses lose), or when lastUsedAt is
+ * older than the interval. A counter that stays put is 0 on both sides (synced passkeys report 0;
+ * the ceremony refuses any other counter that does not grow), so skipping that write loses nothing
+ * the counter check relies on.
+ */
+function useWorthWriting(passkey: PasskeyRecord, newCounter: number, now: number): boolean {
+  return newCounter !== passkey.counter || passkey.lastUsedAt === null || now - passkey.lastUsedAt >= PASSKEY_USE_WRITE_INTERVAL_MS;
+}
+
 export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLog; apps: Pick<AppService, 'assertMaySignIn'>; ceremonies: PasskeyCeremonies; policies: Pick<AuthenticatorPolicies, 'assertMaySignIn'> }) {
   const { store, clock, audit, apps, ceremonies, policies } = deps;
 
@@ -63,7 +81,8 @@ export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLo
     }
     try {
       const result = await ceremonies.verifyAuthentication(binding, response, passkey);
-      if (!(await store.passkeys.recordUse(passkey.id, passkey.counter, result.newCounter, clock.now()))) {
+      const now = clock.now();
+      if (useWorthWriting(passkey, result.newCounter, now) && !(await store.passkeys.recordUse(passkey.id, passkey.counter, result.newCounter, now))) {
         throw new AppError('passkey_invalid', 'This passkey was used by another sign-in at the same moment; try again.');
       }
       return { passkey, userVerified: result.userVerified };
@@ -80,11 +99,13 @@ export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLo
       const hinted = attempt.loginHint ? await store.identities.getByUserName(attempt.loginHint) : null;
       const { passkey, userVerified } = await verifyPasskey(attempt.binding, attempt.response, hinted?.id ?? null, attempt.loginHint);
       identityId = passkey.identityId;
-      const identity = await store.identities.get(passkey.identityId);
-      if (!identity) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
-      await apps.assertMaySignIn(attempt.clientId, identity, attempt.redirectUri);
+      // The person and their groups in one read: both decide whether they may sign in to the app.
+      const subject = await store.identities.getWithGroupIds(passkey.identityId);
+      if (!subject) throw new AppError('passkey_invalid', 'The account of this passkey no longer exists.');
+      const { identity } = subject;
+      await apps.assertMaySignIn(attempt.clientId, identity, attempt.redirectUri, subject.groupIds);
       // A passkey created before the policy tightened is refused here, after it proved who this is.
-      await policies.assertMaySignIn(passkey);
+      await policies.assertMaySignIn(passkey, subject.groupIds);
       await audit.record({ kind: 'auth', action: 'signin.success', actor: selfActor(identity.id), target: `app:${attempt.clientId}`, detail: { passkeyId: passkey.id } });
       return { identity, passkey, userVerified, at: clock.now() };
     } catch (error) {

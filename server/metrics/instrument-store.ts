@@ -14,11 +14,13 @@ type AnyFunction = (...args: unknown[]) => unknown;
 
 function timed(metrics: Metrics, repository: string, method: string, fn: AnyFunction, self: unknown, after?: (args: unknown[]) => void): AnyFunction {
   const labels = { repository, method };
+  // The labelled child once per wrapped method: prom-client otherwise hashes the labels on every call.
+  const duration = metrics.storeDuration.labels(labels);
   const failed = (error: unknown) => {
     metrics.storeErrors.inc({ ...labels, kind: error instanceof StoreError ? error.code : 'failure' });
   };
   return (...args) => {
-    const end = metrics.storeDuration.startTimer(labels);
+    const end = duration.startTimer();
     let result: unknown;
     try {
       result = fn.apply(self, args);

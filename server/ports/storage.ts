@@ -101,6 +101,11 @@ export interface IdentityQuery {
   limit: number;
   /** "now" for status derivation (invite expiry). */
   now: number;
+  /**
+   * false: the caller only asks whether anything matches, so total may be a lower bound
+   * (offset + items.length) and the store may skip counting every match (a scan on SQLite).
+   */
+  exactTotal?: boolean;
 }
 
 export interface Page<T> {
@@ -112,6 +117,11 @@ export interface IdentityRepository {
   /** options.audit is appended in the same atomic write (see WriteOptions). */
   create(identity: IdentityRecord, options?: WriteOptions): Promise<void>;
   get(id: string): Promise<IdentityRecord | null>;
+  /**
+   * The identity with the ids of the groups it belongs to (as groups.groupIdsOf), read together in
+   * one round trip: a sign-in decides on both (active, assigned to the app).
+   */
+  getWithGroupIds(id: string): Promise<{ identity: IdentityRecord; groupIds: string[] } | null>;
   getByUserName(userName: string): Promise<IdentityRecord | null>;
   /** Writes identity with version = expectedVersion + 1. */
   update(identity: IdentityRecord, expectedVersion: number): Promise<IdentityRecord>;
@@ -373,15 +383,41 @@ export interface OidcModelIndexes {
   passkeyId?: string;
 }
 
+export interface ModelWithBindings {
+  payload: Record<string, unknown>;
+  session: Record<string, unknown> | null;
+  grant: Record<string, unknown> | null;
+}
+
+/** One change of write(): an upsert or a destroy with the arguments of those methods. */
+export type OidcModelChange =
+  | { op: 'upsert'; model: string; id: string; payload: Record<string, unknown>; expiresAt: number | null; indexes: OidcModelIndexes }
+  | { op: 'destroy'; model: string; id: string };
+
 export interface OidcModelRepository {
   upsert(model: string, id: string, payload: Record<string, unknown>, expiresAt: number | null, indexes: OidcModelIndexes): Promise<void>;
   /**
-   * The stored payload, or null when absent or expired. Once consumed, the returned payload
-   * carries `consumed: <epoch seconds of consumption>` (what oidc-provider checks), for find,
-   * findByUid and findByUserCode alike.
+   * Applies the changes in order, all or none, in one round trip: each exactly as the upsert() or
+   * destroy() it stands for (the provider's writes of one request: a grant, its code and the
+   * session that holds them commit together).
+   */
+  write(changes: OidcModelChange[]): Promise<void>;
+  /**
+   * The stored payload, or null when absent or expired, or when it was written with a passkeyId
+   * index and that passkey no longer exists (a session opened by a revoked passkey is over, even
+   * if a re-save raced the revocation; checked in the same round trip). Once consumed, the
+   * returned payload carries `consumed: <epoch seconds of consumption>` (what oidc-provider
+   * checks), for find, findByUid and findByUserCode alike.
    */
   find(model: string, id: string, now: number): Promise<Record<string, unknown> | null>;
   findByUid(model: string, uid: string, now: number): Promise<Record<string, unknown> | null>;
+  /**
+   * find(), and in the same round trip what a code or token is bound to: the Session it was
+   * issued in (by its payload's `sessionUid`, as findByUid('Session') answers) and its Grant (by
+   * `grantId`, as find('Grant') answers), each null when not named or not found. oidc-provider
+   * checks both on every use of a code or an access token.
+   */
+  findWithBindings(model: string, id: string, now: number): Promise<ModelWithBindings | null>;
   findByUserCode(model: string, userCode: string, now: number): Promise<Record<string, unknown> | null>;
   /** Marks consumed; true only for the one call that consumed it first. */
   consume(model: string, id: string, at: number): Promise<boolean>;

@@ -168,6 +168,21 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     expect(new URL(again.callbackUrl).searchParams.get('error')).toBe('access_denied');
   });
 
+  it('a person deactivated between the passkey step and the resume gets no code', async () => {
+    const dora = await enrolledPerson(server, 'dora@example.com', okta.group.id);
+    const jar = new CookieJar();
+    const landing = await follow(jar, authorizationUrl(okta.rp).url, server.url);
+    const data = pageData(await landing.response.text());
+    const verify = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, dora.authenticator.authenticate(JSON.parse(data.options)), { origin: server.url, 'x-csrf-token': data.csrf });
+    expect(verify.status).toBe(200);
+    await server.services.identities.update(dora.identity.id, { active: false }, CLI_ACTOR);
+    // The resume would grant on the passkey step's check; deactivation removed the interaction carrying it.
+    const resumed = await follow(jar, verify.body.redirect, server.url);
+    expect(resumed.url.startsWith(OKTA_CALLBACK)).toBe(false);
+    expect(resumed.response.status).toBe(400);
+    expect(await resumed.response.text()).toContain('Sign-in could not continue');
+  });
+
   it('refuses a replayed WebAuthn response', async () => {
     const first = await login();
     expect(first.verify.status).toBe(200);

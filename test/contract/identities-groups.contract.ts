@@ -27,6 +27,8 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
       expect(await ctx.store.identities.get(record.id)).toEqual(record);
       expect(await ctx.store.identities.getByUserName('ada.lovelace@example.TEST')).toEqual(record);
       expect(await ctx.store.identities.get('missing')).toBeNull();
+      expect(await ctx.store.identities.getWithGroupIds('missing')).toBeNull();
+      expect(await ctx.store.identities.getWithGroupIds(record.id)).toEqual({ identity: record, groupIds: [] });
       expect(await ctx.store.identities.getByUserName('missing')).toBeNull();
     });
 
@@ -200,6 +202,12 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
         expect(await byRole('admin')).toEqual([alice.id, carol.id]);
         expect(await byRole('auditor')).toEqual([carol.id]);
         expect(await byRole('adm')).toEqual([]);
+        // Asked only whether any matches: the items are the same, the total at most a lower bound.
+        const any = await ctx.store.identities.query({ role: 'admin', offset: 0, limit: 1, now: NOW, exactTotal: false });
+        expect(ids(any.items)).toEqual([alice.id]);
+        expect(any.total).toBeGreaterThanOrEqual(1);
+        expect(any.total).toBeLessThanOrEqual(2);
+        expect((await ctx.store.identities.query({ role: 'adm', offset: 0, limit: 1, now: NOW, exactTotal: false })).items).toEqual([]);
         const page = await ctx.store.identities.query({
           role: 'admin',
           filter: { attr: 'oktaUserId', value: '00ua' },
@@ -385,11 +393,13 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
       await ctx.store.groups.create(g1, [a.id]);
       await ctx.store.groups.create(g2, [a.id]);
       expect(await ctx.store.groups.groupIdsOf(a.id)).toEqual([g1.id, g2.id]);
+      expect(await ctx.store.identities.getWithGroupIds(a.id)).toEqual({ identity: a, groupIds: [g1.id, g2.id] });
       expect(await ctx.store.groups.delete(g1.id)).toBe(true);
       expect(await ctx.store.groups.delete(g1.id)).toBe(false);
       expect(await ctx.store.groups.get(g1.id)).toBeNull();
       expect(await ctx.store.groups.getByDisplayName(g1.displayName)).toBeNull();
       expect(await ctx.store.groups.groupIdsOf(a.id)).toEqual([g2.id]);
+      expect(await ctx.store.identities.getWithGroupIds(a.id)).toEqual({ identity: a, groupIds: [g2.id] });
       expect(await ctx.store.identities.get(a.id)).not.toBeNull();
       await ctx.store.groups.create(group({ displayName: g1.displayName }), []);
     });

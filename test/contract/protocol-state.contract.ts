@@ -1,7 +1,7 @@
 /** Storage contract: oidc models, one-time values, SCIM tokens, audit, jobs, lifecycle. Registered by describeStoreContract (store-contract.ts). */
 import { describe, it, expect } from 'vitest';
 import { type ScimTokenRecord, type Store } from '../../server/ports/storage.ts';
-import { expectWinners, expectStoreError, NOW, MINUTE, HOUR, unique, auditEvent, job, ids, type ContractContext } from './fixtures.ts';
+import { expectWinners, expectStoreError, NOW, MINUTE, HOUR, unique, auditEvent, job, ids, identity, passkey, type ContractContext } from './fixtures.ts';
 
 export function describeProtocolStateContract(ctx: ContractContext): void {
   describe('oidc models', () => {
@@ -53,6 +53,40 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       expect(fresh?.consumed).toBeTruthy();
     });
 
+    it('finds a code or token with the session and grant it is bound to, as their own finders answer', async () => {
+      await ctx.store.oidc.upsert('Session', 'sb1', { accountId: 'a1', uid: 'ub1' }, NOW + HOUR, { uid: 'ub1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('Grant', 'gb1', { accountId: 'a1' }, NOW + HOUR, { grantId: 'gb1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('AccessToken', 'atb1', { sessionUid: 'ub1', grantId: 'gb1' }, NOW + MINUTE, { grantId: 'gb1', accountId: 'a1' });
+      await ctx.store.oidc.upsert('AccessToken', 'atb2', { sessionUid: 'missing', grantId: 'gb1' }, NOW + MINUTE, { grantId: 'gb1' });
+      await ctx.store.oidc.upsert('AuthorizationCode', 'acb1', { grantId: 'gb1' }, NOW + MINUTE, { grantId: 'gb1' });
+      await ctx.store.oidc.upsert('AuthorizationCode', 'acb2', { sessionUid: 7, grantId: null }, NOW + MINUTE, {});
+
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb1', NOW)).toEqual({
+        payload: { sessionUid: 'ub1', grantId: 'gb1' },
+        session: { accountId: 'a1', uid: 'ub1' },
+        grant: { accountId: 'a1' },
+      });
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb2', NOW)).toEqual({ payload: { sessionUid: 'missing', grantId: 'gb1' }, session: null, grant: { accountId: 'a1' } });
+      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb1', NOW)).toEqual({ payload: { grantId: 'gb1' }, session: null, grant: { accountId: 'a1' } });
+      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb2', NOW)).toEqual({ payload: { sessionUid: 7, grantId: null }, session: null, grant: null });
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'missing', NOW)).toBeNull();
+      // Expiry and consumption as find answers them, for the model and for what it is bound to.
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb1', NOW + MINUTE)).toBeNull();
+      expect(await ctx.store.oidc.consume('AuthorizationCode', 'acb1', NOW)).toBe(true);
+      expect((await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb1', NOW))?.payload).toEqual({ grantId: 'gb1', consumed: Math.floor(NOW / 1000) });
+      await ctx.store.oidc.upsert('AccessToken', 'atb3', { sessionUid: 'ub1', grantId: 'gb1' }, NOW + 2 * HOUR, {});
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb3', NOW + HOUR)).toEqual({ payload: { sessionUid: 'ub1', grantId: 'gb1' }, session: null, grant: null });
+      // A session whose passkey is gone is not found here either.
+      const [owner] = await ctx.createIdentities(identity());
+      const key = passkey(owner.id);
+      await ctx.store.passkeys.insert(key);
+      await ctx.store.oidc.upsert('Session', 'sb2', { uid: 'ub2' }, NOW + HOUR, { uid: 'ub2', passkeyId: key.id });
+      await ctx.store.oidc.upsert('AccessToken', 'atb4', { sessionUid: 'ub2' }, NOW + MINUTE, {});
+      expect((await ctx.store.oidc.findWithBindings('AccessToken', 'atb4', NOW))?.session).toEqual({ uid: 'ub2' });
+      await ctx.store.passkeys.delete(key.id);
+      expect((await ctx.store.oidc.findWithBindings('AccessToken', 'atb4', NOW))?.session).toBeNull();
+    });
+
     it('revokes every model of a grant', async () => {
       await ctx.store.oidc.upsert('AccessToken', 'at1', {}, NOW + HOUR, { grantId: 'g1', accountId: 'a1' });
       await ctx.store.oidc.upsert('RefreshToken', 'rt1', {}, NOW + HOUR, { grantId: 'g1', accountId: 'a1' });
@@ -79,6 +113,10 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
     });
 
     it('revokes the sessions a passkey opened, with the grants, codes and tokens they hold, and nothing else', async () => {
+      // Sessions name real passkeys: one whose passkey is gone is not found at all (next test).
+      const [owner] = await ctx.createIdentities(identity());
+      await ctx.store.passkeys.insert(passkey(owner.id, { id: 'pk1' }));
+      await ctx.store.passkeys.insert(passkey(owner.id, { id: 'pk2' }));
       const session = { accountId: 'a1', authorizations: { appA: { grantId: 'gA', sid: 'x' }, appB: { grantId: 'gB' } } };
       await ctx.store.oidc.upsert('Session', 's1', session, NOW + HOUR, { uid: 'u1', accountId: 'a1', passkeyId: 'pk1' });
       await ctx.store.oidc.upsert('ConsoleSession', 'cs1', { identityId: 'a1' }, NOW + HOUR, { accountId: 'a1', passkeyId: 'pk1', grantId: 'gC' });
@@ -102,6 +140,56 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       await ctx.store.oidc.upsert('Session', 's2', { accountId: 'a1' }, NOW + HOUR, { uid: 'u2', accountId: 'a1' });
       expect(await ctx.store.oidc.revokeByPasskeyId('pk2')).toBe(0);
       expect(await ctx.store.oidc.find('Session', 's2', NOW)).not.toBeNull();
+    });
+
+    it('does not find a model whose passkey is gone, by id, uid or user code, in the same read', async () => {
+      const [owner] = await ctx.createIdentities(identity());
+      const key = passkey(owner.id);
+      await ctx.store.passkeys.insert(key);
+      await ctx.store.oidc.upsert('Session', 'sp1', { accountId: owner.id }, NOW + HOUR, { uid: 'up1', accountId: owner.id, passkeyId: key.id });
+      await ctx.store.oidc.upsert('ConsoleSession', 'cp1', { identityId: owner.id }, NOW + HOUR, { accountId: owner.id, passkeyId: key.id });
+      await ctx.store.oidc.upsert('DeviceCode', 'dp1', {}, NOW + HOUR, { userCode: 'PKPK-0001', passkeyId: key.id });
+      await ctx.store.oidc.upsert('Session', 'sp2', { accountId: owner.id }, NOW + HOUR, { uid: 'up2', accountId: owner.id });
+      expect(await ctx.store.oidc.find('Session', 'sp1', NOW)).toEqual({ accountId: owner.id });
+      expect(await ctx.store.oidc.findByUid('Session', 'up1', NOW)).toEqual({ accountId: owner.id });
+      expect(await ctx.store.oidc.find('ConsoleSession', 'cp1', NOW)).toEqual({ identityId: owner.id });
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'PKPK-0001', NOW)).toEqual({});
+
+      // Deleted without revoking its sessions (or a re-save raced the revocation): still over.
+      expect(await ctx.store.passkeys.delete(key.id)).toBe(true);
+      expect(await ctx.store.oidc.find('Session', 'sp1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUid('Session', 'up1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('ConsoleSession', 'cp1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUserCode('DeviceCode', 'PKPK-0001', NOW)).toBeNull();
+      // A model written without a passkey does not depend on one.
+      expect(await ctx.store.oidc.find('Session', 'sp2', NOW)).toEqual({ accountId: owner.id });
+    });
+
+    it('writes several upserts and destroys in order, each as its own method would', async () => {
+      await ctx.store.oidc.upsert('Interaction', 'iw1', { n: 1 }, NOW + HOUR, { uid: 'iw1' });
+      await ctx.store.oidc.upsert('Session', 'sw1', { n: 1 }, NOW + HOUR, { uid: 'uw1', accountId: 'aw1' });
+      await ctx.store.oidc.write([
+        { op: 'destroy', model: 'Interaction', id: 'iw1' },
+        { op: 'upsert', model: 'Grant', id: 'gw1', payload: { n: 2 }, expiresAt: NOW + HOUR, indexes: { grantId: 'gw1', accountId: 'aw1' } },
+        { op: 'upsert', model: 'AuthorizationCode', id: 'cw1', payload: { n: 3 }, expiresAt: NOW + MINUTE, indexes: { grantId: 'gw1' } },
+        { op: 'upsert', model: 'Session', id: 'sw1', payload: { n: 4 }, expiresAt: NOW + HOUR, indexes: { uid: 'uw2', accountId: 'aw1' } },
+        { op: 'upsert', model: 'AccessToken', id: 'tw1', payload: { n: 5 }, expiresAt: NOW + HOUR, indexes: { grantId: 'gw1' } },
+        { op: 'destroy', model: 'AccessToken', id: 'tw1' },
+      ]);
+      expect(await ctx.store.oidc.findByUid('Interaction', 'iw1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.find('Grant', 'gw1', NOW)).toEqual({ n: 2 });
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'cw1', NOW)).toEqual({ n: 3 });
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'cw1', NOW + MINUTE)).toBeNull();
+      // The re-upserted session moved to its new uid, as upsert() does.
+      expect(await ctx.store.oidc.findByUid('Session', 'uw1', NOW)).toBeNull();
+      expect(await ctx.store.oidc.findByUid('Session', 'uw2', NOW)).toEqual({ n: 4 });
+      expect(await ctx.store.oidc.find('AccessToken', 'tw1', NOW)).toBeNull();
+      await ctx.store.oidc.write([]);
+      // Indexed as by upsert(): revoking the grant and the account reaches what write() stored.
+      await ctx.store.oidc.revokeByGrantId('gw1');
+      expect(await ctx.store.oidc.find('AuthorizationCode', 'cw1', NOW)).toBeNull();
+      await ctx.store.oidc.revokeByAccountId('aw1');
+      expect(await ctx.store.oidc.find('Session', 'sw1', NOW)).toBeNull();
     });
 
     it('destroys one model', async () => {

@@ -11,7 +11,7 @@
  * identities.update() already calls revokeByAccountId() on at deactivation: the console session
  * disappears in the same step as the person's OIDC sessions and grants, on SQLite and Redis alike.
  * A session also records the passkey that opened it (index passkeyId) and the grant it came from:
- * revoking that passkey removes it (revokeByPasskeyId), and it is checked again on every read.
+ * revoking that passkey removes it (revokeByPasskeyId), and the store checks it again on every read.
  */
 import type { Context } from 'koa';
 import type { Services } from '../../bootstrap.ts';
@@ -48,9 +48,9 @@ export function createConsoleSessions(services: Services) {
     const key = hashToken(id);
     const record = await store.oidc.find(MODEL, key, clock.now());
     if (!record || typeof record.identityId !== 'string') return null;
+    // The store does not find a session whose passkey is gone (revoked, removed): no read of it here.
     const identity = await store.identities.get(record.identityId);
-    const passkeyGone = typeof record.passkeyId === 'string' && !(await store.passkeys.get(record.passkeyId));
-    if (!identity || !identity.active || passkeyGone) {
+    if (!identity || !identity.active) {
       await store.oidc.destroy(MODEL, key);
       return null;
     }

@@ -5,15 +5,19 @@
  *   code exactly one wins; the loser revokes everything the code issued (RFC 6749 §4.1.2,
  *   RFC 9700 §4.5: a replayed code means it leaked).
  * - A Session records the passkey that opened it (index passkeyId, from the login result of the
- *   request that signed in, carried over on every later save); a session whose passkey no longer
- *   exists is not found, so revoking the passkey ends it even against a racing re-save.
+ *   request that signed in, carried over on every later save); the store does not find a session
+ *   whose passkey no longer exists (ports/storage.ts), so revoking the passkey ends it even
+ *   against a racing re-save, without a passkey read of our own.
  * - A Grant is indexed under its own id as grantId, so revoking a grant removes the grant too.
+ * - An Interaction with a login result is indexed by that account (deactivation removes it).
+ * - Writes of a provider request are held and committed together before its response (provider-writes.ts).
  */
 import { Provider, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Store } from '../../ports/storage.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AppRecord } from '../../ports/storage.ts';
 import { hashToken } from '../../domain/secrets.ts';
+import { heldWrites } from './provider-writes.ts';
 
 type Payload = Record<string, unknown>;
 
@@ -26,6 +30,13 @@ type Payload = Record<string, unknown>;
  */
 const HASHED_MODELS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'InitialAccessToken', 'RegistrationAccessToken', 'Session']);
 
+/**
+ * Codes and tokens oidc-provider checks against their Session (by sessionUid) and Grant right
+ * after finding them: read together with both (storage findWithBindings), and the request memo
+ * answers the provider's own two lookups that follow.
+ */
+const BOUND_MODELS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
 /** The passkey of the sign-in finished in this request, if any (oidc-edge puts it in the login result). */
 function passkeyOfLogin(accountId: unknown): string | undefined {
   const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
@@ -33,8 +44,20 @@ function passkeyOfLogin(accountId: unknown): string | undefined {
   return login && login.accountId === accountId && typeof login.passkeyId === 'string' ? login.passkeyId : undefined;
 }
 
+/**
+ * An interaction the passkey step finished carries its login: indexed by that account, so
+ * deactivating the person removes it (revokeByAccountId) and its resume ends with "sign-in
+ * expired" instead of granting.
+ */
+function loginAccountOf(payload: Payload): string | undefined {
+  const accountId = (payload.result as { login?: { accountId?: unknown } } | undefined)?.login?.accountId;
+  return typeof accountId === 'string' ? accountId : undefined;
+}
+
 export function createModelAdapter(deps: { store: Store; clock: Clock; clientMetadata: (app: AppRecord) => Payload | null }) {
   const { store, clock, clientMetadata } = deps;
+  // Upserts and destroys of one provider request commit together before its response (provider-writes.ts).
+  const models = heldWrites(store.oidc);
 
   return class LatchkeyModelAdapter {
     readonly name: string;
@@ -54,14 +77,8 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
       if (typeof payload.accountId !== 'string') return undefined;
       const fresh = passkeyOfLogin(payload.accountId);
       if (fresh) return fresh;
-      const previous = await store.oidc.find(this.name, this.key(id), clock.now());
+      const previous = await models.find(this.name, this.key(id), clock.now());
       return previous && previous.accountId === payload.accountId && typeof previous.passkeyId === 'string' ? previous.passkeyId : undefined;
-    }
-
-    /** A session opened by a passkey that is gone (revoked, removed) is over. */
-    private async alive(payload: Payload | null): Promise<Payload | null> {
-      if (!payload || this.name !== 'Session' || typeof payload.passkeyId !== 'string') return payload;
-      return (await store.passkeys.get(payload.passkeyId)) ? payload : null;
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
@@ -73,11 +90,11 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
       }
       const passkeyId = this.name === 'Session' ? await this.sessionPasskey(id, payload) : undefined;
       if (passkeyId) stored = { ...stored, passkeyId };
-      await store.oidc.upsert(this.name, this.key(id), stored, expiresAt, {
+      await models.upsert(this.name, this.key(id), stored, expiresAt, {
         grantId: this.name === 'Grant' ? id : typeof payload.grantId === 'string' ? payload.grantId : undefined,
         userCode: typeof payload.userCode === 'string' ? payload.userCode : undefined,
         uid: typeof payload.uid === 'string' ? payload.uid : undefined,
-        accountId: typeof payload.accountId === 'string' ? payload.accountId : undefined,
+        accountId: typeof payload.accountId === 'string' ? payload.accountId : this.name === 'Interaction' ? loginAccountOf(payload) : undefined,
         passkeyId,
       });
     }
@@ -87,32 +104,34 @@ export function createModelAdapter(deps: { store: Store; clock: Clock; clientMet
         const app = await store.apps.get(id);
         return (app && clientMetadata(app)) ?? undefined;
       }
-      const payload = await this.alive(await store.oidc.find(this.name, this.key(id), clock.now()));
+      const payload = BOUND_MODELS.has(this.name)
+        ? ((await models.findWithBindings(this.name, this.key(id), clock.now()))?.payload ?? null)
+        : await models.find(this.name, this.key(id), clock.now());
       if (!payload) return undefined;
       return this.hashed ? { ...payload, jti: id } : payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      return (await this.alive(await store.oidc.findByUid(this.name, uid, clock.now()))) ?? undefined;
+      return (await models.findByUid(this.name, uid, clock.now())) ?? undefined;
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {
-      return (await store.oidc.findByUserCode(this.name, userCode, clock.now())) ?? undefined;
+      return (await models.findByUserCode(this.name, userCode, clock.now())) ?? undefined;
     }
 
     async consume(id: string): Promise<void> {
-      if (await store.oidc.consume(this.name, this.key(id), clock.now())) return;
-      const payload = await store.oidc.find(this.name, this.key(id), clock.now());
-      if (typeof payload?.grantId === 'string') await store.oidc.revokeByGrantId(payload.grantId);
+      if (await models.consume(this.name, this.key(id), clock.now())) return;
+      const payload = await models.find(this.name, this.key(id), clock.now());
+      if (typeof payload?.grantId === 'string') await models.revokeByGrantId(payload.grantId);
       throw new errors.InvalidGrant(`${this.name === 'AuthorizationCode' ? 'authorization code' : this.name} already consumed`);
     }
 
     async destroy(id: string): Promise<void> {
-      await store.oidc.destroy(this.name, this.key(id));
+      await models.destroy(this.name, this.key(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await store.oidc.revokeByGrantId(grantId);
+      await models.revokeByGrantId(grantId);
     }
   };
 }

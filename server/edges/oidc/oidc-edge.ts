@@ -19,6 +19,7 @@ import { AppError, isAppError } from '../../domain/errors.ts';
 import { SignInRefused, type SignIns } from '../../domain/sign-ins.ts';
 import { createProvider } from './provider.ts';
 import { watchSigningKeys } from './signing-key-watch.ts';
+import { withProviderWrites } from './provider-writes.ts';
 import { OIDC_ROUTES } from '../../http/endpoints.ts';
 import { html, renderPage } from '../../http/html.ts';
 import { jsonBody, type createCsrf } from '../../http/guards.ts';
@@ -164,8 +165,10 @@ export async function createOidcEdge(deps: {
         clientId,
         redirectUri: typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : undefined,
       });
-      // passkeyId is ours, not oidc-provider's: the model adapter stores it with the session it opens.
-      const login = { accountId: signIn.identity.id, amr: amrFor(signIn.passkey, signIn.userVerified), passkeyId: signIn.passkey.id };
+      // passkeyId is ours, not oidc-provider's: the model adapter stores it with the session it opens,
+      // and the grant at resume knows by it that this login was checked (provider.ts). ts is when
+      // the person authenticated (auth_time), which is now, not the moment of the resume.
+      const login = { accountId: signIn.identity.id, amr: amrFor(signIn.passkey, signIn.userVerified), passkeyId: signIn.passkey.id, ts: Math.floor(signIn.at / 1000) };
       ctx.body = { redirect: await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false }) };
     } catch (error) {
       if (!isAppError(error)) throw error;
@@ -198,7 +201,8 @@ export async function createOidcEdge(deps: {
     openedBy,
     /** Everything else (authorize, token, userinfo, jwks, discovery, logout) is the provider's. */
     provider: (async (ctx, next) => {
-      await mounted(ctx, next);
+      // The provider's model writes of this request commit together, before the response leaves.
+      await withProviderWrites(store.oidc, () => mounted(ctx, next));
       if (ctx.method === 'GET' && ctx.status === 200 && cacheableDocuments.has(ctx.path)) ctx.set('Cache-Control', `public, max-age=${maxAge}`);
     }) as Middleware,
     get current(): Provider {

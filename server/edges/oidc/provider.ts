@@ -9,7 +9,8 @@
  * - RS256 ID tokens carrying the profile claims Okta maps (conformIdTokenClaims off), the nonce,
  *   auth_time and the amr of the passkey login;
  * - no consent screen: a grant is made for assigned apps, and refused (access_denied) for anyone
- *   not assigned or deactivated, on every authorization, including silent SSO ones;
+ *   not assigned or deactivated, on every authorization, including silent SSO ones (checked at
+ *   the passkey step for a fresh sign-in, here for every other);
  * - keys from the store (never the library's development keys); cookies signed with our keys.
  */
 import { Provider, errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -77,6 +78,27 @@ function clientMetadataFor(services: Services) {
       require_auth_time: true,
     };
   };
+}
+
+/**
+ * How long after the passkey step its may-sign-in check stands for the grant of the same
+ * interaction (the resume follows it by one browser redirect). Deactivation still counts at once:
+ * it removes the interaction carrying the login (indexed by its account, model-adapter.ts), and the
+ * resume loads the account (findAccount refuses an inactive person) whatever this says. Removal
+ * from the app's groups in that moment counts from the next authorization, as it would had the
+ * check run a moment earlier.
+ */
+const PASSKEY_STEP_CHECK_MS = 60_000;
+
+/**
+ * True when this request resumes an interaction whose login the passkey step made (it alone sets
+ * passkeyId, after domain/sign-ins.ts accepted the person for this client and redirect URI) for
+ * this account within PASSKEY_STEP_CHECK_MS: the same check need not be read again. A silent
+ * single sign-on has no such login, so every other authorization is checked here.
+ */
+function checkedAtPasskeyStep(ctx: KoaContextWithOIDC, accountId: string, now: number): boolean {
+  const login = (ctx.oidc.result as { login?: { accountId?: unknown; passkeyId?: unknown; ts?: unknown } } | undefined)?.login;
+  return !!login && login.accountId === accountId && typeof login.passkeyId === 'string' && typeof login.ts === 'number' && now - login.ts * 1000 <= PASSKEY_STEP_CHECK_MS;
 }
 
 export function createProvider(options: ProviderOptions): Provider {
@@ -191,15 +213,18 @@ export function createProvider(options: ProviderOptions): Provider {
       const session = ctx.oidc.session!;
       const client = ctx.oidc.client!;
       const accountId = session.accountId!;
-      const identity = await store.identities.get(accountId);
-      if (!identity) throw new errors.AccessDenied('the account no longer exists');
-      const redirectUri = typeof ctx.oidc.params?.redirect_uri === 'string' ? ctx.oidc.params.redirect_uri : undefined;
-      try {
-        await services.apps.assertMaySignIn(client.clientId, identity, redirectUri);
-      } catch (error) {
-        if (!isAppError(error)) throw error;
-        await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: selfActor(identity.id), target: `app:${client.clientId}`, outcome: 'failure', detail: { reason: error.code } });
-        throw new errors.AccessDenied(error.message);
+      if (!checkedAtPasskeyStep(ctx, accountId, clock.now())) {
+        const subject = await store.identities.getWithGroupIds(accountId);
+        if (!subject) throw new errors.AccessDenied('the account no longer exists');
+        const { identity } = subject;
+        const redirectUri = typeof ctx.oidc.params?.redirect_uri === 'string' ? ctx.oidc.params.redirect_uri : undefined;
+        try {
+          await services.apps.assertMaySignIn(client.clientId, identity, redirectUri, subject.groupIds);
+        } catch (error) {
+          if (!isAppError(error)) throw error;
+          await services.audit.record({ kind: 'auth', action: 'signin.denied', actor: selfActor(identity.id), target: `app:${client.clientId}`, outcome: 'failure', detail: { reason: error.code } });
+          throw new errors.AccessDenied(error.message);
+        }
       }
       const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
       const grant = (grantId && (await ctx.oidc.provider.Grant.find(grantId))) || new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
