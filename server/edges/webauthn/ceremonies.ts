@@ -19,7 +19,6 @@ import type { OneTimeRepository, PasskeyRecord } from '../../ports/storage.ts';
 import type { AssertionResult, PasskeyCeremonies, RegisteredCredential } from '../../ports/passkey-ceremonies.ts';
 import { AppError } from '../../domain/errors.ts';
 import { attestationResultOf } from './attestation-result.ts';
-import { supportsFastAssertion, verifyEs256Assertion } from './es256-assertion.ts';
 
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 
@@ -130,29 +129,19 @@ export function createPasskeyCeremonies(deps: { oneTime: OneTimeRepository; cloc
       const expectedChallenge = await takeChallenge('authentication', binding, response);
       let result;
       try {
-        // ES256 passkeys (nearly all) on node:crypto with the key imported once; the rest by the library.
-        result = supportsFastAssertion(passkey.publicKey)
-          ? verifyEs256Assertion({
-              response: response as AuthenticationResponseJSON,
-              expectedChallenge,
-              expectedOrigin: origin,
-              expectedRPID: rpId,
-              requireUserVerification: true,
-              credential: { id: passkey.id, publicKey: passkey.publicKey, counter: passkey.counter },
-            })
-          : await verifyAuthenticationResponse({
-              response: response as AuthenticationResponseJSON,
-              expectedChallenge,
-              expectedOrigin: origin,
-              expectedRPID: rpId,
-              requireUserVerification: true,
-              credential: {
-                id: passkey.id,
-                publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
-                counter: passkey.counter,
-                transports: passkey.transports as never,
-              },
-            });
+        result = await verifyAuthenticationResponse({
+          response: response as AuthenticationResponseJSON,
+          expectedChallenge,
+          expectedOrigin: origin,
+          expectedRPID: rpId,
+          requireUserVerification: true,
+          credential: {
+            id: passkey.id,
+            publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+            counter: passkey.counter,
+            transports: passkey.transports as never,
+          },
+        });
       } catch (error) {
         const message = (error as Error).message;
         if (/counter/i.test(message)) {
