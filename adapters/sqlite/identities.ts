@@ -6,7 +6,8 @@
  * - A row that lost its claim to a key when migration 3 found an older row with the same one keeps
  *   its placeholder key (" " + id) until its userName or email actually changes, so the rest of it
  *   (deactivation, profile) stays editable.
- * - create() appends its audit event (WriteOptions.audit) in the same transaction.
+ * - create() appends its audit event (WriteOptions.audit) in the same transaction; creates arriving
+ *   in the same turn of the event loop share one commit, each in its own savepoint (group-commit.ts).
  * - Deleting an identity cascades (foreign keys) to its passkeys, invites and memberships.
  * - update() checks the version and writes inside one IMMEDIATE transaction: the write lock is
  *   taken before the read, so another process cannot slip a write in between.
@@ -29,6 +30,7 @@ import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from 
 import type { JobWriter } from './jobs.ts';
 import { createAuditWriter, type AuditWriter } from './audit.ts';
 import { createStatementCache, limitSql } from './statement-cache.ts';
+import { groupCommit } from './group-commit.ts';
 
 const FIELDS = { id: 'id', user_name_key: 'userName', user_name_skeleton: 'userNameSkeleton', email_key: 'email' };
 
@@ -202,9 +204,15 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     }
   }
 
+  const insertGrouped = groupCommit(db, insertWithEmails);
+
   return {
     async create(identity, options) {
-      refineConflict(identity, () => insertWithEmails.immediate(identity, options?.audit));
+      await insertGrouped(identity, options?.audit).catch((error: unknown) =>
+        refineConflict(identity, () => {
+          throw error;
+        }),
+      );
     },
     async get(id) {
       const row = byId.get(id);
