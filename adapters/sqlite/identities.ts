@@ -26,7 +26,7 @@ import {
 import { addressesOf, candidateFilter, identitySortValue, leafValues, matchesIdentity, sortRecords } from '../../server/ports/record-filter.ts';
 import { toFlag, withConstraints } from './constraint-errors.ts';
 import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/identity-keys.ts';
-import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from './identity-query.ts';
+import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql, type SqlFragment } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
 import { createAuditWriter, type AuditWriter } from './audit.ts';
 import { createStatementCache, limitSql } from './statement-cache.ts';
@@ -169,15 +169,20 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     return true;
   });
   const statement = createStatementCache(db);
-  const page = db.transaction((query: IdentityQuery, offset: number, limit: number): Page<IdentityRecord> => {
+  const planOf = (query: IdentityQuery) => {
     const candidates = query.filter ? candidateFilter(query.filter, () => true) : { filter: null, exact: true };
-    const where = identityWhere({ ...query, filter: candidates.filter });
-    if (candidates.exact) {
-      const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
-      // A short page that started inside the result is its end: the total is known without a
-      // count (Okta's lookup before every create finds 0 or 1 of up to 100).
-      const ended = rows.length < limit && (offset === 0 || rows.length > 0);
-      const total = ended ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
+    return { exact: candidates.exact, where: identityWhere({ ...query, filter: candidates.filter }) };
+  };
+  const pageRows = (where: SqlFragment, sort: IdentityQuery['sort'], offset: number, limit: number) =>
+    statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
+  // A short page that started inside the result is its end: the total is known without a count
+  // (Okta's lookup before every create finds 0 or 1 of up to 100).
+  const endsResult = (rows: IdentityRow[], offset: number, limit: number) => rows.length < limit && (offset === 0 || rows.length > 0);
+  const page = db.transaction((query: IdentityQuery, offset: number, limit: number): Page<IdentityRecord> => {
+    const { exact, where } = planOf(query);
+    if (exact) {
+      const rows = pageRows(where, query.sort, offset, limit);
+      const total = endsResult(rows, offset, limit) ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
       return { items: rows.map(toRecord), total };
     }
     // A predicate no SQL can answer: decide over the candidates the SQL part leaves.
@@ -229,8 +234,16 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
       return deleteWithJobs.immediate(id, options?.enqueue);
     },
     async query(query) {
+      const offset = Math.max(0, Math.floor(query.offset));
+      const limit = Math.max(0, Math.floor(query.limit));
+      // One statement reads one snapshot: a page that tells its own total needs no transaction.
+      const { exact, where } = planOf(query);
+      if (exact) {
+        const rows = pageRows(where, query.sort, offset, limit);
+        if (endsResult(rows, offset, limit)) return { items: rows.map(toRecord), total: offset + rows.length };
+      }
       // Count and page read one snapshot, so total always describes the items returned.
-      return page.deferred(query, Math.max(0, Math.floor(query.offset)), Math.max(0, Math.floor(query.limit)));
+      return page.deferred(query, offset, limit);
     },
     async statuses(ids, now) {
       const result = new Map<string, EnrollmentStatus>();
