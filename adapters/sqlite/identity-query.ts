@@ -4,7 +4,8 @@
  * - Case-insensitive attributes compare through *_key columns (or latchkey_fold()) holding
  *   caseKey(), the same function record-filter.ts uses, so non-ASCII letters fold too.
  * - userName, email (any address, identity_emails), externalId, displayName, created/updated
- *   times are indexed; every other leaf is still answered in SQL, without an index. Only `where`
+ *   times are indexed, and so are oktaUserId and `active eq false` (partial indexes over the rows
+ *   that have them); every other leaf is still answered in SQL, without an index. Only `where`
  *   predicates cannot be: the query then returns candidates and record-filter.ts decides.
  * - Under NOT a leaf is wrapped in IFNULL(…, 0) so an unassigned attribute is "false" there too,
  *   exactly as record-filter.ts evaluates it (elsewhere NULL already filters out, and the bare
@@ -93,7 +94,12 @@ function leafSql(leaf: Leaf<IdentityFilterAttr>, params: unknown[], negated: boo
     return `EXISTS (SELECT 1 FROM identity_emails ie WHERE ie.identity_id = i.id AND ${comparison('ie.email_key', op, value, params)})`;
   }
   if (!Object.hasOwn(COLUMNS, leaf.attr)) throw new Error(`unsupported identity filter attribute: ${String(leaf.attr)}`);
-  const sql = comparison(COLUMNS[leaf.attr], op, value, params);
+  // `active` as a literal: only `i.active = 0` (never a bound parameter) can use the partial index
+  // of the deactivated (migration 11). The column is NOT NULL, so `<>` is the whole of `ne`.
+  const sql =
+    leaf.attr === 'active' && typeof value === 'boolean' && (op === 'eq' || op === 'ne')
+      ? `i.active ${op === 'eq' ? '=' : '<>'} ${value ? 1 : 0}`
+      : comparison(COLUMNS[leaf.attr], op, value, params);
   // Only under NOT can NULL differ from false; elsewhere the bare comparison keeps its index.
   return negated ? `IFNULL(${sql}, 0)` : sql;
 }
