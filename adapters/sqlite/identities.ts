@@ -3,6 +3,10 @@
  * - user_name_key, user_name_skeleton and email_key carry the uniqueness (identity-keys.ts: NFKC +
  *   case fold, TR39 skeleton) through unique indexes; search_text is the search haystack. All are
  *   derived here on every write so they cannot go stale.
+ * - identity_emails holds every other address of a person (SCIM emails[]), keyed the same way, so
+ *   `email eq` finds anyone by any address: email_key answers for the primary (one index write
+ *   per create instead of two more B-trees), identity_emails for the rest, and for the primary
+ *   too while the row holds a placeholder key (below).
  * - A row that lost its claim to a key when migration 3 found an older row with the same one keeps
  *   its placeholder key (" " + id) until its userName or email actually changes, so the rest of it
  *   (deactivation, profile) stays editable.
@@ -130,13 +134,15 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
   const remove = db.prepare('DELETE FROM identities WHERE id = ?');
   const clearEmails = db.prepare('DELETE FROM identity_emails WHERE identity_id = ?');
   const addEmail = db.prepare('INSERT OR IGNORE INTO identity_emails (identity_id, email_key) VALUES (?, ?)');
-  const writeEmails = (identity: IdentityRecord, replace: boolean) => {
+  /** The row's email_key already answers for its own address: identity_emails holds the others. */
+  const writeEmails = (identity: IdentityRecord, storedEmailKey: string, replace: boolean) => {
     if (replace) clearEmails.run(identity.id);
-    for (const key of addressesOf(identity)) addEmail.run(identity.id, key);
+    for (const key of addressesOf(identity)) if (key !== storedEmailKey) addEmail.run(identity.id, key);
   };
   const insertWithEmails = db.transaction((identity: IdentityRecord, event: AuditEvent | undefined) => {
-    insert.run(toParams(identity));
-    writeEmails(identity, false);
+    const params = toParams(identity);
+    insert.run(params);
+    writeEmails(identity, params.email_key, false);
     writeAudit(event);
   });
   const membersOf = db.prepare<[string], string>('SELECT identity_id FROM group_members WHERE group_id = ?').pluck();
@@ -160,7 +166,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     }
     if (current.email === written.email) params.email_key = current.email_key;
     update.run(params);
-    writeEmails(written, true);
+    writeEmails(written, params.email_key, true);
     return written;
   });
   const deleteWithJobs = db.transaction((id: string, jobs: Parameters<JobWriter>[0]): boolean => {

@@ -313,6 +313,11 @@ export const migrations: readonly string[] = [
   DROP INDEX IF EXISTS identities_okta_user_id;
   CREATE INDEX identities_okta_user_id ON identities (okta_user_id) WHERE okta_user_id IS NOT NULL;
   `,
+  // 12: identity_emails no longer repeats the address the row's own email_key answers for (a row
+  // still holding a placeholder key keeps its primary there): two B-trees less per create.
+  `
+  DELETE FROM identity_emails WHERE EXISTS (SELECT 1 FROM identities i WHERE i.id = identity_emails.identity_id AND i.email_key = identity_emails.email_key);
+  `,
 ];
 
 /** The JS key functions migrations call (SQLite cannot do NFKC, case folding or TR39). */
