@@ -36,6 +36,28 @@ function oktaUser(userName: string) {
   };
 }
 
+type Send = typeof import('./http-client.ts').request;
+
+/** One SCIM request with the headers Okta sends; the parsed body, or an error on an unexpected status. */
+function scimCall(base: string, token: string, send: Send) {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': SCIM_JSON, accept: SCIM_JSON, 'user-agent': 'Okta SCIM Client 1.0.0' };
+  return async (method: string, path: string, body?: unknown, expected = [200]) => {
+    const response = await send(method, `${base}${path}`, headers, body === undefined ? undefined : JSON.stringify(body));
+    if (!expected.includes(response.status)) throw new Error(`${method} ${path} -> ${response.status} ${response.text.slice(0, 200)}`);
+    return response.text ? JSON.parse(response.text) : null;
+  };
+}
+
+/** Okta's create: the `userName eq` lookup (expected to find no one), then POST /Users; the new id. */
+export function oktaCreate(base: string, token: string, send: Send) {
+  const call = scimCall(base, token, send);
+  return async (userName: string): Promise<string> => {
+    const found = await call('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`);
+    if (found.totalResults !== 0) throw new Error('lookup found a user that should not exist yet');
+    return (await call('POST', '/Users', oktaUser(userName), [201])).id;
+  };
+}
+
 export async function benchScim(store: StoreKind, options: { users?: number; groups?: number; members?: number; bigUsers?: number; lookups?: number; concurrency?: number } = {}): Promise<ScimBenchResult> {
   const users = options.users ?? 10_000;
   const groupCount = options.groups ?? 100;
@@ -47,18 +69,11 @@ export async function benchScim(store: StoreKind, options: { users?: number; gro
   try {
     const { token } = await server.services.scimTokens.create({ name: 'bench' }, CLI_ACTOR);
     const base = `${server.url}/scim/v2`;
-    const headers = { authorization: `Bearer ${token}`, 'content-type': SCIM_JSON, accept: SCIM_JSON, 'user-agent': 'Okta SCIM Client 1.0.0' };
-    const call = async (method: string, path: string, body?: unknown, expected = [200]) => {
-      const response = await request(method, `${base}${path}`, headers, body === undefined ? undefined : JSON.stringify(body));
-      if (!expected.includes(response.status)) throw new Error(`${method} ${path} -> ${response.status} ${response.text.slice(0, 200)}`);
-      return response.text ? JSON.parse(response.text) : null;
-    };
+    const call = scimCall(base, token, request);
     const ids: string[] = new Array(users);
+    const create = oktaCreate(base, token, request);
     const creates = await drive(users, concurrency, async (index) => {
-      const userName = `user${index}@bench.example.com`;
-      const found = await call('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`);
-      if (found.totalResults !== 0) throw new Error('lookup found a user that should not exist yet');
-      ids[index] = (await call('POST', '/Users', oktaUser(userName), [201])).id;
+      ids[index] = await create(`user${index}@bench.example.com`);
     });
     const groups = await drive(groupCount, concurrency, async (index) => {
       const group = await call('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Bench group ${index}`, members: [] }, [201]);

@@ -1,8 +1,8 @@
 /**
  * createApp(deps): the Koa stack and the mounted edges, in order:
- * request memo -> request id + access log -> metrics -> security headers -> error boundary ->
+ * request memo -> request id + access log -> metrics -> security headers -> error boundary -> SCIM ->
  * [oidc-provider's own paths: authorize, token, userinfo, jwks, revoke, discovery] -> health ->
- * assets -> enrollment -> SCIM -> console & dashboard (/admin, /) -> sign-in interaction ->
+ * assets -> enrollment -> console & dashboard (/admin, /) -> sign-in interaction ->
  * oidc-provider (logout and anything else it serves).
  */
 import Koa from 'koa';
@@ -92,6 +92,9 @@ export async function createApp(deps: AppDeps) {
   app.use(metrics.observe);
   app.use(securityHeaders({ hsts: config.publicUrl.startsWith('https://') }));
   app.use(errorBoundary(logger, config.orgName, { storeUnavailable: (error) => store.unavailable(error) }));
+  // SCIM next: Okta provisions in bursts (a lookup and a create per person), and nothing below
+  // answers /scim/v2, so its requests need not pass every other edge first.
+  app.use(createScimEdge({ services, logger }));
   // The provider's own endpoints (a login makes four of its six requests to them) go straight to
   // it: none of the edges below answers these paths, so they need not each look and pass.
   app.use((ctx, next) => (PROVIDER_PATH.test(ctx.path) ? oidc.provider(ctx, next) : next()));
@@ -99,7 +102,6 @@ export async function createApp(deps: AppDeps) {
   app.use(metrics.routes);
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
-  app.use(createScimEdge({ services, logger }));
   app.use(admin.routes);
   app.use(oidc.routes);
   app.use(oidc.provider);

@@ -3,10 +3,15 @@
  * - user_name_key, user_name_skeleton and email_key carry the uniqueness (identity-keys.ts: NFKC +
  *   case fold, TR39 skeleton) through unique indexes; search_text is the search haystack. All are
  *   derived here on every write so they cannot go stale.
+ * - identity_emails holds every other address of a person (SCIM emails[]), keyed the same way, so
+ *   `email eq` finds anyone by any address: email_key answers for the primary (one index write
+ *   per create instead of two more B-trees), identity_emails for the rest, and for the primary
+ *   too while the row holds a placeholder key (below).
  * - A row that lost its claim to a key when migration 3 found an older row with the same one keeps
  *   its placeholder key (" " + id) until its userName or email actually changes, so the rest of it
  *   (deactivation, profile) stays editable.
- * - create() appends its audit event (WriteOptions.audit) in the same transaction.
+ * - create() appends its audit event (WriteOptions.audit) in the same transaction; creates arriving
+ *   in the same turn of the event loop share one commit, each in its own savepoint (group-commit.ts).
  * - Deleting an identity cascades (foreign keys) to its passkeys, invites and memberships.
  * - update() checks the version and writes inside one IMMEDIATE transaction: the write lock is
  *   taken before the read, so another process cannot slip a write in between.
@@ -25,10 +30,11 @@ import {
 import { addressesOf, candidateFilter, identitySortValue, leafValues, matchesIdentity, sortRecords } from '../../server/ports/record-filter.ts';
 import { toFlag, withConstraints } from './constraint-errors.ts';
 import { emailKey, userNameKey, userNameSkeleton } from '../../server/ports/identity-keys.ts';
-import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql } from './identity-query.ts';
+import { HAS_OPEN_INVITE, HAS_PASSKEY, foldCase, identityWhere, orderSql, type SqlFragment } from './identity-query.ts';
 import type { JobWriter } from './jobs.ts';
 import { createAuditWriter, type AuditWriter } from './audit.ts';
 import { createStatementCache, limitSql } from './statement-cache.ts';
+import { groupCommit } from './group-commit.ts';
 
 const FIELDS = { id: 'id', user_name_key: 'userName', user_name_skeleton: 'userNameSkeleton', email_key: 'email' };
 
@@ -132,13 +138,15 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
   const remove = db.prepare('DELETE FROM identities WHERE id = ?');
   const clearEmails = db.prepare('DELETE FROM identity_emails WHERE identity_id = ?');
   const addEmail = db.prepare('INSERT OR IGNORE INTO identity_emails (identity_id, email_key) VALUES (?, ?)');
-  const writeEmails = (identity: IdentityRecord, replace: boolean) => {
+  /** The row's email_key already answers for its own address: identity_emails holds the others. */
+  const writeEmails = (identity: IdentityRecord, storedEmailKey: string, replace: boolean) => {
     if (replace) clearEmails.run(identity.id);
-    for (const key of addressesOf(identity)) addEmail.run(identity.id, key);
+    for (const key of addressesOf(identity)) if (key !== storedEmailKey) addEmail.run(identity.id, key);
   };
   const insertWithEmails = db.transaction((identity: IdentityRecord, event: AuditEvent | undefined) => {
-    insert.run(toParams(identity));
-    writeEmails(identity, false);
+    const params = toParams(identity);
+    insert.run(params);
+    writeEmails(identity, params.email_key, false);
     writeAudit(event);
   });
   const membersOf = db.prepare<[string], string>('SELECT identity_id FROM group_members WHERE group_id = ?').pluck();
@@ -162,7 +170,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     }
     if (current.email === written.email) params.email_key = current.email_key;
     update.run(params);
-    writeEmails(written, true);
+    writeEmails(written, params.email_key, true);
     return written;
   });
   const deleteWithJobs = db.transaction((id: string, jobs: Parameters<JobWriter>[0]): boolean => {
@@ -171,15 +179,22 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     return true;
   });
   const statement = createStatementCache(db);
-  const page = db.transaction((query: IdentityQuery, offset: number, limit: number): Page<IdentityRecord> => {
+  const planOf = (query: IdentityQuery) => {
     const candidates = query.filter ? candidateFilter(query.filter, () => true) : { filter: null, exact: true };
-    const where = identityWhere({ ...query, filter: candidates.filter });
-    if (candidates.exact) {
-      const rows = statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(query.sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
-      // A short page that started inside the result is its end: the total is known without a
-      // count (Okta's lookup before every create finds 0 or 1 of up to 100).
-      const ended = (rows.length < limit && (offset === 0 || rows.length > 0)) || query.exactTotal === false;
-      const total = ended ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
+    return { exact: candidates.exact, where: identityWhere({ ...query, filter: candidates.filter }) };
+  };
+  const pageRows = (where: SqlFragment, sort: IdentityQuery['sort'], offset: number, limit: number) =>
+    statement(`SELECT i.* FROM identities i ${where.sql} ${orderSql(sort)} ${limitSql(limit, offset)}`).all(...where.params) as IdentityRow[];
+  // A short page that started inside the result is its end: the total is known without a count
+  // (Okta's lookup before every create finds 0 or 1 of up to 100). A caller that asked for no
+  // exact total (exactTotal: false) gets what the page shows.
+  const endsResult = (rows: IdentityRow[], offset: number, limit: number, query: IdentityQuery) =>
+    (rows.length < limit && (offset === 0 || rows.length > 0)) || query.exactTotal === false;
+  const page = db.transaction((query: IdentityQuery, offset: number, limit: number): Page<IdentityRecord> => {
+    const { exact, where } = planOf(query);
+    if (exact) {
+      const rows = pageRows(where, query.sort, offset, limit);
+      const total = endsResult(rows, offset, limit, query) ? offset + rows.length : (statement(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(...where.params) as { n: number }).n;
       return { items: rows.map(toRecord), total };
     }
     // A predicate no SQL can answer: decide over the candidates the SQL part leaves.
@@ -206,9 +221,15 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
     }
   }
 
+  const insertGrouped = groupCommit(db, insertWithEmails);
+
   return {
     async create(identity, options) {
-      refineConflict(identity, () => insertWithEmails.immediate(identity, options?.audit));
+      await insertGrouped(identity, options?.audit).catch((error: unknown) =>
+        refineConflict(identity, () => {
+          throw error;
+        }),
+      );
     },
     async get(id) {
       const row = byId.get(id);
@@ -229,8 +250,16 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
       return deleteWithJobs.immediate(id, options?.enqueue);
     },
     async query(query) {
+      const offset = Math.max(0, Math.floor(query.offset));
+      const limit = Math.max(0, Math.floor(query.limit));
+      // One statement reads one snapshot: a page that tells its own total needs no transaction.
+      const { exact, where } = planOf(query);
+      if (exact) {
+        const rows = pageRows(where, query.sort, offset, limit);
+        if (endsResult(rows, offset, limit, query)) return { items: rows.map(toRecord), total: offset + rows.length };
+      }
       // Count and page read one snapshot, so total always describes the items returned.
-      return page.deferred(query, Math.max(0, Math.floor(query.offset)), Math.max(0, Math.floor(query.limit)));
+      return page.deferred(query, offset, limit);
     },
     async statuses(ids, now) {
       const result = new Map<string, EnrollmentStatus>();

@@ -3,8 +3,9 @@
  * - Values only ever travel as bound parameters; attribute names come from a fixed whitelist.
  * - Case-insensitive attributes compare through *_key columns (or latchkey_fold()) holding
  *   caseKey(), the same function record-filter.ts uses, so non-ASCII letters fold too.
- * - userName, email (any address, identity_emails), externalId, displayName, created/updated
- *   times are indexed; every other leaf is still answered in SQL, without an index. Only `where`
+ * - userName, email (any address: email_key and identity_emails), externalId, displayName, created/updated
+ *   times are indexed, and so are oktaUserId and `active eq false` (partial indexes over the rows
+ *   that have them); every other leaf is still answered in SQL, without an index. Only `where`
  *   predicates cannot be: the query then returns candidates and record-filter.ts decides.
  * - Under NOT a leaf is wrapped in IFNULL(…, 0) so an unassigned attribute is "false" there too,
  *   exactly as record-filter.ts evaluates it (elsewhere NULL already filters out, and the bare
@@ -85,15 +86,26 @@ function leafSql(leaf: Leaf<IdentityFilterAttr>, params: unknown[], negated: boo
     return `i.id ${op === 'ne' ? 'NOT IN' : 'IN'} (SELECT gm.identity_id FROM group_members gm WHERE gm.group_id = ?)`;
   }
   if (leaf.attr === 'email') {
+    // Any address: the primary's key on the row (unless it holds a placeholder, which starts with
+    // a space: a real key is trimmed), every other address in identity_emails (identities.ts).
     if (op === 'pr') return '1';
     if (op === 'eq' || op === 'ne') {
-      params.push(value);
-      return `i.id ${op === 'ne' ? 'NOT IN' : 'IN'} (SELECT ie.identity_id FROM identity_emails ie WHERE ie.email_key = ?)`;
+      params.push(value, value);
+      return op === 'eq'
+        ? `(i.email_key = ? OR i.id IN (SELECT ie.identity_id FROM identity_emails ie WHERE ie.email_key = ?))`
+        : `(i.email_key <> ? AND i.id NOT IN (SELECT ie.identity_id FROM identity_emails ie WHERE ie.email_key = ?))`;
     }
-    return `EXISTS (SELECT 1 FROM identity_emails ie WHERE ie.identity_id = i.id AND ${comparison('ie.email_key', op, value, params)})`;
+    const onRow = comparison('i.email_key', op, value, params);
+    const elsewhere = comparison('ie.email_key', op, value, params);
+    return `((substr(i.email_key, 1, 1) <> ' ' AND ${onRow}) OR EXISTS (SELECT 1 FROM identity_emails ie WHERE ie.identity_id = i.id AND ${elsewhere}))`;
   }
   if (!Object.hasOwn(COLUMNS, leaf.attr)) throw new Error(`unsupported identity filter attribute: ${String(leaf.attr)}`);
-  const sql = comparison(COLUMNS[leaf.attr], op, value, params);
+  // `active` as a literal: only `i.active = 0` (never a bound parameter) can use the partial index
+  // of the deactivated (migration 11). The column is NOT NULL, so `<>` is the whole of `ne`.
+  const sql =
+    leaf.attr === 'active' && typeof value === 'boolean' && (op === 'eq' || op === 'ne')
+      ? `i.active ${op === 'eq' ? '=' : '<>'} ${value ? 1 : 0}`
+      : comparison(COLUMNS[leaf.attr], op, value, params);
   // Only under NOT can NULL differ from false; elsewhere the bare comparison keeps its index.
   return negated ? `IFNULL(${sql}, 0)` : sql;
 }

@@ -65,6 +65,15 @@ export function describeFiltersContract(ctx: ContractContext): void {
       expect(await users({ attr: 'group', op: 'ne', value: 'g-staff' })).toEqual(['f-bob']);
     });
 
+    it('active eq and ne, either value, also under not (SQLite answers `active eq false` from a partial index)', async () => {
+      await seed(ctx.store);
+      expect(await users({ attr: 'active', value: false })).toEqual(['f-bob']);
+      expect(await users({ attr: 'active', op: 'ne', value: true })).toEqual(['f-bob']);
+      expect(await users({ attr: 'active', op: 'ne', value: false })).toEqual(['f-ada', 'f-cyd']);
+      expect(await users({ op: 'not', filter: { attr: 'active', value: false } })).toEqual(['f-ada', 'f-cyd']);
+      expect(await users({ op: 'or', filters: [{ attr: 'active', value: false }, { attr: 'userName', value: 'ada@example.test' }] })).toEqual(['f-ada', 'f-bob']);
+    });
+
     it('a where predicate is decided in memory over the candidates, combined with indexed parts', async () => {
       await seed(ctx.store);
       const homeEmail: IdentityFilter = { where: (record) => JSON.stringify(record.attributes).includes('"home"'), describe: 'emails.type eq "home"' };

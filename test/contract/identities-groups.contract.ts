@@ -69,6 +69,20 @@ export function describeIdentitiesGroupsContract(ctx: ContractContext): void {
       expect((await ctx.store.identities.query({ offset: 0, limit: 10, now: NOW })).total).toBe(1);
     });
 
+    it('settles concurrent creates one by one: a refused one leaves the others and their audit events in place', async () => {
+      await ctx.store.identities.create(identity({ userName: 'taken' }));
+      const records = ['c1', 'TAKEN', 'c2', 'c1', 'c3'].map((userName) => identity({ userName }));
+      const events = records.map((record) => auditEvent({ action: 'identity.create', target: `identity:${record.id}` }));
+      const outcomes = await Promise.allSettled(records.map((record, index) => ctx.store.identities.create(record, { audit: events[index] })));
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      for (const index of [1, 3]) await expectStoreError(Promise.reject((outcomes[index] as PromiseRejectedResult).reason), 'conflict', 'userName');
+      for (const [index, record] of records.entries()) {
+        const stored = outcomes[index].status === 'fulfilled';
+        expect(await ctx.store.identities.get(record.id)).toEqual(stored ? record : null);
+        expect(await ctx.store.audit.list({ target: events[index].target!, limit: 10 })).toEqual(stored ? [events[index]] : []);
+      }
+    });
+
     it('updates with the expected version, bumps it, and refuses a stale one', async () => {
       const [record] = await ctx.createIdentities(identity({ version: 1 }));
       const updated = await ctx.store.identities.update({ ...record, displayName: 'New', updatedAt: NOW + 1 }, 1);

@@ -113,6 +113,10 @@ describe('SQLite migration to canonical identity keys', () => {
       // Both still carry the address (the email filter matches every address a person has); only
       // the older one holds the unique claim, so nobody new can take it.
       expect(byEmail.items.map((item) => item.id).sort()).toEqual(['old', 'young']);
+      const emailIds = async (op: 'eq' | 'co', value: string) =>
+        (await store.identities.query({ filter: { attr: 'email', op, value }, offset: 0, limit: 10, now: Date.now() })).items.map((item) => item.id).sort();
+      // The placeholder key (" young") is no address: nothing matches it.
+      expect(await emailIds('co', 'young')).toEqual([]);
       await expect(store.identities.create({ ...(await store.identities.get('old'))!, id: 'third', userName: 'third', email: 'SHARED@example.test' })).rejects.toMatchObject({ field: 'email' });
       const young = await store.identities.get('young');
       expect(young?.emailVerified).toBe(false);
@@ -120,6 +124,9 @@ describe('SQLite migration to canonical identity keys', () => {
       // The younger duplicate can still be deactivated, and can take its own address.
       const deactivated = await store.identities.update({ ...young!, active: false }, young!.version);
       await store.identities.update({ ...deactivated, email: 'young@example.test' }, deactivated.version);
+      expect(await emailIds('eq', 'Young@example.test')).toEqual(['young']);
+      expect(await emailIds('co', 'young')).toEqual(['young']);
+      expect(await emailIds('eq', 'shared@example.test')).toEqual(['old']);
       // The older confusable keeps the skeleton: a new look-alike is refused.
       await expect(store.identities.create({ ...young!, id: 'new', userName: 'rnallory', email: 'n@example.test' })).rejects.toMatchObject({ field: 'userNameSkeleton' });
       expect((await store.identities.getByUserName('mallory'))?.id).toBe('mallory');

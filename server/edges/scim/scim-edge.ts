@@ -6,6 +6,7 @@
  * Requests outside /scim/v2 pass straight through.
  */
 import type { Context, Middleware, Next } from 'koa';
+import type Router from '@koa/router';
 import type { Services } from '../../bootstrap.ts';
 import type { Logger } from '../../logger.ts';
 import { bearerAuth } from './scim-auth.ts';
@@ -23,7 +24,16 @@ export function createScimEdge(deps: { services: Services; logger: Logger }): Mi
   const baseUrl = scimBaseUrl(services.config.publicUrl);
   const users = createUserRoutes({ services, baseUrl });
   const groups = createGroupRoutes({ services, baseUrl });
-  const routers = [createDiscoveryRoutes({ baseUrl }), users, groups, createRootSearchRoutes({ users: users.search, groups: groups.search })];
+  const mounted = (router: Router) => router.prefix(SCIM_BASE_PATH).routes() as Middleware;
+  // Each resource's paths belong to one router: a request is matched against that one only
+  // (case-insensitively, as the routers themselves match).
+  const byResource = new Map<string, Middleware>([
+    ['users', mounted(users)],
+    ['groups', mounted(groups)],
+    ['.search', mounted(createRootSearchRoutes({ users: users.search, groups: groups.search }))],
+  ]);
+  const discovery = mounted(createDiscoveryRoutes({ baseUrl }));
+  const routes: Middleware = (ctx, next) => (byResource.get(ctx.path.slice(SCIM_BASE_PATH.length + 1).split('/', 1)[0].toLowerCase()) ?? discovery)(ctx, next);
   const limit = createRateLimit(services.config.scimRateLimitPerSecond, 1);
   // After authentication, so the budget is per token; Okta honours Retry-After as whole seconds.
   const throttle: Middleware = async (ctx, next) => {
@@ -34,7 +44,7 @@ export function createScimEdge(deps: { services: Services; logger: Logger }): Mi
     }
     await next();
   };
-  const steps: Middleware[] = [bearerAuth(services.scimTokens), throttle, scimBody(), ...routers.map((router) => router.prefix(SCIM_BASE_PATH).routes() as Middleware), unmatched];
+  const steps: Middleware[] = [bearerAuth(services.scimTokens), throttle, scimBody(), routes, unmatched];
 
   async function run(ctx: Context, index: number): Promise<void> {
     if (index < steps.length) await steps[index](ctx, () => run(ctx, index + 1));

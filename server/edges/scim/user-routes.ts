@@ -55,13 +55,14 @@ export function createUserRoutes(deps: { services: Services; baseUrl: string }):
     return groups.filter((group) => group !== null);
   }
 
-  async function render(identity: IdentityRecord, projection: Projection): Promise<object> {
-    const groups = wants(USER_SCHEMA, projection, 'groups') ? await groupsOf(identity.id) : null;
+  /** `knownGroups`: the identity's groups when the caller knows them without asking the store. */
+  async function render(identity: IdentityRecord, projection: Projection, knownGroups?: { id: string; displayName: string }[]): Promise<object> {
+    const groups = wants(USER_SCHEMA, projection, 'groups') ? (knownGroups ?? (await groupsOf(identity.id))) : null;
     return project(toScimUser(identity, groups, baseUrl), USER_SCHEMA, projection);
   }
 
-  async function answer(ctx: Context, status: number, identity: IdentityRecord): Promise<void> {
-    const resource = await render(identity, projectionFor(ctx));
+  async function answer(ctx: Context, status: number, identity: IdentityRecord, knownGroups?: { id: string; displayName: string }[]): Promise<void> {
+    const resource = await render(identity, projectionFor(ctx), knownGroups);
     ctx.set('ETag', etagOf(identity.version));
     if (status === 201) ctx.set('Location', `${baseUrl}/Users/${identity.id}`);
     sendScim(ctx, status, resource);
@@ -97,7 +98,8 @@ export function createUserRoutes(deps: { services: Services; baseUrl: string }):
     const identity = await identities
       .create({ ...identityChangesOf(state), userName: state.userName, email: state.email, active: state.active ?? true }, actorOf(ctx))
       .catch((error: unknown) => uniquenessOf(error, state.userName));
-    await answer(ctx, 201, identity);
+    // Its id was made just now, so no group can name it yet: nothing to read back.
+    await answer(ctx, 201, identity, []);
   });
 
   router.get('/Users', async (ctx) => {
