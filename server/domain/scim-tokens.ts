@@ -21,10 +21,9 @@ import type { AuditLog } from './audit.ts';
 import { translateStoreError } from './errors.ts';
 import type { Actor } from './actor.ts';
 import { hashToken, randomToken } from './secrets.ts';
+import { lastUsedIsStale } from './last-used.ts';
 
 export const DEFAULT_SCIM_TOKEN_TTL_MS = 90 * 24 * 60 * 60 * 1000;
-/** lastUsedAt is a hint for admins, not an access log: one write a minute per token is plenty. */
-export const SCIM_TOKEN_TOUCH_INTERVAL_MS = 60_000;
 /** Told to every process when a token is revoked: cached records must be read again. */
 export const SCIM_TOKENS_TOPIC = 'scim-tokens';
 /** More live tokens than any deployment rolls through; past it the cache starts over. */
@@ -121,7 +120,7 @@ export function createScimTokenService(deps: { store: Store; clock: Clock; audit
     const now = clock.now();
     const info = infoOf(record, now);
     if (info.state !== 'active') return null;
-    if (record.lastUsedAt === null || now - record.lastUsedAt >= SCIM_TOKEN_TOUCH_INTERVAL_MS) {
+    if (lastUsedIsStale(record.lastUsedAt, now)) {
       // Set before the write, so concurrent requests on this token do not all touch it.
       record.lastUsedAt = now;
       await store.scimTokens.touch(record.id, now);

@@ -16,6 +16,7 @@
  *   with one of their own passkeys with user verification, in the same request as the action.
  *   Challenges expire after 5 minutes and are consumed on use, so the proof is never older.
  */
+import { lastUsedIsStale } from './last-used.ts';
 import type { IdentityRecord, PasskeyRecord, Store } from '../ports/storage.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { PasskeyCeremonies } from '../ports/passkey-ceremonies.ts';
@@ -53,20 +54,14 @@ export class SignInRefused extends AppError {
 }
 
 /**
- * How stale a passkey's lastUsedAt may get before a use writes it again. It is a hint shown to the
- * minute (console, dashboard, CLI), never a decision, so the same minute as the SCIM tokens' touch.
- */
-export const PASSKEY_USE_WRITE_INTERVAL_MS = 60_000;
-
-/**
  * A use is written when the signature counter moved (WebAuthn L3 §7.2 step 21: the stored value
  * must follow it, and the compare-and-set makes one of two racing uses lose), or when lastUsedAt is
- * older than the interval. A counter that stays put is 0 on both sides (synced passkeys report 0;
- * the ceremony refuses any other counter that does not grow), so skipping that write loses nothing
- * the counter check relies on.
+ * stale (last-used.ts). A counter that stays put is 0 on both sides (synced passkeys report 0; the
+ * ceremony refuses any other counter that does not grow), so skipping that write loses nothing the
+ * counter check relies on.
  */
-function useWorthWriting(passkey: PasskeyRecord, newCounter: number, now: number): boolean {
-  return newCounter !== passkey.counter || passkey.lastUsedAt === null || now - passkey.lastUsedAt >= PASSKEY_USE_WRITE_INTERVAL_MS;
+export function passkeyUseWorthWriting(passkey: Pick<PasskeyRecord, 'counter' | 'lastUsedAt'>, newCounter: number, now: number): boolean {
+  return newCounter !== passkey.counter || lastUsedIsStale(passkey.lastUsedAt, now);
 }
 
 export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLog; apps: Pick<AppService, 'assertMaySignIn'>; ceremonies: PasskeyCeremonies; policies: Pick<AuthenticatorPolicies, 'assertMaySignIn'> }) {
@@ -82,7 +77,7 @@ export function createSignIns(deps: { store: Store; clock: Clock; audit: AuditLo
     try {
       const result = await ceremonies.verifyAuthentication(binding, response, passkey);
       const now = clock.now();
-      if (useWorthWriting(passkey, result.newCounter, now) && !(await store.passkeys.recordUse(passkey.id, passkey.counter, result.newCounter, now))) {
+      if (passkeyUseWorthWriting(passkey, result.newCounter, now) && !(await store.passkeys.recordUse(passkey.id, passkey.counter, result.newCounter, now))) {
         throw new AppError('passkey_invalid', 'This passkey was used by another sign-in at the same moment; try again.');
       }
       return { passkey, userVerified: result.userVerified };

@@ -15,7 +15,8 @@ import { CHANGE_DELIVERY_MS, type Store } from '../../server/ports/storage.ts';
 import { dropRedisPrefix, REDIS_URL } from '../support/test-server.ts';
 import { createAuditLog } from '../../server/domain/audit.ts';
 import { hashToken } from '../../server/domain/secrets.ts';
-import { DEFAULT_SCIM_TOKEN_TTL_MS, SCIM_TOKEN_TOUCH_INTERVAL_MS, SCIM_TOKENS_TOPIC, createScimTokenService, type ScimTokenService } from '../../server/domain/scim-tokens.ts';
+import { LAST_USED_RESOLUTION_MS } from '../../server/domain/last-used.ts';
+import { DEFAULT_SCIM_TOKEN_TTL_MS, SCIM_TOKENS_TOPIC, createScimTokenService, type ScimTokenService } from '../../server/domain/scim-tokens.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -84,7 +85,7 @@ describe('SCIM tokens', () => {
     expect((await tokens.authenticate(first.token))?.id).toBe(first.info.id);
     expect((await tokens.authenticate(second.token))?.id).toBe(second.info.id);
     const touchedAt = now;
-    now += SCIM_TOKEN_TOUCH_INTERVAL_MS - 1;
+    now += LAST_USED_RESOLUTION_MS - 1;
     await tokens.authenticate(first.token);
     expect((await tokens.list()).find((token) => token.id === first.info.id)?.lastUsedAt).toBe(touchedAt);
     now += 1;
