@@ -52,7 +52,13 @@ export function heldWrites(models: OidcModelRepository): OidcModelRepository {
     queue.set(key, change);
     return true;
   };
-  const committed = () => commit(models, scope.getStore());
+  /** Reads, consume and revocations: whatever the request queued is committed before they run. */
+  const afterCommit =
+    <A extends unknown[], R>(operation: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await commit(models, scope.getStore());
+      return operation(...args);
+    };
   return {
     async upsert(model, id, payload, expiresAt, indexes) {
       if (!held({ op: 'upsert', model, id, payload, expiresAt, indexes })) await models.upsert(model, id, payload, expiresAt, indexes);
@@ -60,41 +66,14 @@ export function heldWrites(models: OidcModelRepository): OidcModelRepository {
     async destroy(model, id) {
       if (!held({ op: 'destroy', model, id })) await models.destroy(model, id);
     },
-    async write(changes) {
-      await committed();
-      await models.write(changes);
-    },
-    async find(model, id, now) {
-      await committed();
-      return models.find(model, id, now);
-    },
-    async findByUid(model, uid, now) {
-      await committed();
-      return models.findByUid(model, uid, now);
-    },
-    async findByUserCode(model, userCode, now) {
-      await committed();
-      return models.findByUserCode(model, userCode, now);
-    },
-    async findWithBindings(model, id, now) {
-      await committed();
-      return models.findWithBindings(model, id, now);
-    },
-    async consume(model, id, at) {
-      await committed();
-      return models.consume(model, id, at);
-    },
-    async revokeByGrantId(grantId) {
-      await committed();
-      await models.revokeByGrantId(grantId);
-    },
-    async revokeByAccountId(accountId) {
-      await committed();
-      await models.revokeByAccountId(accountId);
-    },
-    async revokeByPasskeyId(passkeyId) {
-      await committed();
-      return models.revokeByPasskeyId(passkeyId);
-    },
+    write: afterCommit((changes) => models.write(changes)),
+    find: afterCommit((model, id, now) => models.find(model, id, now)),
+    findByUid: afterCommit((model, uid, now) => models.findByUid(model, uid, now)),
+    findByUserCode: afterCommit((model, userCode, now) => models.findByUserCode(model, userCode, now)),
+    findWithBindings: afterCommit((model, id, now) => models.findWithBindings(model, id, now)),
+    consume: afterCommit((model, id, at) => models.consume(model, id, at)),
+    revokeByGrantId: afterCommit((grantId) => models.revokeByGrantId(grantId)),
+    revokeByAccountId: afterCommit((accountId) => models.revokeByAccountId(accountId)),
+    revokeByPasskeyId: afterCommit((passkeyId) => models.revokeByPasskeyId(passkeyId)),
   };
 }
