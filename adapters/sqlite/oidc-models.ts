@@ -93,6 +93,19 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
     }
   });
 
+  // One read transaction: the model, its Session and its Grant as of the same moment (another
+  // process may write between statements), as the Redis script reads them.
+  const findBound = db.transaction((model: string, id: string, now: number) => {
+    const payload = toPayload(find.get({ model, id, now }));
+    if (!payload) return null;
+    const { sessionUid, grantId } = payload;
+    return {
+      payload,
+      session: typeof sessionUid === 'string' ? toPayload(findByUid.get({ model: 'Session', uid: sessionUid, now })) : null,
+      grant: typeof grantId === 'string' ? toPayload(find.get({ model: 'Grant', id: grantId, now })) : null,
+    };
+  });
+
   return {
     async upsert(model, id, payload, expiresAt, indexes) {
       upsertOne(model, id, payload, expiresAt, indexes);
@@ -107,14 +120,7 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
       return toPayload(findByUid.get({ model, uid, now }));
     },
     async findWithBindings(model, id, now) {
-      const payload = toPayload(find.get({ model, id, now }));
-      if (!payload) return null;
-      const { sessionUid, grantId } = payload;
-      return {
-        payload,
-        session: typeof sessionUid === 'string' ? toPayload(findByUid.get({ model: 'Session', uid: sessionUid, now })) : null,
-        grant: typeof grantId === 'string' ? toPayload(find.get({ model: 'Grant', id: grantId, now })) : null,
-      };
+      return findBound.deferred(model, id, now);
     },
     async findByUserCode(model, userCode, now) {
       return toPayload(findByUserCode.get({ model, userCode, now }));
