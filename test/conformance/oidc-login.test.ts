@@ -183,6 +183,24 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     expect(await resumed.response.text()).toContain('Sign-in could not continue');
   });
 
+  it('a person deactivated after the resume read its interaction is sent back with access_denied, not a server error', async () => {
+    const fay = await enrolledPerson(server, 'fay@example.com', okta.group.id);
+    const jar = new CookieJar();
+    const landing = await follow(jar, authorizationUrl(okta.rp).url, server.url);
+    const data = pageData(await landing.response.text());
+    const verify = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, fay.authenticator.authenticate(JSON.parse(data.options)), { origin: server.url, 'x-csrf-token': data.csrf });
+    expect(verify.status).toBe(200);
+    // The store write alone, as if it landed after the resume had read the interaction (the
+    // service would also remove the interaction, which is the common order of events).
+    const stored = (await server.services.store.identities.get(fay.identity.id))!;
+    await server.services.store.identities.update({ ...stored, active: false }, stored.version);
+    const resumed = await follow(jar, verify.body.redirect, server.url);
+    const callback = new URL(resumed.url);
+    expect(callback.href.startsWith(OKTA_CALLBACK)).toBe(true);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('code')).toBeNull();
+  });
+
   it('refuses a replayed WebAuthn response', async () => {
     const first = await login();
     expect(first.verify.status).toBe(200);

@@ -187,10 +187,16 @@ export function createProvider(options: ProviderOptions): Provider {
         }
       : {}),
 
-    async findAccount(_ctx, sub) {
+    async findAccount(ctx, sub) {
       const identity = await store.identities.get(sub);
-      // A deactivated or deleted person has no account: sessions, codes and tokens stop working.
-      if (!identity || !identity.active) return undefined;
+      if (!identity || !identity.active) {
+        // Resuming a sign-in the passkey step finished, for a person deactivated since: the app
+        // gets access_denied. (Left without an account, oidc-provider's consent check would fail
+        // on the missing grant with a server error.)
+        if (ctx?.oidc?.route === 'resume') throw new errors.AccessDenied('the account is deactivated');
+        // Elsewhere a deactivated or deleted person has no account: sessions, codes and tokens stop working.
+        return undefined;
+      }
       return {
         accountId: identity.id,
         async claims() {
