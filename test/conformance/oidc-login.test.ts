@@ -9,6 +9,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { authorizationUrl, startOktaTenant, createPerson, enrolledPerson, OKTA_CALLBACK, setUpOkta } from '../support/okta-fixture.ts';
 import { CookieJar, browse, follow, pageData, postJson, signInOverHttp } from '../support/http-login.ts';
+import type { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { hashToken } from '../../server/domain/secrets.ts';
 import * as tokens from '../support/tokens.ts';
 import { amrFor } from '../../server/edges/oidc/oidc-edge.ts';
@@ -168,13 +169,19 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
     expect(new URL(again.callbackUrl).searchParams.get('error')).toBe('access_denied');
   });
 
-  it('a person deactivated between the passkey step and the resume gets no code', async () => {
-    const dora = await enrolledPerson(server, 'dora@example.com', okta.group.id);
+  /** Authorization and the passkey step, stopping before the browser follows the redirect to the resume. */
+  async function passkeyStepOnly(authenticator: SoftAuthenticator) {
     const jar = new CookieJar();
     const landing = await follow(jar, authorizationUrl(okta.rp).url, server.url);
     const data = pageData(await landing.response.text());
-    const verify = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, dora.authenticator.authenticate(JSON.parse(data.options)), { origin: server.url, 'x-csrf-token': data.csrf });
+    const verify = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, authenticator.authenticate(JSON.parse(data.options)), { origin: server.url, 'x-csrf-token': data.csrf });
     expect(verify.status).toBe(200);
+    return { jar, verify };
+  }
+
+  it('a person deactivated between the passkey step and the resume gets no code', async () => {
+    const dora = await enrolledPerson(server, 'dora@example.com', okta.group.id);
+    const { jar, verify } = await passkeyStepOnly(dora.authenticator);
     await server.services.identities.update(dora.identity.id, { active: false }, CLI_ACTOR);
     // The resume would grant on the passkey step's check; deactivation removed the interaction carrying it.
     const resumed = await follow(jar, verify.body.redirect, server.url);
@@ -185,11 +192,7 @@ describe.each(STORE_KINDS)('OIDC login for Okta on %s', (store) => {
 
   it('a person deactivated after the resume read its interaction is sent back with access_denied, not a server error', async () => {
     const fay = await enrolledPerson(server, 'fay@example.com', okta.group.id);
-    const jar = new CookieJar();
-    const landing = await follow(jar, authorizationUrl(okta.rp).url, server.url);
-    const data = pageData(await landing.response.text());
-    const verify = await postJson(jar, `${server.url}/interaction/${data.uid}/passkey/verify`, fay.authenticator.authenticate(JSON.parse(data.options)), { origin: server.url, 'x-csrf-token': data.csrf });
-    expect(verify.status).toBe(200);
+    const { jar, verify } = await passkeyStepOnly(fay.authenticator);
     // The store write alone, as if it landed after the resume had read the interaction (the
     // service would also remove the interaction, which is the common order of events).
     const stored = (await server.services.store.identities.get(fay.identity.id))!;
