@@ -13,12 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, STORE_KINDS, type TestServer } from '../support/test-server.ts';
 import { createMdsFixture, type MdsFixture } from '../support/mds-fixture.ts';
 import { SoftAuthenticator, type AttestationFormat } from '../support/soft-authenticator.ts';
-import { androidKeyAttestation, tpmAttestation } from '../support/attestation-formats.ts';
+import { androidKeyAttestation, fidoU2fAttestation, tpmAttestation } from '../support/attestation-formats.ts';
 import { issue } from '../support/test-certificates.ts';
 import { createPasskeyCeremonies } from '../../server/edges/webauthn/ceremonies.ts';
 import { verifyMetadataBlob } from '../../server/edges/webauthn/metadata-blob.ts';
 import { CLI_ACTOR } from '../../server/domain/actor.ts';
 import type { PasskeyCeremonies } from '../../server/ports/passkey-ceremonies.ts';
+
+const ZERO_AAGUID = '00000000-0000-0000-0000-000000000000';
 
 describe.each(STORE_KINDS)('attestation verified against the imported metadata (%s)', { timeout: 60_000 }, (kind) => {
   let mds: MdsFixture;
@@ -30,7 +32,14 @@ describe.each(STORE_KINDS)('attestation verified against the imported metadata (
     server = await startTestServer({ store: kind, env: { FIDO_MDS_ROOT_CERT: mds.rootPemFile } });
     const { config, store, clock } = server.services;
     ceremonies = createPasskeyCeremonies({ oneTime: store.oneTime, clock, rpId: config.rpId, rpName: config.orgName, origin: config.origin });
-    await server.services.authenticatorMetadata.import(await verifyMetadataBlob(await mds.blob({ no: 1 }), server.services.config.fidoMdsRootPem), CLI_ACTOR);
+    // Besides the fixture's model, a statement for the all-zero AAGUID that U2F authenticators
+    // carry: FIDO lists none, but a statement must not make a fido-u2f chain count as attested.
+    const withZeroAaguid = (payload: Record<string, unknown>) => {
+      const entries = payload.entries as { aaguid?: string; metadataStatement?: Record<string, unknown> }[];
+      const zero = { ...entries[0], aaguid: ZERO_AAGUID, metadataStatement: { ...entries[0].metadataStatement, aaguid: ZERO_AAGUID, description: 'Zero AAGUID' } };
+      return { ...payload, entries: [...entries, zero] };
+    };
+    await server.services.authenticatorMetadata.import(await verifyMetadataBlob(await mds.blob({ no: 1, payload: withZeroAaguid }), server.services.config.fidoMdsRootPem), CLI_ACTOR);
     // This process's listeners hear the publish at once; settled() waits for the reload it started.
     await server.app.metadata.settled();
     if (server.app.metadata.status().no !== 1) throw new Error('the server did not load the imported BLOB');
@@ -111,6 +120,12 @@ describe.each(STORE_KINDS)('attestation verified against the imported metadata (
       const credential = await register(authenticator(tpmAttestation(mds.forgedCa, unknown), unknown));
       expect(credential).toMatchObject({ aaguid: unknown, attestationFormat: 'tpm', attested: false });
     });
+  });
+
+  it('registers a fido-u2f attestation unattested even when a statement names its AAGUID: its chain is checked against no root', async () => {
+    // SimpleWebAuthn checks fido-u2f against SettingsService's 'fido-u2f' roots (none), never a statement.
+    const credential = await register(authenticator(fidoU2fAttestation(mds.forgedCa), ZERO_AAGUID));
+    expect(credential).toMatchObject({ aaguid: ZERO_AAGUID, attestationFormat: 'fido-u2f', attested: false });
   });
 
   it('still registers a passkey without attestation, or of a model without a statement', async () => {

@@ -12,7 +12,9 @@
  *   attestation extension (KeyDescription, attestationChallenge = clientDataHash, no
  *   allApplications), and the credential key's signature over authData || clientDataHash;
  * - apple (§8.8): a certificate for the credential key whose extension 1.2.840.113635.100.8.2
- *   holds SHA-256(authData || clientDataHash).
+ *   holds SHA-256(authData || clientDataHash);
+ * - fido-u2f (§8.6): a U2F attestation certificate whose key signs the U2F registration data
+ *   (the authenticator's AAGUID must be zero).
  * Each takes the CA that issues the leaf and the chain to send after it (intermediates, never the
  * root), and options that break one rule on purpose so a test can see it refused.
  */
@@ -116,6 +118,23 @@ export function appleAttestation(issuer: TestCertificate, options: ChainOptions 
     const value = Buffer.concat([Buffer.from([0x30, 0x24, 0xa1, 0x22, 0x04, 0x20]), nonce]);
     const leaf = await certifyKey(issuer, 'CN=Test Apple Credential, O=Apple Inc., ST=California', credentialKey.publicKey, [new x509.Extension(APPLE_NONCE_OID, false, value)]);
     return { fmt: 'apple', attStmt: { alg: ES256, x5c: x5cOf(leaf, options) } };
+  };
+}
+
+/** fido-u2f: the U2F device's attestation key signs 0x00 || rpIdHash || clientDataHash || credentialId || public key. */
+export function fidoU2fAttestation(issuer: TestCertificate, options: ChainOptions = {}): AttestationFormat {
+  const leaf = once(async () => {
+    const cert = await issue(issuer, 'C=SE, O=Test Vendor, CN=Test U2F Attestation');
+    return { der: cert.der, privateKey: await nodePrivateKey(cert) };
+  });
+  return async ({ authData, clientDataHash, credentialKey }) => {
+    const { der, privateKey } = await leaf();
+    // authData: rpIdHash (32), flags (1), counter (4), AAGUID (16), credentialId length (2), credentialId.
+    const credentialId = authData.subarray(55, 55 + authData.readUInt16BE(53));
+    const jwk = credentialKey.publicKey.export({ format: 'jwk' });
+    const publicKey = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+    const signed = Buffer.concat([Buffer.from([0x00]), authData.subarray(0, 32), clientDataHash, credentialId, publicKey]);
+    return { fmt: 'fido-u2f', attStmt: { sig: sign('sha256', signed, privateKey), x5c: x5cOf(der, options) } };
   };
 }
 
