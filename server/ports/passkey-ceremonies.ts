@@ -18,7 +18,7 @@ export interface RegisteredCredential {
   backedUp: boolean;
   /** The attestation statement format (WebAuthn L3 §8), 'none' when none was given. */
   attestationFormat: string;
-  /** The attestation chain was verified against the authenticator's metadata statement. */
+  /** The attestation chain was verified against its statement's roots (packed, tpm, android-key) or Apple's root (apple). */
   attested: boolean;
 }
 

@@ -197,7 +197,11 @@ export interface PasskeyRecord {
    * 'android-key', ... or 'none'); 'none' for passkeys registered before it was recorded.
    */
   attestationFormat: string;
-  /** True only when the attestation chain was verified against the authenticator's metadata statement. */
+  /**
+   * True only when the attestation chain was verified against a root that vouches for the model:
+   * its metadata statement's roots (packed, tpm, android-key) or Apple's (apple); see
+   * edges/webauthn/attestation-result.ts.
+   */
   attested: boolean;
   name: string;
   createdAt: number;

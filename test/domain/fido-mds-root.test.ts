@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIDO_MDS_ROOT_PEM, FIDO_MDS_ROOT_SHA256 } from '../../server/domain/fido-mds-root.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
-import { createCa, issue } from '../support/mds-fixture.ts';
+import { createCa, issue } from '../support/test-certificates.ts';
 
 describe('FIDO MDS root', () => {
   it('is GlobalSign Root CA - R3 with its published fingerprint', () => {

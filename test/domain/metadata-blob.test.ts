@@ -6,7 +6,8 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { CompactSign } from 'jose';
-import { createMdsFixture, issue, type MdsFixture } from '../support/mds-fixture.ts';
+import { createMdsFixture, type MdsFixture } from '../support/mds-fixture.ts';
+import { issue } from '../support/test-certificates.ts';
 import { verifyMetadataBlob } from '../../server/edges/webauthn/metadata-blob.ts';
 
 describe('FIDO MDS3 BLOB verification', () => {

@@ -45,7 +45,7 @@ describe.each(STORE_KINDS)('enrollment links (%s)', (kind) => {
     const authenticator = new SoftAuthenticator({ origin: server.url });
     const options = await postJson(jar, `${url}/options`, {}, headers);
     expect(options.status).toBe(200);
-    const response = authenticator.register(options.body);
+    const response = await authenticator.register(options.body);
     const verified = await postJson(jar, `${url}/verify`, { response, name: 'Laptop' }, headers);
     expect(verified.status).toBe(200);
     expect(await statusesOf(server.services, [person])).toEqual(['enrolled']);

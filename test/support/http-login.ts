@@ -102,7 +102,7 @@ export async function enrollOverHttp(link: string, authenticator: SoftAuthentica
   const headers = { origin: options.origin ?? url.origin, 'x-csrf-token': data.csrf };
   const creation = await postJson(jar, `${link}/options`, {}, headers);
   if (creation.status !== 200) return { status: creation.status, body: creation.body, response: null };
-  const response = authenticator.register(creation.body);
+  const response = await authenticator.register(creation.body);
   const verify = await postJson(jar, `${link}/verify`, { response, name: options.name }, headers);
   return { ...verify, response };
 }

@@ -3,88 +3,24 @@
  * on real certificates and real signatures without FIDO's network:
  * - `root`: the test stand-in for the FIDO root (FIDO_MDS_ROOT_CERT points at `rootPemFile`);
  * - `blobSigner`: the BLOB signing certificate, issued by `root` (the x5c of every BLOB);
- * - `attestationCa`: the authenticator vendor's CA, listed in the statement's
- *   attestationRootCertificates; `attestation` is an attestation certificate it issued (FIDO
- *   packed format rules, WebAuthn L3 §8.2.1: OU "Authenticator Attestation", CA false, the
- *   id-fido-gen-ce-aaguid extension), for SoftAuthenticator's `attestation` option;
- * - `forgedAttestation`: the same kind of certificate issued by a CA nobody trusts.
+ * - `attestationCa`: the authenticator vendor's CA, the one root listed in the statement's
+ *   attestationRootCertificates; `attestation` is a packed attestation (attestation-formats.ts)
+ *   whose certificate it issued, for SoftAuthenticator's `attestation` option; tests make the
+ *   other formats (tpm, android-key) under the same CA;
+ * - `forgedCa`: a CA nobody lists; `forgedAttestation` is the same kind of packed attestation
+ *   under it.
  * blob() signs a BLOB payload (MDS3 §3.1.6) with the signer, or with any other key and chain.
+ * The certificates come from test-certificates.ts.
  */
-import 'reflect-metadata';
-import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { CompactSign } from 'jose';
+import { createCa, issue, type TestCertificate } from './test-certificates.ts';
+import { packedAttestation } from './attestation-formats.ts';
+import type { AttestationFormat } from './soft-authenticator.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-
-const ES256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
-/** id-fido-gen-ce-aaguid (FIDO Authenticator Metadata §"attestation certificate extension"). */
-const FIDO_AAGUID_OID = '1.3.6.1.4.1.45724.1.1.4';
-
-export interface TestCertificate {
-  cert: x509.X509Certificate;
-  keys: CryptoKeyPair;
-  /** DER, base64 (as in x5c and attestationRootCertificates). */
-  base64: string;
-  pem: string;
-}
-
-let serial = 1;
-const nextSerial = () => (serial++).toString(16).padStart(2, '0');
-const validity = () => ({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 365 * DAY) });
-
-function wrap(cert: x509.X509Certificate, keys: CryptoKeyPair): TestCertificate {
-  return { cert, keys, base64: Buffer.from(cert.rawData).toString('base64'), pem: cert.toString('pem') };
-}
-
-export async function createCa(name: string): Promise<TestCertificate> {
-  const keys = (await webcrypto.subtle.generateKey(ES256, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: nextSerial(),
-    name,
-    keys,
-    signingAlgorithm: ES256,
-    ...validity(),
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
-  });
-  return wrap(cert, keys);
-}
-
-export async function issue(issuer: TestCertificate, name: string, extensions: x509.Extension[] = [], options: { ca?: boolean } = {}): Promise<TestCertificate> {
-  const keys = (await webcrypto.subtle.generateKey(ES256, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: nextSerial(),
-    subject: name,
-    issuer: issuer.cert.subject,
-    publicKey: keys.publicKey,
-    signingKey: issuer.keys.privateKey,
-    signingAlgorithm: ES256,
-    ...validity(),
-    extensions: [new x509.BasicConstraintsExtension(options.ca ?? false, undefined, true), ...extensions],
-  });
-  return wrap(cert, keys);
-}
-
-export async function nodePrivateKey(certificate: TestCertificate): Promise<KeyObject> {
-  return createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', certificate.keys.privateKey)), format: 'der', type: 'pkcs8' });
-}
-
-/** What SoftAuthenticator needs to produce a `packed` attestation with an x5c chain. */
-export interface PackedAttestation {
-  x5c: Buffer[];
-  privateKey: KeyObject;
-}
-
-async function attestationFrom(ca: TestCertificate, aaguid: string, vendor: string): Promise<PackedAttestation> {
-  // The extension value is an OCTET STRING holding the 16 AAGUID bytes.
-  const aaguidExtension = new x509.Extension(FIDO_AAGUID_OID, false, Buffer.concat([Buffer.from([0x04, 0x10]), Buffer.from(aaguid.replace(/-/g, ''), 'hex')]));
-  const leaf = await issue(ca, `C=SE, O=${vendor}, OU=Authenticator Attestation, CN=${vendor} Attestation`, [aaguidExtension]);
-  return { x5c: [Buffer.from(leaf.cert.rawData)], privateKey: await nodePrivateKey(leaf) };
-}
 
 export interface BlobOptions {
   no: number;
@@ -105,8 +41,9 @@ export interface MdsFixture {
   rootPemFile: string;
   blobSigner: TestCertificate;
   attestationCa: TestCertificate;
-  attestation: PackedAttestation;
-  forgedAttestation: PackedAttestation;
+  attestation: AttestationFormat;
+  forgedCa: TestCertificate;
+  forgedAttestation: AttestationFormat;
   /** The metadata statement for `aaguid` (FIDO Metadata Statement v3.0 §4). */
   statement(): Record<string, unknown>;
   blob(options: BlobOptions): Promise<string>;
@@ -125,8 +62,7 @@ export async function createMdsFixture(options: { aaguid?: string; description?:
   writeFileSync(rootPemFile, root.pem);
   const blobSigner = await issue(root, 'C=US, O=Test FIDO Alliance, CN=Test MDS BLOB Signer');
   const attestationCa = await createCa('C=SE, O=Test Vendor, CN=Test Vendor Attestation Root');
-  const attestation = await attestationFrom(attestationCa, aaguid, 'Test Vendor');
-  const forgedAttestation = await attestationFrom(await createCa('C=SE, O=Forger, CN=Forged Attestation Root'), aaguid, 'Test Vendor');
+  const forgedCa = await createCa('C=SE, O=Forger, CN=Forged Attestation Root');
   let files = 0;
 
   const statement = () => ({
@@ -179,8 +115,9 @@ export async function createMdsFixture(options: { aaguid?: string; description?:
     rootPemFile,
     blobSigner,
     attestationCa,
-    attestation,
-    forgedAttestation,
+    attestation: packedAttestation(attestationCa, aaguid),
+    forgedCa,
+    forgedAttestation: packedAttestation(forgedCa, aaguid),
     statement,
     blob,
     async blobFile(blobOptions) {

@@ -1,9 +1,10 @@
 /**
- * A software WebAuthn authenticator (ES256; "none" attestation, or "packed" with an x5c chain when
- * given an attestation certificate, see mds-fixture.ts) for HTTP-level tests and the
- * load generator: it answers the same JSON options a browser gets and produces the same JSON
- * responses @simplewebauthn/browser would send, signed for real, so the server verifies them
- * exactly as it verifies a browser's.
+ * A software WebAuthn authenticator (ES256) for HTTP-level tests and the load generator: it
+ * answers the same JSON options a browser gets and produces the same JSON responses
+ * @simplewebauthn/browser would send, signed for real, so the server verifies them exactly as it
+ * verifies a browser's. Its attestation is "none" unless given an `attestation` format
+ * (attestation-formats.ts: packed, tpm, android-key, apple), which builds the statement from the
+ * new credential's authenticator data, client data hash and key pair.
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 
@@ -47,13 +48,25 @@ export interface SoftAuthenticatorOptions {
   counterStep?: number;
   aaguid?: string;
   backupEligible?: boolean;
-  /**
-   * Full ("basic") attestation in the packed format (WebAuthn L3 §8.2): the attestation
-   * certificate chain (leaf first, DER) and the leaf's private key, which signs
-   * authenticatorData || SHA-256(clientDataJSON).
-   */
-  attestation?: { x5c: Buffer[]; privateKey: KeyObject };
+  /** Builds the attestation statement (default: fmt "none", an empty attStmt). */
+  attestation?: AttestationFormat;
 }
+
+/** What an attestation statement format signs or certifies (WebAuthn L3 §6.5.4, §8). */
+export interface AttestationInput {
+  authData: Buffer;
+  clientDataHash: Buffer;
+  /** The new credential's key pair: android-key and apple certify its public key, tpm's pubArea holds it. */
+  credentialKey: { privateKey: KeyObject; publicKey: KeyObject };
+}
+
+export interface AttestationStatement {
+  fmt: string;
+  attStmt: { [key: string]: Cbor };
+}
+
+/** One attestation statement format: async because some issue a certificate per credential. */
+export type AttestationFormat = (input: AttestationInput) => Promise<AttestationStatement>;
 
 export class SoftAuthenticator {
   readonly credentials = new Map<string, SoftCredential>();
@@ -72,7 +85,7 @@ export class SoftAuthenticator {
   }
 
   /** Answers navigator.credentials.create() options (PublicKeyCredentialCreationOptionsJSON). */
-  register(options: Record<string, any>, overrides: { origin?: string } = {}): Record<string, unknown> {
+  async register(options: Record<string, any>, overrides: { origin?: string } = {}): Promise<Record<string, unknown>> {
     const rpId: string = options.rp?.id ?? new URL(this.options.origin).hostname;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
@@ -84,14 +97,11 @@ export class SoftAuthenticator {
     const counter = Buffer.alloc(4);
     const authData = Buffer.concat([createHash('sha256').update(rpId).digest(), Buffer.from([this.flags(0x40)]), counter, aaguid, idLength, credentialId, coseKey]);
     const clientDataJSON = this.clientData('webauthn.create', options.challenge, overrides.origin);
-    const attestation = this.options.attestation;
-    const attestationObject = attestation
-      ? cborEncode({
-          fmt: 'packed',
-          attStmt: { alg: -7, sig: sign('sha256', Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]), attestation.privateKey), x5c: attestation.x5c },
-          authData,
-        })
-      : cborEncode({ fmt: 'none', attStmt: {}, authData });
+    const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
+    const { fmt, attStmt } = this.options.attestation
+      ? await this.options.attestation({ authData, clientDataHash, credentialKey: { privateKey, publicKey } })
+      : { fmt: 'none', attStmt: {} };
+    const attestationObject = cborEncode({ fmt, attStmt, authData });
     const id = b64url(credentialId);
     this.credentials.set(id, { id, privateKey, userHandle: options.user.id, rpId, counter: 0 });
     return {

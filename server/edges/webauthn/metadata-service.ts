@@ -1,6 +1,6 @@
 /**
  * Loads the imported FIDO metadata into this process: SimpleWebAuthn's MetadataService (which
- * verifyRegistrationResponse consults for packed/TPM/Android-key/Apple attestations: the x5c must
+ * verifyRegistrationResponse consults for packed, tpm and android-key attestations: the x5c must
  * chain to the statement's attestationRootCertificates), the authenticator catalogue (names and
  * icons) and the status table behind isTrustedForAttestation. Rules:
  * - at start and whenever any process announces AUTHENTICATOR_METADATA_TOPIC (an import by the CLI
@@ -22,11 +22,12 @@ import { useMetadataStatements } from '../../domain/authenticator-catalogue.ts';
 let verdicts = new Map<string, string | null>();
 
 /**
- * The seam for the attestation policy (ceremonies.ts sets PasskeyRecord.attested): a passkey
- * counts as attested only when its attestation carried an x5c chain that SimpleWebAuthn verified
- * against this AAGUID's metadata statement AND this returns true, i.e. the imported BLOB has a
- * statement for the AAGUID whose status reports do not void it (latest REVOKED, or any key or
- * user-verification compromise: MDS3 §3.1.4). Synchronous: it reads what was last loaded.
+ * The seam for the attestation policy (attestation-result.ts sets PasskeyRecord.attested): a
+ * packed, tpm or android-key passkey counts as attested only when its attestation carried an x5c
+ * chain that SimpleWebAuthn verified against this AAGUID's metadata statement AND this returns
+ * true, i.e. the imported BLOB has a statement for the AAGUID whose status reports do not void it
+ * (latest REVOKED, or any key or user-verification compromise: MDS3 §3.1.4). Synchronous: it
+ * reads what was last loaded.
  */
 export function isTrustedForAttestation(aaguid: string): boolean {
   return verdicts.get(aaguid.toLowerCase()) === null;
