@@ -21,7 +21,7 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 
 class Connection {
   readonly socket: net.Socket;
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private waiting: Waiting | null = null;
   closed = false;
 
