@@ -24,6 +24,7 @@ class Connection {
   private buffer: Buffer = Buffer.alloc(0);
   private waiting: Waiting | null = null;
   closed = false;
+  lastUsed = Date.now();
 
   constructor(host: string, port: number, onClose: (connection: Connection) => void) {
     this.socket = net.connect({ host, port, noDelay: true });
@@ -83,6 +84,13 @@ class Connection {
 
 const idle = new Map<string, Connection[]>();
 
+/**
+ * Node's server closes a kept-alive socket after 5 s without a request (keepAliveTimeout): one idle
+ * that long may be closing as we write to it (the request would fail, not be answered), so it is
+ * not reused.
+ */
+const REUSE_WITHIN_MS = 4000;
+
 /** Same contract as http-client.ts's `request`: the status, the body as text, Location and Set-Cookie. */
 export async function rawRequest(method: string, url: string, headers: Record<string, string>, body?: string): Promise<LeanResponse> {
   const target = new URL(url);
@@ -91,7 +99,10 @@ export async function rawRequest(method: string, url: string, headers: Record<st
   const pool = idle.get(key) ?? [];
   idle.set(key, pool);
   let connection = pool.pop();
-  while (connection?.closed) connection = pool.pop();
+  while (connection && (connection.closed || Date.now() - connection.lastUsed > REUSE_WITHIN_MS)) {
+    if (!connection.closed) connection.socket.destroy();
+    connection = pool.pop();
+  }
   connection ??= new Connection(host, Number(target.port), (closed) => {
     const index = pool.indexOf(closed);
     if (index >= 0) pool.splice(index, 1);
@@ -100,6 +111,7 @@ export async function rawRequest(method: string, url: string, headers: Record<st
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   head += body ? `content-length: ${Buffer.byteLength(body)}\r\n\r\n` : '\r\n';
   const response = await connection.send(head, body);
+  connection.lastUsed = Date.now();
   if (!connection.closed) pool.push(connection);
   return response;
 }
