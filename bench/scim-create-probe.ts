@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { CLI_ACTOR } from '../server/domain/actor.ts';
 import type { StoreKind } from '../test/support/test-server.ts';
-import { request } from './http-client.ts';
+import { rawRequest } from './raw-http-client.ts';
 import { startLatchkey } from './latchkey-under-test.ts';
 import { oktaCreate } from './scim-bench.ts';
 import { cpuMsOf } from './server-process.ts';
@@ -39,7 +39,7 @@ const sum = (calls: Map<string, number>) => [...calls.values()].reduce((total, c
 const server = await startLatchkey(store);
 try {
   const { token } = await server.services.scimTokens.create({ name: 'probe' }, CLI_ACTOR);
-  const create = oktaCreate(`${server.url}/scim/v2`, token, request);
+  const create = oktaCreate(`${server.url}/scim/v2`, token, rawRequest);
   await drive(warmUp, concurrency, async (index) => void (await create(`warm${index}@probe.example.com`)));
   const callsBefore = await server.storeCalls();
   const sqlBefore = await sqlCounts(server.process.pid);
