@@ -19,12 +19,14 @@ export interface LatchkeyUnderTest {
   process: ServerProcess;
   /** Store calls so far by "repository.method", from the server's own store timer (/metrics). */
   storeCalls(): Promise<Map<string, number>>;
+  /** V8 heap sizes now, in MiB, from the server's own default metrics (heap total, new and old space, external). */
+  heap(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 const STORE_CALLS = /^latchkey_store_operation_duration_seconds_count\{repository="([^"]+)",method="([^"]+)"\} (\d+)/gm;
 
-export async function startLatchkey(store: StoreKind, options: { redisUrl?: string } = {}): Promise<LatchkeyUnderTest> {
+export async function startLatchkey(store: StoreKind, options: { redisUrl?: string; script?: string; flags?: string[] } = {}): Promise<LatchkeyUnderTest> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-'));
   const metricsToken = randomBytes(24).toString('base64url');
@@ -44,7 +46,7 @@ export async function startLatchkey(store: StoreKind, options: { redisUrl?: stri
   const services = createServices(config, await openStore(config));
   // The compiled server, as production runs it (`npm start`): run `npm run build:server` first.
   // BENCH_SERVER_SCRIPT runs another build instead (a copy of an older dist/), to compare two.
-  const server = await startServerProcess(process.env.BENCH_SERVER_SCRIPT ?? 'dist/server/main.js', env, config.publicUrl);
+  const server = await startServerProcess(options.script ?? process.env.BENCH_SERVER_SCRIPT ?? 'dist/server/main.js', env, config.publicUrl, '/readyz', options.flags);
   return {
     url: config.publicUrl,
     services,
@@ -55,6 +57,16 @@ export async function startLatchkey(store: StoreKind, options: { redisUrl?: stri
       const calls = new Map<string, number>();
       for (const [, repository, method, count] of response.text.matchAll(STORE_CALLS)) calls.set(`${repository}.${method}`, Number(count));
       return calls;
+    },
+    async heap() {
+      const response = await request('GET', `${config.publicUrl}/metrics`, { authorization: `Bearer ${metricsToken}` });
+      const mib = (pattern: RegExp) => Math.round(Number(pattern.exec(response.text)?.[1] ?? NaN) / 2 ** 20);
+      return {
+        heapTotal: mib(/^nodejs_heap_size_total_bytes (\S+)/m),
+        newSpace: mib(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m),
+        oldSpace: mib(/^nodejs_heap_space_size_total_bytes\{space="old"\} (\S+)/m),
+        external: mib(/^nodejs_external_memory_bytes (\S+)/m),
+      };
     },
     async close() {
       await server.stop();
