@@ -17,7 +17,7 @@ import { startRedisProcess, type RedisProcess } from '../test/support/redis-proc
 import { LeanBrowser, request } from './http-client.ts';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.ts';
 import { startLatchkey, type LatchkeyUnderTest } from './latchkey-under-test.ts';
-import { cpuMsOf, freePort, rssMiBOf, rssPartsOf, startServerProcess } from './server-process.ts';
+import { cpuMsOf, freePort, residentFilesOf, rssMiBOf, rssPartsOf, startServerProcess } from './server-process.ts';
 import { combine, drive, type LoadResult } from './stats.ts';
 
 async function redeem(issuer: string, callbackUrl: string, clientId: string, clientSecret: string): Promise<void> {
@@ -173,7 +173,8 @@ function callsBetween(before: Map<string, number>, after: Map<string, number>, o
  * (another build's main.js, e.g. a copy of an older dist/) adds that build on the stores listed in
  * BENCH_COMPARE_STORES (default sqlite) as more targets in the same rounds: a before/after in one run.
  * BENCH_COMPARE_FLAGS (node flags for those targets only, e.g. "--max-semi-space-size=4") compares
- * flags instead, or as well; without BENCH_COMPARE_SCRIPT the compared build is this one.
+ * flags instead, or as well ("a b|c": one target with a and b, one with c); without
+ * BENCH_COMPARE_SCRIPT the compared build is this one.
  */
 export async function benchLogins(options: { logins: number; concurrency: number; rounds: number; identities: number; people?: number }): Promise<LoginBenchRow[]> {
   const floor = await floorTarget();
@@ -196,8 +197,9 @@ export async function benchLogins(options: { logins: number; concurrency: number
     { target: redis.target, rssIdleMiB: redis.rssIdleMiB },
   ];
   const compareScript = process.env.BENCH_COMPARE_SCRIPT;
-  const compareFlags = process.env.BENCH_COMPARE_FLAGS?.split(' ').filter(Boolean);
-  if (compareScript || compareFlags) {
+  // "a b|c" compares two sets of flags: "a b" and "c", each on its own targets.
+  const flagSets = process.env.BENCH_COMPARE_FLAGS?.split('|').map((set) => set.split(' ').filter(Boolean)) ?? [undefined];
+  for (const compareFlags of compareScript || process.env.BENCH_COMPARE_FLAGS ? flagSets : []) {
     for (const store of (process.env.BENCH_COMPARE_STORES ?? 'sqlite').split(',') as StoreKind[]) {
       const other = await latchkeyTarget(store, { identities: options.identities, people: options.people ?? 64, script: compareScript, flags: compareFlags }).catch(async (error) => {
         for (const { target } of targets) await target.close();
@@ -235,7 +237,7 @@ export async function benchLogins(options: { logins: number; concurrency: number
         console.log(`round ${round + 1}/${options.rounds} ${target.name}: ${result.perSecond.toFixed(0)} logins/s${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`);
       }
     }
-    for (const { target } of targets) if (target.heap) console.log(`${target.name}: V8 heap after (MiB)`, await target.heap());
+    for (const { target } of targets) if (target.heap) console.log(`${target.name}: V8 heap after (MiB)`, await target.heap(), 'resident files (MiB)', residentFilesOf(target.pid));
     return targets.map(({ target, rssIdleMiB }, index) => {
       const { rounds, cpuMs, redisCpuMs, calls } = measured[index];
       const load = combine(rounds);

@@ -50,6 +50,19 @@ export function rssPartsOf(pid: number): { anon: number; file: number } {
   return { anon: kib('RssAnon'), file: kib('RssFile') + kib('RssShmem') };
 }
 
+/** File-backed mappings holding at least `minMiB` resident, by file, in MiB (proc(5): smaps). */
+export function residentFilesOf(pid: number, minMiB = 2): Record<string, number> {
+  const byFile: Record<string, number> = {};
+  let file: string | null = null;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (mapping) file = mapping[1].startsWith('/') ? path.basename(mapping[1]) : null;
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && file) byFile[file] = (byFile[file] ?? 0) + Number(rss[1]) / 1024;
+  }
+  return Object.fromEntries(Object.entries(byFile).filter(([, mib]) => mib >= minMiB).map(([name, mib]) => [name, Math.round(mib)]));
+}
+
 /** sysconf(_SC_CLK_TCK) is 100 on every Linux build Node supports. */
 const CLOCK_TICKS = 100;
 
