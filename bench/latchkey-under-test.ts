@@ -10,6 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '../server/config.ts';
 import { createServices, openStore, type Services } from '../server/bootstrap.ts';
 import { dropRedisPrefix, REDIS_URL, type StoreKind } from '../test/support/test-server.ts';
+import { startScript } from '../test/support/start-script.ts';
 import { freePort, startServerProcess, type ServerProcess } from './server-process.ts';
 import { request } from './http-client.ts';
 
@@ -44,9 +45,11 @@ export async function startLatchkey(store: StoreKind, options: { redisUrl?: stri
   const config = loadConfig(env);
   // Opened first so the development instance secret exists before the server reads it.
   const services = createServices(config, await openStore(config));
-  // The compiled server, as production runs it (`npm start`): run `npm run build:server` first.
-  // BENCH_SERVER_SCRIPT runs another build instead (a copy of an older dist/), to compare two.
-  const server = await startServerProcess(options.script ?? process.env.BENCH_SERVER_SCRIPT ?? 'dist/server/main.js', env, config.publicUrl, '/readyz', options.flags);
+  // The compiled server, as production runs it (`npm start`, with its node flags): run
+  // `npm run build:server` first. BENCH_SERVER_SCRIPT runs another build instead (a copy of an
+  // older dist/), to compare two; it gets today's start flags too. options.flags come after them.
+  const { flags, entry } = startScript();
+  const server = await startServerProcess(options.script ?? process.env.BENCH_SERVER_SCRIPT ?? entry, env, config.publicUrl, '/readyz', [...flags, ...(options.flags ?? [])]);
   return {
     url: config.publicUrl,
     services,
