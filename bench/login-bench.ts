@@ -238,6 +238,13 @@ export async function benchLogins(options: { logins: number; concurrency: number
       }
     }
     for (const { target } of targets) if (target.heap) console.log(`${target.name}: V8 heap after (MiB)`, await target.heap(), 'resident files (MiB)', residentFilesOf(target.pid));
+    // With BENCH_SERVER_FLAGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=…": a snapshot (after a
+    // full GC) of each Latchkey server, and its heap again: what is live, not garbage awaiting a GC.
+    if (process.env.BENCH_HEAP_SNAPSHOT) {
+      for (const { target } of targets) if (target.heap) process.kill(target.pid, 'SIGUSR2');
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      for (const { target } of targets) if (target.heap) console.log(`${target.name}: V8 heap after a snapshot's full GC (MiB)`, await target.heap(), `RSS ${rssMiBOf(target.pid).toFixed(0)} MiB`);
+    }
     return targets.map(({ target, rssIdleMiB }, index) => {
       const { rounds, cpuMs, redisCpuMs, calls } = measured[index];
       const load = combine(rounds);
