@@ -11,4 +11,4 @@ USER node
 # node itself on the compiled entry, not an npm wrapper: SIGTERM must reach the server so it drains (README "Operations").
 # The same node flags as package.json's start script (README "Memory"; test/ops/startup.test.ts keeps them equal).
 STOPSIGNAL SIGTERM
-CMD ["node", "--max-semi-space-size=4", "dist/server/main.js"]
+CMD ["node", "--heap-growing-percent=50", "dist/server/main.js"]
