@@ -197,11 +197,13 @@ export async function benchLogins(options: { logins: number; concurrency: number
     { target: redis.target, rssIdleMiB: redis.rssIdleMiB },
   ];
   const compareScript = process.env.BENCH_COMPARE_SCRIPT;
-  // "a b|c" compares two sets of flags: "a b" and "c", each on its own targets.
+  // "a b|c" compares two sets of flags: "a b" and "c", each on its own targets (with every script).
   const flagSets = process.env.BENCH_COMPARE_FLAGS?.split('|').map((set) => set.split(' ').filter(Boolean)) ?? [undefined];
-  for (const compareFlags of compareScript || process.env.BENCH_COMPARE_FLAGS ? flagSets : []) {
+  // "a.js|b.js" compares two other builds.
+  const scripts = compareScript?.split('|') ?? [undefined];
+  for (const [script, compareFlags] of compareScript || process.env.BENCH_COMPARE_FLAGS ? scripts.flatMap((script) => flagSets.map((flags) => [script, flags] as const)) : []) {
     for (const store of (process.env.BENCH_COMPARE_STORES ?? 'sqlite').split(',') as StoreKind[]) {
-      const other = await latchkeyTarget(store, { identities: options.identities, people: options.people ?? 64, script: compareScript, flags: compareFlags }).catch(async (error) => {
+      const other = await latchkeyTarget(store, { identities: options.identities, people: options.people ?? 64, script, flags: compareFlags }).catch(async (error) => {
         for (const { target } of targets) await target.close();
         throw error;
       });
