@@ -1,5 +1,5 @@
 /**
- * The real server as an operator runs it: what `npm start` runs (`node dist/server/main.js`, one
+ * The real server as an operator runs it: what `npm start` runs (`node [its flags] dist/server/main.js`, one
  * process, so the child's pid is the
  * server's and a signal, kill -9 included, reaches the server itself; package.json is checked so
  * the two cannot drift apart), configured only through its environment, and observed only from
