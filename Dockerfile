@@ -9,5 +9,6 @@ ENV NODE_ENV=production PORT=3000
 EXPOSE 3000
 USER node
 # node itself on the compiled entry, not an npm wrapper: SIGTERM must reach the server so it drains (README "Operations").
+# The same node flags as package.json's start script (README "Production", memory; test/ops/startup.test.ts keeps them equal).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/server/main.js"]
+CMD ["node", "--heap-growing-percent=50", "dist/server/main.js"]

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '../server/config.ts';
 import { createServices, openStore, type Services } from '../server/bootstrap.ts';
 import { dropRedisPrefix, REDIS_URL, type StoreKind } from '../test/support/test-server.ts';
+import { startScript } from '../test/support/start-script.ts';
 import { freePort, startServerProcess, type ServerProcess } from './server-process.ts';
 import { request } from './http-client.ts';
 
@@ -19,12 +20,14 @@ export interface LatchkeyUnderTest {
   process: ServerProcess;
   /** Store calls so far by "repository.method", from the server's own store timer (/metrics). */
   storeCalls(): Promise<Map<string, number>>;
+  /** V8 heap sizes now, in MiB, from the server's own default metrics (heap total, new and old space, external). */
+  heap(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 const STORE_CALLS = /^latchkey_store_operation_duration_seconds_count\{repository="([^"]+)",method="([^"]+)"\} (\d+)/gm;
 
-export async function startLatchkey(store: StoreKind, options: { redisUrl?: string } = {}): Promise<LatchkeyUnderTest> {
+export async function startLatchkey(store: StoreKind, options: { redisUrl?: string; script?: string; flags?: string[] } = {}): Promise<LatchkeyUnderTest> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-'));
   const metricsToken = randomBytes(24).toString('base64url');
@@ -42,9 +45,11 @@ export async function startLatchkey(store: StoreKind, options: { redisUrl?: stri
   const config = loadConfig(env);
   // Opened first so the development instance secret exists before the server reads it.
   const services = createServices(config, await openStore(config));
-  // The compiled server, as production runs it (`npm start`): run `npm run build:server` first.
-  // BENCH_SERVER_SCRIPT runs another build instead (a copy of an older dist/), to compare two.
-  const server = await startServerProcess(process.env.BENCH_SERVER_SCRIPT ?? 'dist/server/main.js', env, config.publicUrl);
+  // The compiled server, as production runs it (`npm start`, with its node flags): run
+  // `npm run build:server` first. BENCH_SERVER_SCRIPT runs another build instead (a copy of an
+  // older dist/), to compare two; it gets today's start flags too. options.flags come after them.
+  const { flags, entry } = startScript();
+  const server = await startServerProcess(options.script ?? process.env.BENCH_SERVER_SCRIPT ?? entry, env, config.publicUrl, '/readyz', [...flags, ...(options.flags ?? [])]);
   return {
     url: config.publicUrl,
     services,
@@ -55,6 +60,16 @@ export async function startLatchkey(store: StoreKind, options: { redisUrl?: stri
       const calls = new Map<string, number>();
       for (const [, repository, method, count] of response.text.matchAll(STORE_CALLS)) calls.set(`${repository}.${method}`, Number(count));
       return calls;
+    },
+    async heap() {
+      const response = await request('GET', `${config.publicUrl}/metrics`, { authorization: `Bearer ${metricsToken}` });
+      const mib = (pattern: RegExp) => Math.round(Number(pattern.exec(response.text)?.[1] ?? NaN) / 2 ** 20);
+      return {
+        heapTotal: mib(/^nodejs_heap_size_total_bytes (\S+)/m),
+        newSpace: mib(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m),
+        oldSpace: mib(/^nodejs_heap_space_size_total_bytes\{space="old"\} (\S+)/m),
+        external: mib(/^nodejs_external_memory_bytes (\S+)/m),
+      };
     },
     async close() {
       await server.stop();

@@ -17,7 +17,7 @@ import { startRedisProcess, type RedisProcess } from '../test/support/redis-proc
 import { LeanBrowser, request } from './http-client.ts';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.ts';
 import { startLatchkey, type LatchkeyUnderTest } from './latchkey-under-test.ts';
-import { cpuMsOf, freePort, rssMiBOf, startServerProcess } from './server-process.ts';
+import { cpuMsOf, freePort, residentFilesOf, rssMiBOf, rssPartsOf, startServerProcess } from './server-process.ts';
 import { combine, drive, type LoadResult } from './stats.ts';
 
 async function redeem(issuer: string, callbackUrl: string, clientId: string, clientSecret: string): Promise<void> {
@@ -53,6 +53,8 @@ interface LoginTarget {
   login(index: number): Promise<void>;
   /** Store calls so far by "repository.method" (Latchkey only). */
   storeCalls?(): Promise<Map<string, number>>;
+  /** V8 heap sizes in MiB (Latchkey only). */
+  heap?(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,8 @@ export interface LoginBenchRow {
   storeCallBreakdown: [string, number][];
   rssIdleMiB: number;
   rssAfterMiB: number;
+  /** RSS after by kind: anonymous (V8 heap, SQLite's page cache) and file-backed or shared (code, memory-mapped database pages). */
+  rssAfterParts: { anon: number; file: number };
 }
 
 async function floorTarget(): Promise<LoginTarget> {
@@ -103,9 +107,9 @@ async function fillIdentities(latchkey: LatchkeyUnderTest, count: number): Promi
   }
 }
 
-async function latchkeyTarget(store: StoreKind, options: { identities: number; people: number }): Promise<{ target: LoginTarget; rssIdleMiB: number; redis: RedisProcess | null }> {
+async function latchkeyTarget(store: StoreKind, options: { identities: number; people: number; script?: string; flags?: string[] }): Promise<{ target: LoginTarget; rssIdleMiB: number; redis: RedisProcess | null }> {
   const redis = store === 'redis' ? await startRedisProcess() : null;
-  const latchkey = await startLatchkey(store, { redisUrl: redis?.url });
+  const latchkey = await startLatchkey(store, { redisUrl: redis?.url, script: options.script, flags: options.flags });
   const server = { url: latchkey.url, services: latchkey.services } as TestServer;
   let rssIdleMiB: number;
   let okta: Awaited<ReturnType<typeof setUpOkta>>;
@@ -132,7 +136,7 @@ async function latchkeyTarget(store: StoreKind, options: { identities: number; p
     rssIdleMiB,
     redis,
     target: {
-      name: `Latchkey, ${store === 'sqlite' ? 'SQLite' : 'Redis'}`,
+      name: `Latchkey, ${store === 'sqlite' ? 'SQLite' : 'Redis'}${options.script || options.flags?.length ? ` (${[options.script, ...(options.flags ?? [])].filter(Boolean).join(' ')})` : ''}`,
       pid: latchkey.process.pid,
       redisPid: redis?.pid ?? undefined,
       async login(index) {
@@ -142,6 +146,7 @@ async function latchkeyTarget(store: StoreKind, options: { identities: number; p
         await redeem(latchkey.url, callbackUrl, okta.app.id, okta.clientSecret);
       },
       storeCalls: () => latchkey.storeCalls(),
+      heap: () => latchkey.heap(),
       async close() {
         await latchkey.close();
         await redis?.stop('SIGTERM');
@@ -164,7 +169,12 @@ function callsBetween(before: Map<string, number>, after: Map<string, number>, o
 
 /**
  * Floor, Latchkey on SQLite and Latchkey on Redis, started together and driven in `rounds`
- * interleaved rounds of logins/rounds each (the order rotates every round).
+ * interleaved rounds of logins/rounds each (the order rotates every round). BENCH_COMPARE_SCRIPT
+ * (another build's main.js, e.g. a copy of an older dist/) adds that build on the stores listed in
+ * BENCH_COMPARE_STORES (default sqlite) as more targets in the same rounds: a before/after in one run.
+ * BENCH_COMPARE_FLAGS (node flags for those targets only, e.g. "--max-semi-space-size=4") compares
+ * flags instead, or as well ("a b|c": one target with a and b, one with c); without
+ * BENCH_COMPARE_SCRIPT the compared build is this one.
  */
 export async function benchLogins(options: { logins: number; concurrency: number; rounds: number; identities: number; people?: number }): Promise<LoginBenchRow[]> {
   const floor = await floorTarget();
@@ -186,6 +196,20 @@ export async function benchLogins(options: { logins: number; concurrency: number
     { target: sqlite.target, rssIdleMiB: sqlite.rssIdleMiB },
     { target: redis.target, rssIdleMiB: redis.rssIdleMiB },
   ];
+  const compareScript = process.env.BENCH_COMPARE_SCRIPT;
+  // "a b|c" compares two sets of flags: "a b" and "c", each on its own targets (with every script).
+  const flagSets = process.env.BENCH_COMPARE_FLAGS?.split('|').map((set) => set.split(' ').filter(Boolean)) ?? [undefined];
+  // "a.js|b.js" compares two other builds.
+  const scripts = compareScript?.split('|') ?? [undefined];
+  for (const [script, compareFlags] of compareScript || process.env.BENCH_COMPARE_FLAGS ? scripts.flatMap((script) => flagSets.map((flags) => [script, flags] as const)) : []) {
+    for (const store of (process.env.BENCH_COMPARE_STORES ?? 'sqlite').split(',') as StoreKind[]) {
+      const other = await latchkeyTarget(store, { identities: options.identities, people: options.people ?? 64, script, flags: compareFlags }).catch(async (error) => {
+        for (const { target } of targets) await target.close();
+        throw error;
+      });
+      targets.push({ target: other.target, rssIdleMiB: other.rssIdleMiB });
+    }
+  }
   try {
     const measured = targets.map(() => ({ rounds: [] as LoadResult[], cpuMs: 0, redisCpuMs: 0, calls: new Map<string, number>() }));
     // The metrics scrape makes store calls of its own (queue gauges, key ages): measured once, subtracted.
@@ -215,6 +239,14 @@ export async function benchLogins(options: { logins: number; concurrency: number
         console.log(`round ${round + 1}/${options.rounds} ${target.name}: ${result.perSecond.toFixed(0)} logins/s${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`);
       }
     }
+    for (const { target } of targets) if (target.heap) console.log(`${target.name}: V8 heap after (MiB)`, await target.heap(), 'resident files (MiB)', residentFilesOf(target.pid));
+    // With BENCH_SERVER_FLAGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=…": a snapshot (after a
+    // full GC) of each Latchkey server, and its heap again: what is live, not garbage awaiting a GC.
+    if (process.env.BENCH_HEAP_SNAPSHOT) {
+      for (const { target } of targets) if (target.heap) process.kill(target.pid, 'SIGUSR2');
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      for (const { target } of targets) if (target.heap) console.log(`${target.name}: V8 heap after a snapshot's full GC (MiB)`, await target.heap(), `RSS ${rssMiBOf(target.pid).toFixed(0)} MiB`);
+    }
     return targets.map(({ target, rssIdleMiB }, index) => {
       const { rounds, cpuMs, redisCpuMs, calls } = measured[index];
       const load = combine(rounds);
@@ -228,6 +260,7 @@ export async function benchLogins(options: { logins: number; concurrency: number
         storeCallBreakdown: [...calls].map(([key, count]): [string, number] => [key, count / logins]).sort((a, b) => b[1] - a[1]),
         rssIdleMiB,
         rssAfterMiB: rssMiBOf(target.pid),
+        rssAfterParts: rssPartsOf(target.pid),
       };
     });
   } finally {

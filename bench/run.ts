@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     const rows = await benchLogins({ logins, concurrency, rounds, identities });
     for (const row of rows) {
       const { latencies: _latencies, ...load } = row.load;
-      console.log(row.name, { ...load, cpuMsPerLogin: row.cpuMsPerLogin, redisCpuMsPerLogin: row.redisCpuMsPerLogin, storeCallsPerLogin: row.storeCallsPerLogin, rssIdleMiB: row.rssIdleMiB, rssAfterMiB: row.rssAfterMiB });
+      console.log(row.name, { ...load, cpuMsPerLogin: row.cpuMsPerLogin, redisCpuMsPerLogin: row.redisCpuMsPerLogin, storeCallsPerLogin: row.storeCallsPerLogin, rssIdleMiB: row.rssIdleMiB, rssAfterMiB: row.rssAfterMiB, rssAfterParts: row.rssAfterParts });
       if (row.storeCallBreakdown.length > 0) console.log('  store calls per login:', row.storeCallBreakdown.map(([key, count]) => `${key} ${count.toFixed(2)}`).join(', '));
     }
     const table = loginTable(rows);

@@ -43,15 +43,35 @@ export function rssMiBOf(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/** Resident memory now by kind, in MiB (proc(5): RssAnon is the heap, RssFile includes SQLite's memory-mapped pages). */
+export function rssPartsOf(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { anon: kib('RssAnon'), file: kib('RssFile') + kib('RssShmem') };
+}
+
+/** File-backed mappings holding at least `minMiB` resident, by file, in MiB (proc(5): smaps). */
+export function residentFilesOf(pid: number, minMiB = 2): Record<string, number> {
+  const byFile: Record<string, number> = {};
+  let file: string | null = null;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (mapping) file = mapping[1].startsWith('/') ? path.basename(mapping[1]) : null;
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && file) byFile[file] = (byFile[file] ?? 0) + Number(rss[1]) / 1024;
+  }
+  return Object.fromEntries(Object.entries(byFile).filter(([, mib]) => mib >= minMiB).map(([name, mib]) => [name, Math.round(mib)]));
+}
+
 /** sysconf(_SC_CLK_TCK) is 100 on every Linux build Node supports. */
 const CLOCK_TICKS = 100;
 
 /** Starts `node <script>` (compiled JavaScript under dist/) with env and waits until `readyPath` answers 200. */
-export async function startServerProcess(script: string, env: Record<string, string>, url: string, readyPath = '/readyz'): Promise<ServerProcess> {
+export async function startServerProcess(script: string, env: Record<string, string>, url: string, readyPath = '/readyz', extraFlags: string[] = []): Promise<ServerProcess> {
   const file = path.resolve(root, script);
   if (!existsSync(file)) throw new Error(`${script} is missing: run \`npm run build\` first (npm run bench does)`);
   // BENCH_SERVER_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/profile", profiles the server under load.
-  const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const flags = [...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []), ...extraFlags];
   const child = spawn(process.execPath, [...flags, file], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },

@@ -1,7 +1,8 @@
 /**
  * createApp(deps): the Koa stack and the mounted edges, in order:
  * request memo -> request id + access log -> metrics -> security headers -> error boundary -> SCIM ->
- * [oidc-provider's own paths: authorize, token, userinfo, jwks, revoke, discovery] -> health ->
+ * [oidc-provider's own paths: authorize, token, userinfo, jwks, revoke, discovery] ->
+ * [the sign-in interaction's routes for /interaction/*] -> health ->
  * assets -> enrollment -> console & dashboard (/admin, /) -> sign-in interaction ->
  * oidc-provider (logout and anything else it serves).
  */
@@ -35,6 +36,8 @@ import { OIDC_ROUTES } from './http/endpoints.ts';
 
 /** Paths only oidc-provider serves (http/endpoints.ts), including the resume of an authorization (/authorize/:uid). */
 const PROVIDER_PATH = new RegExp(`^(?:${[OIDC_ROUTES.authorization, OIDC_ROUTES.token, OIDC_ROUTES.userinfo, OIDC_ROUTES.jwks, OIDC_ROUTES.revocation].join('|')})(?:/[^/]*)?$|^/\\.well-known/openid-configuration$`);
+
+const INTERACTION_PREFIX = '/interaction/';
 
 export interface AppDeps {
   services: Services;
@@ -98,6 +101,9 @@ export async function createApp(deps: AppDeps) {
   // The provider's own endpoints (a login makes four of its six requests to them) go straight to
   // it: none of the edges below answers these paths, so they need not each look and pass.
   app.use((ctx, next) => (PROVIDER_PATH.test(ctx.path) ? oidc.provider(ctx, next) : next()));
+  // The sign-in interaction (login page, passkey step: the other two of a login's six requests) is
+  // only the interaction routes': they answer first; a path they do not claim goes on as before.
+  app.use((ctx, next) => (ctx.path.startsWith(INTERACTION_PREFIX) ? oidc.routes(ctx, next) : next()));
   app.use(createHealthRoutes({ store, logger, draining: deps.draining, details: () => metadataDetails(metadata.status()) }));
   app.use(metrics.routes);
   app.use(staticAssets(assetsDirectory));

@@ -57,7 +57,10 @@ async function connectWithin(options: RedisStoreOptions): Promise<Redis> {
   const deadline = Date.now() + (options.waitMs ?? 0);
   for (;;) {
     // lazyConnect so a wrong URL fails this call instead of retrying in the background forever.
-    const tuning = { commandTimeout: options.commandTimeoutMs, retryStrategy: (times: number) => Math.min(times * 100, 1000) };
+    // Auto-pipelining: commands issued in the same event-loop turn (concurrent requests) leave in one
+    // socket write and their replies come back in one read; each is still its own command, script or
+    // MULTI/EXEC, in the order issued, so atomicity and ordering are unchanged.
+    const tuning = { commandTimeout: options.commandTimeoutMs, retryStrategy: (times: number) => Math.min(times * 100, 1000), enableAutoPipelining: true };
     const redis = options.sentinel ? sentinelClient(options.sentinel, options.url ?? null, tuning) : new Redis(options.url ?? '', { lazyConnect: true, ...tuning });
     let lastError: Error | null = null;
     redis.on('error', (error: Error) => {

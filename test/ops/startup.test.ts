@@ -5,13 +5,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { freePort, runServerUntilExit, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { startScript } from '../support/start-script.ts';
 import { startRedisProcess, type RedisProcess } from '../support/redis-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -93,4 +94,12 @@ describe('start-up failures (real server process)', () => {
     const restarted = track(await startServerProcess({ env: { DATA_DIR: dataDir } }));
     expect((await fetch(`${restarted.url}/readyz`)).status).toBe(200);
   }, 120_000);
+
+  it('the container runs node with the same flags on the same entry as npm start', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'))?.[1];
+    const { flags, entry } = startScript();
+    expect(JSON.parse(cmd ?? '[]')).toEqual(['node', ...flags, entry]);
+    // The old generation grows by half its live size between full GCs (README "Production"): RSS under load stays bounded.
+    expect(flags).toContain('--heap-growing-percent=50');
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * The real server as an operator runs it: what `npm start` runs (`node dist/server/main.js`, one
+ * The real server as an operator runs it: what `npm start` runs (`node [its flags] dist/server/main.js`, one
  * process, so the child's pid is the
  * server's and a signal, kill -9 included, reaches the server itself; package.json is checked so
  * the two cannot drift apart), configured only through its environment, and observed only from
@@ -12,11 +12,12 @@
  *   when this process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
+import { startScript } from './start-script.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -75,12 +76,10 @@ if (process.env.VITEST) afterAll(killAll);
  * (`npm test` builds it first, as `npm start` does).
  */
 export function startCommand(): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const match = /^node (\S+\.js)$/.exec(pkg.scripts.start.trim());
-  if (!match) throw new Error(`server-process: "npm start" is now "${pkg.scripts.start}"; update test/support/server-process.ts to run the same`);
-  const entry = path.join(ROOT, match[1]);
-  if (!existsSync(entry)) throw new Error(`server-process: ${match[1]} is missing; run \`npm run build\` (npm test does)`);
-  return [process.execPath, entry];
+  const { flags, entry: relative } = startScript();
+  const entry = path.join(ROOT, relative);
+  if (!existsSync(entry)) throw new Error(`server-process: ${relative} is missing; run \`npm run build\` (npm test does)`);
+  return [process.execPath, ...flags, entry];
 }
 
 export async function freePort(): Promise<number> {
