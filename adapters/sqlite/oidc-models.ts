@@ -10,6 +10,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { OidcModelChange, OidcModelIndexes, OidcModelRepository } from '../../server/ports/storage.ts';
+import { groupCommit } from './group-commit.ts';
 
 interface ModelRow {
   payload: string;
@@ -93,6 +94,11 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
     }
   });
 
+  // Concurrent sign-ins' held writes (one set per request, oidc.write) share a commit when they
+  // arrive in the same turn: the pages they all touch (the tables' and indexes' last leaves) are
+  // written to the WAL once. Each request's set still commits or fails as a whole (a savepoint).
+  const writeGrouped = groupCommit(db, writeAll);
+
   // One read transaction: the model, its Session and its Grant as of the same moment (another
   // process may write between statements), as the Redis script reads them.
   const findBound = db.transaction((model: string, id: string, now: number) => {
@@ -111,7 +117,7 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
       upsertOne(model, id, payload, expiresAt, indexes);
     },
     async write(changes) {
-      if (changes.length > 0) writeAll.immediate(changes);
+      if (changes.length > 0) await writeGrouped(changes);
     },
     async find(model, id, now) {
       return toPayload(find.get({ model, id, now }));

@@ -72,6 +72,32 @@ describe('sqlite: one file, two connections', () => {
   });
 });
 
+describe('SQLite: the provider writes of concurrent requests share a commit', () => {
+  afterAll(removeDirs);
+
+  it('commits each request\'s set whole, and reports it written only when another connection sees it', async () => {
+    const dataDir = freshDir();
+    const [a, b] = [await openSqliteStore({ dataDir }), await openSqliteStore({ dataDir })];
+    try {
+      const now = Date.now();
+      const grant = (n: number) => ({ op: 'upsert' as const, model: 'Grant', id: `g${n}`, payload: { n }, expiresAt: now + 60_000, indexes: { accountId: `acct${n}` } });
+      const code = (n: number) => ({ op: 'upsert' as const, model: 'AuthorizationCode', id: `c${n}`, payload: { grantId: `g${n}` }, expiresAt: now + 60_000, indexes: { grantId: `g${n}` } });
+      // Eight requests in one turn, as concurrent sign-ins reach oidc.write.
+      const writes = Array.from({ length: 8 }, (_, n) =>
+        a.oidc.write([grant(n), code(n)]).then(async () => [await b.oidc.find('Grant', `g${n}`, now), await b.oidc.find('AuthorizationCode', `c${n}`, now)]),
+      );
+      const seen = await Promise.all(writes);
+      expect(seen).toEqual(Array.from({ length: 8 }, (_, n) => [{ n }, { grantId: `g${n}` }]));
+      // A set in a later turn that destroys one code and re-saves a grant lands in order.
+      await a.oidc.write([{ op: 'destroy', model: 'AuthorizationCode', id: 'c0' }, { ...grant(0), payload: { n: 'again' } }]);
+      expect([await b.oidc.find('AuthorizationCode', 'c0', now), await b.oidc.find('Grant', 'g0', now)]).toEqual([null, { n: 'again' }]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('SQLite expiry sweep', () => {
   it('deletes expired protocol rows from the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-sweep-'));
