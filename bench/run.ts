@@ -71,6 +71,8 @@ async function main(): Promise<void> {
       scim.push(result);
     }
     const table = [
+      `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}; ${scimUsers} creates from 8 keep-alive clients (bench/raw-http-client.ts), lookups at ${scimUsers} and ${scimBig} users.`,
+      '',
       `| store | creates/s | groups/s | lookup p50 / p99 at ${scimUsers} | lookup p50 / p99 at ${scimBig} | p50 ratio |`,
       '|---|---|---|---|---|---|',
       ...scim.map((result) => `| ${result.store} | ${result.creates.perSecond.toFixed(0)} (${result.creates.errors} errors) | ${result.groups.perSecond.toFixed(1)} | ${ms(result.lookups10k.p50)} / ${ms(result.lookups10k.p99)} | ${ms(result.lookups100k.p50)} / ${ms(result.lookups100k.p99)} | ${(result.lookups100k.p50 / result.lookups10k.p50).toFixed(2)}× |`),
