@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../../server/ports/storage.ts';
@@ -94,6 +95,32 @@ describe('SQLite: the provider writes of concurrent requests share a commit', ()
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('writes the sets of one turn in one commit: fewer WAL frames than the same sets one after another', async () => {
+    const dataDir = freshDir();
+    const store = await openSqliteStore({ dataDir });
+    // A third connection reads the WAL's length (frames since it was last truncated).
+    const observer = new Database(join(dataDir, 'latchkey.db'));
+    try {
+      const now = Date.now();
+      const set = (prefix: string, n: number) => [
+        { op: 'upsert' as const, model: 'Grant', id: `${prefix}g${n}`, payload: { n }, expiresAt: now + 60_000, indexes: { accountId: `${prefix}a${n}` } },
+        { op: 'upsert' as const, model: 'AuthorizationCode', id: `${prefix}c${n}`, payload: { n }, expiresAt: now + 60_000, indexes: { grantId: `${prefix}g${n}` } },
+      ];
+      const walFrames = () => (observer.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0].log;
+      observer.pragma('wal_checkpoint(TRUNCATE)');
+      await Promise.all(Array.from({ length: 8 }, (_, n) => store.oidc.write(set('together', n))));
+      const together = walFrames();
+      observer.pragma('wal_checkpoint(TRUNCATE)');
+      for (let n = 0; n < 8; n++) await store.oidc.write(set('apart', n));
+      const apart = walFrames();
+      expect(together).toBeGreaterThan(0);
+      expect(together * 3).toBeLessThan(apart);
+    } finally {
+      observer.close();
+      await store.close();
     }
   });
 });
