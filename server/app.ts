@@ -2,9 +2,8 @@
  * createApp(deps): the Koa stack and the mounted edges, in order:
  * request memo -> request id + access log -> metrics -> security headers -> error boundary -> SCIM ->
  * [oidc-provider's own paths: authorize, token, userinfo, jwks, revoke, discovery] ->
- * [the sign-in interaction's routes for /interaction/*] -> health ->
- * assets -> enrollment -> console & dashboard (/admin, /) -> sign-in interaction ->
- * oidc-provider (logout and anything else it serves).
+ * [the sign-in interaction, /interaction/*] -> health -> assets -> enrollment ->
+ * console & dashboard (/admin, /) -> oidc-provider (logout and anything else it serves).
  */
 import Koa from 'koa';
 import type { Services } from './bootstrap.ts';
@@ -101,15 +100,14 @@ export async function createApp(deps: AppDeps) {
   // The provider's own endpoints (a login makes four of its six requests to them) go straight to
   // it: none of the edges below answers these paths, so they need not each look and pass.
   app.use((ctx, next) => (PROVIDER_PATH.test(ctx.path) ? oidc.provider(ctx, next) : next()));
-  // The sign-in interaction (login page, passkey step: the other two of a login's six requests) is
-  // only the interaction routes': they answer first; a path they do not claim goes on as before.
+  // The sign-in interaction (login page, passkey step: the other two of a login's six requests):
+  // its routes all live under /interaction/, and only there are they mounted.
   app.use((ctx, next) => (ctx.path.startsWith(INTERACTION_PREFIX) ? oidc.routes(ctx, next) : next()));
   app.use(createHealthRoutes({ store, logger, draining: deps.draining, details: () => metadataDetails(metadata.status()) }));
   app.use(metrics.routes);
   app.use(staticAssets(assetsDirectory));
   app.use(enrollment.routes);
   app.use(admin.routes);
-  app.use(oidc.routes);
   app.use(oidc.provider);
 
   return {
