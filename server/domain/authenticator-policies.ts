@@ -17,6 +17,7 @@ import { AppError } from './errors.ts';
 import { ADMIN_ROLE } from './apps.ts';
 import { displayNameOf } from './identities.ts';
 import { authenticatorModel } from './authenticator-models.ts';
+import { stillAttested } from './authenticator-catalogue.ts';
 import {
   applyChange,
   effectivePolicy,
@@ -86,7 +87,7 @@ export const factsOf = (passkey: Pick<PasskeyRecord, 'aaguid' | 'deviceType' | '
   aaguid: passkey.aaguid,
   deviceType: passkey.deviceType,
   backedUp: passkey.backedUp,
-  attested: passkey.attested,
+  attested: stillAttested(passkey),
 });
 
 const PAGE = 500;
@@ -155,7 +156,7 @@ export function createAuthenticatorPolicies(deps: { store: Store; clock: Clock; 
       actor,
       target: `identity:${identity.id}`,
       outcome: 'failure',
-      detail: { reasons: verdict.reasons, aaguid: passkey.aaguid, deviceType: passkey.deviceType, attestationFormat: passkey.attestationFormat, attested: passkey.attested, scopes: policy.scopes },
+      detail: { reasons: verdict.reasons, aaguid: passkey.aaguid, deviceType: passkey.deviceType, attestationFormat: passkey.attestationFormat, attested: stillAttested(passkey), scopes: policy.scopes },
     });
     throw new PolicyRefusal(`This passkey cannot be used. ${verdict.advice}`, verdict.reasons);
   }
@@ -201,7 +202,7 @@ export function createAuthenticatorPolicies(deps: { store: Store; clock: Clock; 
             model: authenticatorModel(passkey.aaguid),
             aaguid: passkey.aaguid,
             synced: isSynced(passkey),
-            attested: passkey.attested,
+            attested: stillAttested(passkey),
             reasons: verdict.reasons,
             newlyRefused: evaluate(before, factsOf(passkey)).allowed,
           });

@@ -6,7 +6,18 @@ import type { Command } from 'commander';
 import { AppError } from '../../domain/errors.ts';
 import type { AffectedReport, PolicyUpdate } from '../../domain/authenticator-policies.ts';
 import type { AuthenticatorPolicy, PolicyOverride } from '../../domain/authenticator-policy.ts';
+import { useMetadataStatements } from '../../domain/authenticator-catalogue.ts';
 import { CLI_ACTOR, print, services } from '../context.ts';
+
+/**
+ * Who a policy refuses depends on the imported metadata too (a model FIDO has voided since no
+ * longer counts as attested): load it into this process as every server instance has.
+ */
+async function servicesWithMetadata() {
+  const svc = await services();
+  useMetadataStatements((await svc.store.authenticatorMetadata.get())?.entries ?? []);
+  return svc;
+}
 
 const policyJson = (policy: PolicyOverride) => ({
   ...(policy.syncedPasskeys !== undefined ? { synced: policy.syncedPasskeys } : {}),
@@ -94,7 +105,7 @@ export function registerPolicyCommands(program: Command): void {
     .option('--require-attestation <choice>', 'true | false; inherit (group only)', choice('--require-attestation', ['true', 'false', 'inherit'] as const))
     .option('--dry-run', 'change nothing: print the policy it would make and who would be refused')
     .action(async (options: SetOptions) => {
-      const svc = await services();
+      const svc = await servicesWithMetadata();
       const result = await svc.policies.set(updateOf(options), CLI_ACTOR, { dryRun: options.dryRun });
       print({
         applied: result.applied,
@@ -110,7 +121,7 @@ export function registerPolicyCommands(program: Command): void {
     .requiredOption('--group <name>', 'the group whose override to remove')
     .option('--dry-run', 'change nothing: print who would be refused afterwards')
     .action(async (options: { group: string; dryRun?: boolean }) => {
-      const svc = await services();
+      const svc = await servicesWithMetadata();
       const result = await svc.policies.clear(options.group, CLI_ACTOR, { dryRun: options.dryRun });
       print({ applied: result.applied, group: options.group, affected: affectedJson(result.affected) });
     });
@@ -119,7 +130,7 @@ export function registerPolicyCommands(program: Command): void {
     .command('affected')
     .description('People holding a passkey the policy in force refuses (created before it tightened)')
     .action(async () => {
-      const svc = await services();
+      const svc = await servicesWithMetadata();
       print(affectedJson(await svc.policies.affected()));
     });
 }

@@ -5,7 +5,7 @@
  */
 import { displayNameOf } from '../../domain/identities.ts';
 import { managedByOkta } from '../../domain/ownership.ts';
-import { describeAuthenticator } from '../../domain/authenticator-catalogue.ts';
+import { describeAuthenticator, stillAttested } from '../../domain/authenticator-catalogue.ts';
 import type { ScimTokenInfo } from '../../domain/scim-tokens.ts';
 import type { PolicyReason, PolicyVerdict, AuthenticatorPolicy, PolicyOverride, EffectivePolicy } from '../../domain/authenticator-policy.ts';
 import type { AffectedReport } from '../../domain/authenticator-policies.ts';
@@ -129,7 +129,7 @@ export interface PasskeyView {
   backedUp: boolean;
   /** The attestation statement format at registration ('none' when none was given). */
   attestationFormat: string;
-  /** The attestation chain was verified against the authenticator's metadata statement. */
+  /** Its attestation was verified at registration and FIDO has not voided the model since (stillAttested). */
   attested: boolean;
   /** Whether it meets its person's effective passkey policy now; with the broken rules otherwise. */
   meetsPolicy: boolean;
@@ -142,7 +142,7 @@ export function describePasskey(passkey: PasskeyRecord, verdict: PolicyVerdict =
   const model = describeAuthenticator(passkey.aaguid);
   return {
     attestationFormat: passkey.attestationFormat,
-    attested: passkey.attested,
+    attested: stillAttested(passkey),
     meetsPolicy: verdict.allowed,
     policyReasons: verdict.allowed ? [] : verdict.reasons,
     id: passkey.id,
