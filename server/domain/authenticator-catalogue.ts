@@ -50,8 +50,8 @@ function fromCommunityList(aaguid: string): AuthenticatorDescription | null {
 }
 
 let fromMetadata = new Map<string, AuthenticatorDescription>();
-/** AAGUIDs whose statement FIDO has since voided (latest REVOKED, or a compromise reported). */
-let voided = new Set<string>();
+/** AAGUID -> null (a statement, nothing against it) or the status that voids its attestation. */
+let verdicts = new Map<string, string | null>();
 
 /** Replaces the metadata part (edges/webauthn/metadata-service.ts, at start and on every import). */
 export function useMetadataStatements(entries: readonly AuthenticatorMetadataEntry[]): void {
@@ -68,7 +68,17 @@ export function useMetadataStatements(entries: readonly AuthenticatorMetadataEnt
     next.set(entry.aaguid.toLowerCase(), withoutUndefined({ name: name.trim(), iconLight: icon ?? community?.iconLight, iconDark: community?.iconDark ?? icon, source: 'metadata' }));
   }
   fromMetadata = next;
-  voided = new Set(entries.filter((entry) => untrustedStatus(entry) !== null).map((entry) => entry.aaguid.toLowerCase()));
+  verdicts = new Map(entries.filter((entry) => entry.metadataStatement).map((entry) => [entry.aaguid.toLowerCase(), untrustedStatus(entry)]));
+}
+
+/**
+ * Why the imported metadata does not vouch for an AAGUID's attestation: 'no_statement', the status
+ * that voids its statement (latest REVOKED, or a key or user-verification compromise: MDS3
+ * §3.1.4), or null when a statement vouches for it. Reads what was last loaded.
+ */
+export function attestationDistrust(aaguid: string): string | null {
+  const verdict = verdicts.get(aaguid.toLowerCase());
+  return verdict === undefined ? 'no_statement' : verdict;
 }
 
 /**
@@ -77,7 +87,8 @@ export function useMetadataStatements(entries: readonly AuthenticatorMetadataEnt
  * counts at the next sign-in, on every instance once it has loaded that BLOB.
  */
 export function stillAttested(passkey: { aaguid: string; attested: boolean }): boolean {
-  return passkey.attested && !voided.has(passkey.aaguid.toLowerCase());
+  const distrust = attestationDistrust(passkey.aaguid);
+  return passkey.attested && (distrust === null || distrust === 'no_statement');
 }
 
 /** The model behind an AAGUID, or null when no source knows it (the all-zero AAGUID of "none" attestation included). */

@@ -21,7 +21,8 @@
  */
 import { MetadataService } from '@simplewebauthn/server';
 import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
-import { attestationDistrust, isTrustedForAttestation } from './metadata-service.ts';
+import { attestationDistrust } from '../../domain/authenticator-catalogue.ts';
+import { isTrustedForAttestation } from './metadata-service.ts';
 
 export interface AttestationResult {
   attestationFormat: string;

@@ -1,42 +1,33 @@
 /**
  * Loads the imported FIDO metadata into this process: SimpleWebAuthn's MetadataService (which
  * verifyRegistrationResponse consults for packed, tpm and android-key attestations: the x5c must
- * chain to the statement's attestationRootCertificates), the authenticator catalogue (names and
- * icons) and the status table behind isTrustedForAttestation. Rules:
+ * chain to the statement's attestationRootCertificates) and the domain's authenticator catalogue
+ * (names, icons, and which statements FIDO has voided). Rules:
  * - at start and whenever any process announces AUTHENTICATOR_METADATA_TOPIC (an import by the CLI
  *   on another host, a restore), every instance reloads: no restart, no network;
  * - MetadataService runs "permissive" and never downloads: an authenticator without a statement
  *   still registers (the policy decides whether attestation is required), and mdsServers is empty
  *   because this host may have no network (the BLOB comes from `latchkey metadata import`);
  * - MetadataService caches local statements without their status reports, so the statuses
- *   (REVOKED, compromises) are kept here and checked by isTrustedForAttestation.
+ *   (REVOKED, compromises) are kept in the catalogue (attestationDistrust), which also judges
+ *   passkeys enrolled before a model was voided (stillAttested).
  */
 import { MetadataService, type MetadataStatement } from '@simplewebauthn/server';
 import type { Store } from '../../ports/storage.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../logger.ts';
-import { AUTHENTICATOR_METADATA_TOPIC, isStale, untrustedStatus } from '../../domain/authenticator-metadata.ts';
-import { useMetadataStatements } from '../../domain/authenticator-catalogue.ts';
-
-/** AAGUID -> null (a statement, nothing against it) or the status that voids its attestation. */
-let verdicts = new Map<string, string | null>();
+import { AUTHENTICATOR_METADATA_TOPIC, isStale } from '../../domain/authenticator-metadata.ts';
+import { attestationDistrust, useMetadataStatements } from '../../domain/authenticator-catalogue.ts';
 
 /**
  * The seam for the attestation policy (attestation-result.ts sets PasskeyRecord.attested): a
  * packed, tpm or android-key passkey counts as attested only when its attestation carried an x5c
  * chain that SimpleWebAuthn verified against this AAGUID's metadata statement AND this returns
  * true, i.e. the imported BLOB has a statement for the AAGUID whose status reports do not void it
- * (latest REVOKED, or any key or user-verification compromise: MDS3 §3.1.4). Synchronous: it
- * reads what was last loaded.
+ * (domain/authenticator-catalogue.ts attestationDistrust, fed by apply() below).
  */
 export function isTrustedForAttestation(aaguid: string): boolean {
-  return verdicts.get(aaguid.toLowerCase()) === null;
-}
-
-/** Why an AAGUID's attestation is not trusted: 'no_statement', a status such as 'REVOKED', or null. */
-export function attestationDistrust(aaguid: string): string | null {
-  const verdict = verdicts.get(aaguid.toLowerCase());
-  return verdict === undefined ? 'no_statement' : verdict;
+  return attestationDistrust(aaguid) === null;
 }
 
 export interface MetadataStatus {
@@ -52,7 +43,6 @@ async function apply(store: Store): Promise<number | null> {
   const entries = record?.entries ?? [];
   const statements = entries.flatMap((entry) => (entry.metadataStatement ? [{ ...entry.metadataStatement, aaguid: entry.aaguid } as unknown as MetadataStatement] : []));
   await MetadataService.initialize({ mdsServers: [], statements, verificationMode: 'permissive' });
-  verdicts = new Map(entries.filter((entry) => entry.metadataStatement).map((entry) => [entry.aaguid, untrustedStatus(entry)]));
   useMetadataStatements(entries);
   status = record
     ? { loaded: true, no: record.no, nextUpdate: record.nextUpdate, stale: false, statements: statements.length }
