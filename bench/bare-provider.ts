@@ -8,9 +8,25 @@ import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import mount from 'koa-mount';
-import Provider from 'oidc-provider';
+import Provider, { type Configuration } from 'oidc-provider';
 
-export async function startBareProvider(redirectUri: string, port = 0, clientSecret = randomBytes(32).toString('base64url')) {
+export interface BareServer {
+  issuer: string;
+  close(): Promise<void>;
+}
+
+export interface BareOptions {
+  /** Replaces the library's in-memory store. */
+  adapter?: Configuration['adapter'];
+  /** Adds routes that run before the provider (the interaction's). */
+  routes(app: Koa, provider: Provider, issuer: string): void;
+}
+
+/**
+ * The provider both floors run: RS256 ID tokens, one confidential client, claims computed from
+ * the subject (no account store), grants given without a consent step.
+ */
+export async function startBareServer(redirectUri: string, port: number, clientSecret: string, { adapter, routes }: BareOptions): Promise<BareServer> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
@@ -18,6 +34,7 @@ export async function startBareProvider(redirectUri: string, port = 0, clientSec
   const cookieKeys = [randomBytes(32).toString('base64url')];
   const client = { client_id: 'bare', client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] } as const;
   const provider = new Provider(issuer, {
+    ...(adapter ? { adapter } : {}),
     clients: [client],
     cookies: { keys: cookieKeys },
     jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'bare', alg: 'RS256', use: 'sig' }] as never },
@@ -40,20 +57,26 @@ export async function startBareProvider(redirectUri: string, port = 0, clientSec
   });
   const app = new Koa();
   app.keys = cookieKeys;
-  app.use(async (ctx, next) => {
-    const match = /^\/interaction\/([^/]+)$/.exec(ctx.path);
-    if (!match) return next();
-    ctx.respond = false;
-    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: `person-${randomBytes(4).toString('hex')}` } }, { mergeWithLastSubmission: false });
-  });
+  routes(app, provider, issuer);
   app.use(mount(provider as never));
   server.on('request', app.callback());
   return {
     issuer,
-    client,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
     }),
   };
+}
+
+export async function startBareProvider(redirectUri: string, port = 0, clientSecret = randomBytes(32).toString('base64url')) {
+  return startBareServer(redirectUri, port, clientSecret, {
+    routes(app, provider) {
+      app.use(async (ctx, next) => {
+        if (!/^\/interaction\/[^/]+$/.test(ctx.path)) return next();
+        ctx.respond = false;
+        await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: `person-${randomBytes(4).toString('hex')}` } }, { mergeWithLastSubmission: false });
+      });
+    },
+  });
 }

@@ -1,14 +1,18 @@
 /**
  * Login cost: the complete passkey login against Latchkey (authorize -> login page with its
  * passkey options -> ES256 assertion -> verify -> resume -> code -> token -> userinfo) on each
- * store, and the same code flow against a bare oidc-provider (the floor) whose login is finished
- * programmatically. All servers run at once as compiled JavaScript in their own processes and are
+ * store, the same code flow against a bare oidc-provider (the floor) whose login is finished
+ * programmatically, and the login against that provider given only a passkey step and SQLite (the
+ * lower bound, passkey-floor.ts). All servers run at once as compiled JavaScript in their own processes and are
  * driven in interleaved rounds, so a slow moment of this shared 2-core machine hits all of them
  * alike. Per target: throughput, latency, the server's CPU per login from /proc/<pid>/stat,
  * redis-server's own CPU per login (a private redis-server, so all of its CPU is ours), store
  * round trips per login (the server's own store timer, /metrics), and RSS idle and at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ADMIN_ROLE } from '../server/domain/apps.ts';
 import type { StoreKind, TestServer } from '../test/support/test-server.ts';
 import { setUpOkta, enrolledPerson, authorizationUrl, OKTA_CALLBACK } from '../test/support/okta-fixture.ts';
@@ -72,6 +76,9 @@ export interface LoginBenchRow {
   rssAfterParts: { anon: number; file: number };
 }
 
+const bareAuthorization = (issuer: string) =>
+  `${issuer}/authorize?${new URLSearchParams({ client_id: 'bare', redirect_uri: OKTA_CALLBACK, response_type: 'code', scope: 'openid email profile', state: randomUUID(), nonce: randomUUID() })}`;
+
 async function floorTarget(): Promise<LoginTarget> {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
@@ -81,12 +88,51 @@ async function floorTarget(): Promise<LoginTarget> {
     name: 'bare oidc-provider (floor)',
     pid: child.pid,
     async login() {
-      const params = new URLSearchParams({ client_id: 'bare', redirect_uri: OKTA_CALLBACK, response_type: 'code', scope: 'openid email profile', state: randomUUID(), nonce: randomUUID() });
-      const done = await new LeanBrowser().follow(`${issuer}/authorize?${params}`, issuer);
+      const done = await new LeanBrowser().follow(bareAuthorization(issuer), issuer);
       if (!done.url.startsWith(OKTA_CALLBACK)) throw new Error(`bare provider stopped at ${done.url}`);
       await redeem(issuer, done.url, 'bare', clientSecret);
     },
     close: () => child.stop(),
+  };
+}
+
+/**
+ * The bare provider with a passkey step and SQLite (passkey-floor.ts): what the issue's required
+ * parts cost on their own, the lowest a passkey login on this library can go. Its people enroll
+ * through its own registration ceremony first.
+ */
+async function passkeyFloorTarget(people: number): Promise<LoginTarget> {
+  const port = await freePort();
+  const issuer = `http://localhost:${port}`;
+  const clientSecret = randomBytes(32).toString('base64url');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-floor-'));
+  const child = await startServerProcess('dist/bench/passkey-floor-main.js', { PORT: String(port), REDIRECT_URI: OKTA_CALLBACK, CLIENT_SECRET: clientSecret, DATA_DIR: dataDir }, issuer, '/.well-known/openid-configuration');
+  const close = async () => {
+    await child.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const authenticators: SoftAuthenticator[] = [];
+  try {
+    for (let index = 0; index < people; index++) {
+      const authenticator = new SoftAuthenticator({ origin: issuer, counterStep: 0 });
+      const options = await request('POST', `${issuer}/enroll/person-${index}/options`, {});
+      const enrolled = await request('POST', `${issuer}/enroll/person-${index}`, { 'content-type': 'application/json' }, JSON.stringify(await authenticator.register(JSON.parse(options.text))));
+      if (enrolled.status !== 200) throw new Error(`passkey floor enrollment answered ${enrolled.status}: ${enrolled.text}`);
+      authenticators.push(authenticator);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    name: 'oidc-provider + passkey step + SQLite (lower bound)',
+    pid: child.pid,
+    async login(index) {
+      const callbackUrl = await passkeyLogin(issuer, bareAuthorization(issuer), authenticators[index % people]);
+      if (!callbackUrl.startsWith(OKTA_CALLBACK)) throw new Error(`passkey floor stopped at ${callbackUrl}`);
+      await redeem(issuer, callbackUrl, 'bare', clientSecret);
+    },
+    close,
   };
 }
 
@@ -178,21 +224,27 @@ function callsBetween(before: Map<string, number>, after: Map<string, number>, o
  */
 export async function benchLogins(options: { logins: number; concurrency: number; rounds: number; identities: number; people?: number }): Promise<LoginBenchRow[]> {
   const floor = await floorTarget();
+  let passkeyFloor: LoginTarget | null = null;
   let sqlite: Awaited<ReturnType<typeof latchkeyTarget>> | null = null;
   let redis: Awaited<ReturnType<typeof latchkeyTarget>>;
   let floorIdle: number;
+  let passkeyFloorIdle: number;
   try {
+    passkeyFloor = await passkeyFloorTarget(options.people ?? 64);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     floorIdle = rssMiBOf(floor.pid);
+    passkeyFloorIdle = rssMiBOf(passkeyFloor.pid);
     sqlite = await latchkeyTarget('sqlite', { identities: options.identities, people: options.people ?? 64 });
     redis = await latchkeyTarget('redis', { identities: options.identities, people: options.people ?? 64 });
   } catch (error) {
     await floor.close();
+    await passkeyFloor?.close();
     await sqlite?.target.close();
     throw error;
   }
   const targets = [
     { target: floor, rssIdleMiB: floorIdle },
+    { target: passkeyFloor, rssIdleMiB: passkeyFloorIdle },
     { target: sqlite.target, rssIdleMiB: sqlite.rssIdleMiB },
     { target: redis.target, rssIdleMiB: redis.rssIdleMiB },
   ];
