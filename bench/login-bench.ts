@@ -21,7 +21,7 @@ import { startRedisProcess, type RedisProcess } from '../test/support/redis-proc
 import { LeanBrowser, request } from './http-client.ts';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.ts';
 import { startLatchkey, type LatchkeyUnderTest } from './latchkey-under-test.ts';
-import { cpuMsOf, freePort, residentFilesOf, rssMiBOf, rssPartsOf, startServerProcess } from './server-process.ts';
+import { cpuMsOf, freePort, ioSyscallsOf, residentFilesOf, rssMiBOf, rssPartsOf, startServerProcess } from './server-process.ts';
 import { combine, drive, type LoadResult } from './stats.ts';
 
 async function redeem(issuer: string, callbackUrl: string, clientId: string, clientSecret: string): Promise<void> {
@@ -68,6 +68,8 @@ export interface LoginBenchRow {
   cpuMsPerLogin: number;
   redisCpuMsPerLogin: number | null;
   storeCallsPerLogin: number | null;
+  /** The server's read and write system calls per login (ioSyscallsOf). */
+  syscallsPerLogin: { reads: number; writes: number };
   /** Store calls per login by "repository.method", most frequent first. */
   storeCallBreakdown: [string, number][];
   rssIdleMiB: number;
@@ -263,7 +265,7 @@ export async function benchLogins(options: { logins: number; concurrency: number
     }
   }
   try {
-    const measured = targets.map(() => ({ rounds: [] as LoadResult[], cpuMs: 0, redisCpuMs: 0, calls: new Map<string, number>() }));
+    const measured = targets.map(() => ({ rounds: [] as LoadResult[], cpuMs: 0, redisCpuMs: 0, calls: new Map<string, number>(), reads: 0, writes: 0 }));
     // The metrics scrape makes store calls of its own (queue gauges, key ages): measured once, subtracted.
     const scrapeCost = await Promise.all(targets.map(async ({ target }) => {
       if (!target.storeCalls) return new Map<string, number>();
@@ -278,9 +280,13 @@ export async function benchLogins(options: { logins: number; concurrency: number
         const { target } = targets[index];
         const callsBefore = target.storeCalls ? await target.storeCalls() : null;
         const cpuBefore = cpuMsOf(target.pid);
+        const syscallsBefore = ioSyscallsOf(target.pid);
         const redisBefore = target.redisPid ? cpuMsOf(target.redisPid) : 0;
         const result = await drive(perRound, options.concurrency, (login) => target.login(login));
         measured[index].cpuMs += cpuMsOf(target.pid) - cpuBefore;
+        const syscallsAfter = ioSyscallsOf(target.pid);
+        measured[index].reads += syscallsAfter.reads - syscallsBefore.reads;
+        measured[index].writes += syscallsAfter.writes - syscallsBefore.writes;
         if (target.redisPid) measured[index].redisCpuMs += cpuMsOf(target.redisPid) - redisBefore;
         measured[index].rounds.push(result);
         if (callsBefore && target.storeCalls) {
@@ -300,7 +306,7 @@ export async function benchLogins(options: { logins: number; concurrency: number
       for (const { target } of targets) if (target.heap) console.log(`${target.name}: V8 heap after a snapshot's full GC (MiB)`, await target.heap(), `RSS ${rssMiBOf(target.pid).toFixed(0)} MiB`);
     }
     return targets.map(({ target, rssIdleMiB }, index) => {
-      const { rounds, cpuMs, redisCpuMs, calls } = measured[index];
+      const { rounds, cpuMs, redisCpuMs, calls, reads, writes } = measured[index];
       const load = combine(rounds);
       const logins = load.count + load.errors;
       return {
@@ -309,6 +315,7 @@ export async function benchLogins(options: { logins: number; concurrency: number
         cpuMsPerLogin: cpuMs / logins,
         redisCpuMsPerLogin: target.redisPid ? redisCpuMs / logins : null,
         storeCallsPerLogin: target.storeCalls ? totalOf(calls) / logins : null,
+        syscallsPerLogin: { reads: reads / logins, writes: writes / logins },
         storeCallBreakdown: [...calls].map(([key, count]): [string, number] => [key, count / logins]).sort((a, b) => b[1] - a[1]),
         rssIdleMiB,
         rssAfterMiB: rssMiBOf(target.pid),

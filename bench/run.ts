@@ -39,13 +39,13 @@ function loginTable(rows: LoginBenchRow[]): string {
   const [floor, lowerBound] = rows;
   const versus = (row: LoginBenchRow, base: LoginBenchRow) => (row === base ? 'baseline' : `${(row.cpuMsPerLogin / base.cpuMsPerLogin).toFixed(2)}×`);
   const lines = rows.map((row, index) =>
-    `| ${row.name} | ${row.load.count} | ${row.load.errors} | ${row.load.perSecond.toFixed(0)} | ${ms(row.load.p50)} | ${ms(row.load.p99)} | ${row.cpuMsPerLogin.toFixed(2)} | ${versus(row, floor)} | ${index === 0 ? '–' : versus(row, lowerBound)} | ${row.redisCpuMsPerLogin === null ? '–' : row.redisCpuMsPerLogin.toFixed(2)} | ${fixed(row.storeCallsPerLogin)} | ${row.rssIdleMiB.toFixed(0)} MiB | ${row.rssAfterMiB.toFixed(0)} MiB |`,
+    `| ${row.name} | ${row.load.count} | ${row.load.errors} | ${row.load.perSecond.toFixed(0)} | ${ms(row.load.p50)} | ${ms(row.load.p99)} | ${row.cpuMsPerLogin.toFixed(2)} | ${versus(row, floor)} | ${index === 0 ? '–' : versus(row, lowerBound)} | ${row.redisCpuMsPerLogin === null ? '–' : row.redisCpuMsPerLogin.toFixed(2)} | ${fixed(row.storeCallsPerLogin)} | ${row.syscallsPerLogin.reads.toFixed(0)} / ${row.syscallsPerLogin.writes.toFixed(0)} | ${row.rssIdleMiB.toFixed(0)} MiB | ${row.rssAfterMiB.toFixed(0)} MiB |`,
   );
   return [
     `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}; ${logins} logins per server, ${concurrency} at a time, in ${rounds} interleaved rounds, ${identities} identities in each store.`,
     '',
-    '| run | logins | errors | logins/s | p50 | p99 | server CPU ms/login | CPU vs floor | CPU vs lower bound | redis-server CPU ms/login | store round trips/login | RSS idle | RSS after |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | logins | errors | logins/s | p50 | p99 | server CPU ms/login | CPU vs floor | CPU vs lower bound | redis-server CPU ms/login | store round trips/login | read / write syscalls/login | RSS idle | RSS after |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...lines,
   ].join('\n');
 }
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     const rows = await benchLogins({ logins, concurrency, rounds, identities });
     for (const row of rows) {
       const { latencies: _latencies, ...load } = row.load;
-      console.log(row.name, { ...load, cpuMsPerLogin: row.cpuMsPerLogin, redisCpuMsPerLogin: row.redisCpuMsPerLogin, storeCallsPerLogin: row.storeCallsPerLogin, rssIdleMiB: row.rssIdleMiB, rssAfterMiB: row.rssAfterMiB, rssAfterParts: row.rssAfterParts });
+      console.log(row.name, { ...load, cpuMsPerLogin: row.cpuMsPerLogin, redisCpuMsPerLogin: row.redisCpuMsPerLogin, storeCallsPerLogin: row.storeCallsPerLogin, syscallsPerLogin: row.syscallsPerLogin, rssIdleMiB: row.rssIdleMiB, rssAfterMiB: row.rssAfterMiB, rssAfterParts: row.rssAfterParts });
       if (row.storeCallBreakdown.length > 0) console.log('  store calls per login:', row.storeCallBreakdown.map(([key, count]) => `${key} ${count.toFixed(2)}`).join(', '));
     }
     const table = loginTable(rows);

@@ -37,6 +37,17 @@ export function cpuMsOf(pid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
+/**
+ * Read and write system calls of a process so far (proc(5): syscr, syscw in /proc/<pid>/io: read,
+ * pread, readv…; write, pwrite, writev…). On this VM a syscall is tens of microseconds, so these
+ * explain much of a login's CPU: socket writes to clients and Redis, WAL frames on SQLite.
+ */
+export function ioSyscallsOf(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  return { reads: count('syscr'), writes: count('syscw') };
+}
+
 /** Resident set size now, in MiB (proc(5): VmRSS). */
 export function rssMiBOf(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
