@@ -6,6 +6,7 @@
  * - Scripts answer {"ok", ...} or {"conflict", field} / {"stale"} / {"not_found"}; fail() turns
  *   those into StoreError so the codes match every other adapter.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { StoreError } from '../../server/ports/storage.ts';
 import { LUA_PRELUDE } from './keys.ts';
@@ -13,10 +14,24 @@ import { LUA_PRELUDE } from './keys.ts';
 export type Arg = string | number;
 export type Script = (...args: Arg[]) => Promise<unknown>;
 
+/**
+ * A script run by its SHA1 (EVALSHA), sent in full (EVAL, which also caches it) only when Redis
+ * answers NOSCRIPT: after a restart, a failover or a SCRIPT FLUSH. Not ioredis' defineCommand:
+ * every pipeline ioredis builds (auto-pipelining builds one per batch) copies each defined
+ * command onto itself, about fifty here, which cost more CPU per sign-in than the scripts' own
+ * encoding. `name` says which script failed.
+ */
 export function defineScript(redis: Redis, prefix: string, name: string, body: string): Script {
-  redis.defineCommand(name, { numberOfKeys: 0, lua: LUA_PRELUDE + body });
-  const command = (redis as unknown as Record<string, (...args: Arg[]) => Promise<unknown>>)[name];
-  return (...args) => command.call(redis, prefix, ...args);
+  const lua = LUA_PRELUDE + body;
+  const sha = createHash('sha1').update(lua).digest('hex');
+  return async (...args) => {
+    try {
+      return await redis.evalsha(sha, 0, prefix, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw Object.assign(error as object, { script: name });
+      return redis.eval(lua, 0, prefix, ...args);
+    }
+  };
 }
 
 /** Field/value pairs of a record, preceded by their count, as scripts read them with hset_pairs. */

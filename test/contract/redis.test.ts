@@ -10,6 +10,7 @@ import { EXPIRY_ALLOWANCE_MS } from '../../adapters/redis/script.ts';
 import { describeStoreContract } from './store-contract.ts';
 import { describeChangeNotificationsContract } from './changes.contract.ts';
 import { CHANGE_DELIVERY_MS } from '../../server/ports/storage.ts';
+import { startRedisProcess } from '../support/redis-process.ts';
 
 const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `latchkey-test:${randomUUID()}:`;
@@ -129,6 +130,33 @@ describe('redis change notifications without pub/sub', () => {
     } finally {
       await store.close();
       await redis.quit();
+    }
+  });
+});
+
+// Scripts run by SHA1 (adapters/redis/script.ts); a Redis that forgot them (restart, failover,
+// SCRIPT FLUSH) must get them again, not fail the write. A private redis-server: SCRIPT FLUSH is
+// server-wide, and the shared one is not ours to flush.
+describe('redis: scripts after the server forgot them', () => {
+  it('a write through a script succeeds after SCRIPT FLUSH, and the script is cached again', async () => {
+    const server = await startRedisProcess();
+    const store = await openRedisStore({ url: server.url, keyPrefix: 'flush:' });
+    const admin = new Redis(server.url);
+    try {
+      const now = Date.now();
+      await store.oidc.upsert('Session', 'before', { n: 1 }, now + 60_000, { uid: 'u-before' });
+      expect(await store.oidc.find('Session', 'before', now)).toEqual({ n: 1 });
+      await admin.script('FLUSH');
+      expect(Number((await admin.info('memory')).match(/number_of_cached_scripts:(\d+)/)?.[1])).toBe(0);
+      await store.oidc.upsert('Session', 'after', { n: 2 }, now + 60_000, { uid: 'u-after' });
+      expect(await store.oidc.find('Session', 'after', now)).toEqual({ n: 2 });
+      expect(await store.oidc.consume('Session', 'after', now)).toBe(true);
+      const cached = (await admin.info('memory')).match(/number_of_cached_scripts:(\d+)/)?.[1];
+      expect(Number(cached)).toBeGreaterThan(0);
+    } finally {
+      admin.disconnect();
+      await store.close();
+      await server.stop();
     }
   });
 });
