@@ -15,9 +15,9 @@
  *   a lookup key left behind by a re-upsert can never return the wrong model.
  */
 import type { Redis } from 'ioredis';
-import type { OidcModelIndexes, OidcModelRepository } from '../../server/ports/storage.ts';
+import type { IdentityRecord, OidcModelIndexes, OidcModelRepository } from '../../server/ports/storage.ts';
 import type { Keys } from './keys.ts';
-import { defineScript, gcExpireAt, type Arg } from './script.ts';
+import { decodeFlat, defineScript, gcExpireAt, type Arg } from './script.ts';
 
 const OIDC_LUA = `
 local function unindex(model, id)
@@ -123,10 +123,11 @@ local found = find(A[1], 'id', A[2])
 if not found then return false end
 local ok, payload = pcall(cjson.decode, found[1])
 if not ok or type(payload) ~= 'table' then return { found, false, false } end
-local session, grant = false, false
+local session, grant, account = false, false, false
 if type(payload.sessionUid) == 'string' then session = find('Session', 'uid', payload.sessionUid) end
 if type(payload.grantId) == 'string' then grant = find('Grant', 'id', payload.grantId) end
-return { found, session, grant }
+if type(payload.accountId) == 'string' then account = redis.call('HGETALL', K('identity', payload.accountId)) end
+return { found, session, grant, account }
 `;
 
 // A: model, id, at
@@ -232,9 +233,10 @@ export function createOidcModelRepository(redis: Redis, keys: Keys): OidcModelRe
     find: (model, id, now) => load(model, 'id', id, now),
     findByUid: (model, uid, now) => load(model, 'uid', uid, now),
     async findWithBindings(model, id, now) {
-      const reply = (await findWithBindings(model, id)) as [FindReply, FindReply, FindReply] | null;
+      const reply = (await findWithBindings(model, id)) as [FindReply, FindReply, FindReply, unknown] | null;
       const payload = reply ? decode(reply[0], now) : null;
-      return payload && { payload, session: decode(reply![1], now), grant: decode(reply![2], now) };
+      // The account as identities.get() decodes it (the hash's JSON fields, bookkeeping left out).
+      return payload && { payload, session: decode(reply![1], now), grant: decode(reply![2], now), account: decodeFlat<IdentityRecord>(reply![3]) };
     },
     findByUserCode: (model, userCode, now) => load(model, 'userCode', userCode, now),
     async consume(model, id, at) {

@@ -112,6 +112,15 @@ function toParams(identity: IdentityRecord) {
   };
 }
 
+/** identities.get() as a synchronous read, for a read transaction of another repository (oidc-models.ts). */
+export function identityReader(db: BetterSqlite3.Database): (id: string) => IdentityRecord | null {
+  const byId = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?');
+  return (id) => {
+    const row = byId.get(id);
+    return row ? toRecord(row) : null;
+  };
+}
+
 export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: JobWriter, writeAudit: AuditWriter = createAuditWriter(db)): IdentityRepository {
   const insert = db.prepare(`
     INSERT INTO identities (id, user_name, user_name_key, user_name_skeleton, email, email_key, email_verified, given_name,

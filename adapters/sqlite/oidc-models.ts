@@ -11,6 +11,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { OidcModelChange, OidcModelIndexes, OidcModelRepository } from '../../server/ports/storage.ts';
 import { groupCommit } from './group-commit.ts';
+import { identityReader } from './identities.ts';
 
 interface ModelRow {
   payload: string;
@@ -38,6 +39,7 @@ function grantIdsOf(payload: Record<string, unknown>): string[] {
 }
 
 export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModelRepository {
+  const readIdentity = identityReader(db);
   const upsert = db.prepare(`
     INSERT INTO oidc_models (model, id, payload, expires_at, consumed_at, grant_id, uid, user_code, account_id, passkey_id)
     VALUES (@model, @id, @payload, @expiresAt, NULL, @grantId, @uid, @userCode, @accountId, @passkeyId)
@@ -99,16 +101,17 @@ export function createOidcModelRepository(db: BetterSqlite3.Database): OidcModel
   // written to the WAL once. Each request's set still commits or fails as a whole (a savepoint).
   const writeGrouped = groupCommit(db, writeAll);
 
-  // One read transaction: the model, its Session and its Grant as of the same moment (another
-  // process may write between statements), as the Redis script reads them.
+  // One read transaction: the model, its Session, its Grant and its account as of the same moment
+  // (another process may write between statements), as the Redis script reads them.
   const findBound = db.transaction((model: string, id: string, now: number) => {
     const payload = toPayload(find.get({ model, id, now }));
     if (!payload) return null;
-    const { sessionUid, grantId } = payload;
+    const { sessionUid, grantId, accountId } = payload;
     return {
       payload,
       session: typeof sessionUid === 'string' ? toPayload(findByUid.get({ model: 'Session', uid: sessionUid, now })) : null,
       grant: typeof grantId === 'string' ? toPayload(find.get({ model: 'Grant', id: grantId, now })) : null,
+      account: typeof accountId === 'string' ? readIdentity(accountId) : null,
     };
   });
 

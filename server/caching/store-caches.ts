@@ -3,7 +3,7 @@
  * - apps cached between requests and invalidated across instances (app-cache.ts);
  * - the reads a login repeats remembered for one request (request-memo.ts): identities by id and
  *   user name, passkeys by id and owner, group ids of a person, oidc-provider models by id and uid
- *   (a code or token read with its session and grant answers those two lookups as well).
+ *   (a code or token read with its session, grant and account answers those lookups as well).
  * Every other call passes straight through. Durability is untouched: each write still goes to the
  * store at once; a write only also drops what it may have changed from the request's memo
  * (a person's write also their memberships and passkeys, which an identity delete removes).
@@ -25,16 +25,17 @@ const MEMOISED: Record<string, Record<string, (args: unknown[]) => string>> = {
 
 /**
  * Reads whose answer also answers other memoised reads, as [memo key, value] pairs: a code or
- * token found with its Session and Grant (what oidc-provider looks up next) fills those in too.
+ * token found with its Session, Grant and account (what oidc-provider looks up next) fills those in too.
  */
 const ALSO_ANSWERS: Record<string, Record<string, (args: unknown[], result: unknown) => [string, unknown][]>> = {
   oidc: {
     findWithBindings: ([model, id], result) => {
       if (!result) return [];
-      const { payload, session, grant } = result as ModelWithBindings;
+      const { payload, session, grant, account } = result as ModelWithBindings;
       const answers: [string, unknown][] = [[`oidc.find:${model}:${id}`, payload]];
       if (typeof payload.sessionUid === 'string') answers.push([`oidc.findByUid:Session:${payload.sessionUid}`, session]);
       if (typeof payload.grantId === 'string') answers.push([`oidc.find:Grant:${payload.grantId}`, grant]);
+      if (typeof payload.accountId === 'string') answers.push([`identities.get:${payload.accountId}`, account]);
       return answers;
     },
   },

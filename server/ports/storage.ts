@@ -391,6 +391,8 @@ export interface ModelWithBindings {
   payload: Record<string, unknown>;
   session: Record<string, unknown> | null;
   grant: Record<string, unknown> | null;
+  /** The identity the payload's `accountId` names (as identities.get answers), null when not named or not found. */
+  account: IdentityRecord | null;
 }
 
 /** One change of write(): an upsert or a destroy with the arguments of those methods. */
@@ -419,7 +421,8 @@ export interface OidcModelRepository {
    * find(), and in the same round trip what a code or token is bound to: the Session it was
    * issued in (by its payload's `sessionUid`, as findByUid('Session') answers) and its Grant (by
    * `grantId`, as find('Grant') answers), each null when not named or not found. oidc-provider
-   * checks both on every use of a code or an access token.
+   * checks both on every use of a code or an access token, then loads the account, which comes
+   * along too: every use of a code or token sees the person as of the same moment.
    */
   findWithBindings(model: string, id: string, now: number): Promise<ModelWithBindings | null>;
   findByUserCode(model: string, userCode: string, now: number): Promise<Record<string, unknown> | null>;

@@ -65,17 +65,18 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
         payload: { sessionUid: 'ub1', grantId: 'gb1' },
         session: { accountId: 'a1', uid: 'ub1' },
         grant: { accountId: 'a1' },
+        account: null,
       });
-      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb2', NOW)).toEqual({ payload: { sessionUid: 'missing', grantId: 'gb1' }, session: null, grant: { accountId: 'a1' } });
-      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb1', NOW)).toEqual({ payload: { grantId: 'gb1' }, session: null, grant: { accountId: 'a1' } });
-      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb2', NOW)).toEqual({ payload: { sessionUid: 7, grantId: null }, session: null, grant: null });
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb2', NOW)).toEqual({ payload: { sessionUid: 'missing', grantId: 'gb1' }, session: null, grant: { accountId: 'a1' }, account: null });
+      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb1', NOW)).toEqual({ payload: { grantId: 'gb1' }, session: null, grant: { accountId: 'a1' }, account: null });
+      expect(await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb2', NOW)).toEqual({ payload: { sessionUid: 7, grantId: null }, session: null, grant: null, account: null });
       expect(await ctx.store.oidc.findWithBindings('AccessToken', 'missing', NOW)).toBeNull();
       // Expiry and consumption as find answers them, for the model and for what it is bound to.
       expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb1', NOW + MINUTE)).toBeNull();
       expect(await ctx.store.oidc.consume('AuthorizationCode', 'acb1', NOW)).toBe(true);
       expect((await ctx.store.oidc.findWithBindings('AuthorizationCode', 'acb1', NOW))?.payload).toEqual({ grantId: 'gb1', consumed: Math.floor(NOW / 1000) });
       await ctx.store.oidc.upsert('AccessToken', 'atb3', { sessionUid: 'ub1', grantId: 'gb1' }, NOW + 2 * HOUR, {});
-      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb3', NOW + HOUR)).toEqual({ payload: { sessionUid: 'ub1', grantId: 'gb1' }, session: null, grant: null });
+      expect(await ctx.store.oidc.findWithBindings('AccessToken', 'atb3', NOW + HOUR)).toEqual({ payload: { sessionUid: 'ub1', grantId: 'gb1' }, session: null, grant: null, account: null });
       // A session whose passkey is gone is not found here either.
       const [owner] = await ctx.createIdentities(identity());
       const key = passkey(owner.id);
@@ -85,6 +86,21 @@ export function describeProtocolStateContract(ctx: ContractContext): void {
       expect((await ctx.store.oidc.findWithBindings('AccessToken', 'atb4', NOW))?.session).toEqual({ uid: 'ub2' });
       await ctx.store.passkeys.delete(key.id);
       expect((await ctx.store.oidc.findWithBindings('AccessToken', 'atb4', NOW))?.session).toBeNull();
+    });
+
+    it('reads the account a code or token names with it, as identities.get answers, as of the same moment', async () => {
+      const [person] = await ctx.createIdentities(identity());
+      await ctx.store.oidc.upsert('AccessToken', 'ata1', { accountId: person.id, grantId: 'gx' }, NOW + MINUTE, { grantId: 'gx', accountId: person.id });
+      await ctx.store.oidc.upsert('AuthorizationCode', 'aca1', { accountId: 'nobody' }, NOW + MINUTE, { accountId: 'nobody' });
+      await ctx.store.oidc.upsert('AccessToken', 'ata2', { accountId: 42 }, NOW + MINUTE, {});
+      const stored = await ctx.store.identities.get(person.id);
+      expect(stored).not.toBeNull();
+      expect((await ctx.store.oidc.findWithBindings('AccessToken', 'ata1', NOW))?.account).toEqual(stored);
+      expect((await ctx.store.oidc.findWithBindings('AuthorizationCode', 'aca1', NOW))?.account).toBeNull();
+      expect((await ctx.store.oidc.findWithBindings('AccessToken', 'ata2', NOW))?.account).toBeNull();
+      // A change to the person is seen by the next read: nothing of the account is kept.
+      await ctx.store.identities.update({ ...stored!, active: false, version: stored!.version + 1, updatedAt: NOW }, stored!.version);
+      expect((await ctx.store.oidc.findWithBindings('AccessToken', 'ata1', NOW))?.account).toMatchObject({ id: person.id, active: false });
     });
 
     it('revokes every model of a grant', async () => {
