@@ -28,6 +28,8 @@ export interface BareOptions {
  */
 export async function startBareServer(redirectUri: string, port: number, clientSecret: string, { adapter, routes }: BareOptions): Promise<BareServer> {
   const server: Server = createServer();
+  // As Latchkey's KEEP_ALIVE_TIMEOUT default: the load generator's idle connections between rounds stay usable.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -80,6 +80,9 @@ const envSchema = z.object({
   MAIL_RETRY_BASE: duration('2s'),
   MAIL_RETRY_MAX: duration('60s'),
   SHUTDOWN_GRACE: duration('8s'),
+  // Longer than a load balancer's idle timeout (AWS ALB 60 s, Google Cloud's 600 s), or it reuses a
+  // connection this server is closing and answers 502 for a request that never arrived.
+  KEEP_ALIVE_TIMEOUT: duration('65s').refine((ms) => ms >= 1000 && ms <= 900_000, 'must be between 1s and 15m'),
   REDIS_SENTINELS: z
     .string()
     .transform((text, ctx) => {
@@ -174,6 +177,8 @@ export interface Config {
   mailRetry: { baseMs: number; maxMs: number };
   /** SIGTERM: how long in-flight requests and running jobs may take before the process exits anyway. */
   shutdownGraceMs: number;
+  /** How long an idle keep-alive connection stays open (http.Server keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
   /** Bearer token for GET /metrics; null: /metrics is not served. */
   metricsToken: string | null;
   /** PEM of the root a FIDO MDS3 BLOB must chain to: FIDO_MDS_ROOT_CERT, else GlobalSign Root CA - R3. */
@@ -232,6 +237,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     oktaRetry: { baseMs: env.OKTA_RETRY_BASE, maxMs: env.OKTA_RETRY_MAX },
     mailRetry: { baseMs: env.MAIL_RETRY_BASE, maxMs: env.MAIL_RETRY_MAX },
     shutdownGraceMs: env.SHUTDOWN_GRACE,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT,
     metricsToken: env.METRICS_TOKEN ?? null,
     fidoMdsRootPem: env.FIDO_MDS_ROOT_CERT ?? FIDO_MDS_ROOT_PEM,
   } satisfies Config);

@@ -45,6 +45,9 @@ async function main(): Promise<void> {
   }, config.expirySweepIntervalMs);
   sweeper.unref();
   const server = createServer(app.callback());
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  // Past keepAliveTimeout (the usual advice for servers behind a balancer), never below Node's 60 s.
+  server.headersTimeout = Math.max(server.headersTimeout, config.keepAliveTimeoutMs + 1000);
   await listen(server, config.port);
   logger.info({ issuer: config.issuer, port: config.port, store: config.store }, `Latchkey listening on ${config.publicUrl}`);
   createAdminService({ store, identities: services.identities, now: () => services.clock.now() })

@@ -66,6 +66,13 @@ describe('configuration', () => {
     expect(problemsOf({ KEY_ACTIVATION_DELAY: 'later' })).toEqual([expect.stringMatching(/^KEY_ACTIVATION_DELAY: expected a duration/)]);
   });
 
+  it('validates KEEP_ALIVE_TIMEOUT: between 1 s and 15 min, 65 s by default (past a balancer\'s 60 s)', () => {
+    expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
+    expect(loadConfig({ KEEP_ALIVE_TIMEOUT: '620s' }).keepAliveTimeoutMs).toBe(620_000);
+    expect(problemsOf({ KEEP_ALIVE_TIMEOUT: '500ms' })).toEqual([expect.stringMatching(/^KEEP_ALIVE_TIMEOUT: must be between 1s and 15m/)]);
+    expect(problemsOf({ KEEP_ALIVE_TIMEOUT: 'forever' })).toEqual([expect.stringMatching(/^KEEP_ALIVE_TIMEOUT: expected a duration/)]);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('7d')).toBe(7 * 86_400_000);
     expect(parseDuration('90m')).toBe(90 * 60_000);
