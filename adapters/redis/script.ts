@@ -24,14 +24,20 @@ export type Script = (...args: Arg[]) => Promise<unknown>;
 export function defineScript(redis: Redis, prefix: string, name: string, body: string): Script {
   const lua = LUA_PRELUDE + body;
   const sha = createHash('sha1').update(lua).digest('hex');
-  return async (...args) => {
+  const run = async (args: Arg[]) => {
     try {
       return await redis.evalsha(sha, 0, prefix, ...args);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw Object.assign(error as object, { script: name });
-      return redis.eval(lua, 0, prefix, ...args);
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      return await redis.eval(lua, 0, prefix, ...args);
     }
   };
+  return (...args) =>
+    run(args).catch((error: unknown) => {
+      // A Redis error names a script only by its SHA1.
+      if (error instanceof Error) Object.assign(error, { script: name });
+      throw error;
+    });
 }
 
 /** Field/value pairs of a record, preceded by their count, as scripts read them with hset_pairs. */
