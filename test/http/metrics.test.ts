@@ -1,7 +1,7 @@
 /**
  * GET /metrics as Prometheus scrapes it: guarded by METRICS_TOKEN, absent without it, and the
  * series move with real traffic (a passkey sign-in, a refused one, SCIM writes, a queued job),
- * labelled by route templates, never raw paths or ids. Both stores.
+ * labelled by route templates, never raw paths or ids; and the store reads a token use makes. Both stores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -126,6 +126,34 @@ describe.each(STORE_KINDS)('metrics on %s', (store) => {
     expect(text).not.toContain(bob.id);
     expect(text).not.toContain(alice.identity.id);
     expect(text).not.toContain('no-such-id');
+  });
+
+  // Issue 12's round trips: a code or token is read with the person it names (storage
+  // findWithBindings), and oidc-provider's findAccount is answered from that read, not a second one.
+  it('reads the person once with the code at /token and once with the token at /userinfo, and no more', async () => {
+    const okta = await setUpOkta(server, { groupName: 'Store reads' });
+    const carol = await enrolledPerson(server, 'carol@example.com', okta.group.id);
+    const signedIn = await signInOverHttp({ origin: server.url, authorizationUrl: authorizationUrl(okta.rp).url, authenticator: carol.authenticator });
+    const code = new URL(signedIn.callbackUrl).searchParams.get('code')!;
+    const storeCalls = (samples: Sample[], repository: string, method: string) => value(samples, 'latchkey_store_operation_duration_seconds_count', { repository, method });
+    const reads = (samples: Sample[]) => ({ identity: storeCalls(samples, 'identities', 'get') + storeCalls(samples, 'identities', 'getWithGroupIds'), bound: storeCalls(samples, 'oidc', 'findWithBindings') });
+    const movedReads = (before: Sample[], after: Sample[]) => ({ identity: reads(after).identity - reads(before).identity, bound: reads(after).bound - reads(before).bound });
+
+    const beforeToken = (await scrape()).samples;
+    const token = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(okta.app.id)}:${encodeURIComponent(okta.clientSecret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: OKTA_CALLBACK }),
+    });
+    expect(token.status).toBe(200);
+    const { access_token: accessToken } = (await token.json()) as { access_token: string };
+    const afterToken = (await scrape()).samples;
+    expect(movedReads(beforeToken, afterToken)).toEqual({ identity: 0, bound: 1 });
+
+    const userinfo = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(userinfo.status).toBe(200);
+    expect(((await userinfo.json()) as { sub: string }).sub).toBe(carol.identity.id);
+    expect(movedReads(afterToken, (await scrape()).samples)).toEqual({ identity: 0, bound: 1 });
   });
 });
 
