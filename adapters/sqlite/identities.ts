@@ -112,7 +112,7 @@ function toParams(identity: IdentityRecord) {
   };
 }
 
-/** identities.get() as a synchronous read, for a read transaction of another repository (oidc-models.ts). */
+/** identities.get() as a synchronous read: the repository's own, and a read transaction of another repository's (oidc-models.ts). */
 export function identityReader(db: BetterSqlite3.Database): (id: string) => IdentityRecord | null {
   const byId = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?');
   return (id) => {
@@ -139,6 +139,7 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
       attributes = @attributes, search_text = @search_text, updated_at = @updated_at, version = @version
     WHERE id = @id`);
   const byId = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?');
+  const readIdentity = identityReader(db);
   const byUserName = db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE user_name_key = ?');
   // The same order as groups.groupIdsOf (group creation order).
   const groupIdsOf = db.prepare<[string], string>(`
@@ -241,12 +242,11 @@ export function createIdentityRepository(db: BetterSqlite3.Database, writeJobs: 
       );
     },
     async get(id) {
-      const row = byId.get(id);
-      return row ? toRecord(row) : null;
+      return readIdentity(id);
     },
     async getWithGroupIds(id) {
-      const row = byId.get(id);
-      return row ? { identity: toRecord(row), groupIds: groupIdsOf.all(id) } : null;
+      const identity = readIdentity(id);
+      return identity ? { identity, groupIds: groupIdsOf.all(id) } : null;
     },
     async getByUserName(userName) {
       const row = byUserName.get(userNameKey(userName));
